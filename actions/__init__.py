@@ -1,0 +1,1 @@
+"""Remediation actions: plan -> confirm -> execute -> verify -> journal.  No Textual here."""
