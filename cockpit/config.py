@@ -21,7 +21,6 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
-    EnvSettingsSource,
     InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -320,9 +319,9 @@ def read_config_file(path: Path, required: bool) -> dict[str, Any]:
 
 def _lookup(data: Any, loc: tuple) -> bool:
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if in_dict or in_list:
             data = data[part]
         else:
             return False
@@ -357,7 +356,7 @@ def load_settings(config: Path | None = None, **flags: Any) -> Settings:
             loc = tuple(p for p in err["loc"] if p != "__root__")
             key = ".".join(str(p) for p in loc) or "(top level)"
             origin = _origin(loc, flags, path, file_data)
-            msg = err["msg"]
+            msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown setting"
             problems.append(f"{origin}: {key}: {msg}")

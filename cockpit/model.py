@@ -1,0 +1,402 @@
+"""Immutable snapshots: what a source saw at one moment, ready for a pane to render.
+
+Sources build these; panes only read them.  Every class is a frozen, slotted dataclass
+so a snapshot can cross from a worker to the UI without copies or locks.  Free text in
+them (names, log lines, queries, messages) is untrusted: panes render it as plain text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+
+
+class Level(IntEnum):
+    """Severity, ordered so that max() gives the worst."""
+
+    OK = 0
+    WARN = 1
+    CRIT = 2
+
+    @property
+    def css(self) -> str:
+        return ("ok", "warn", "crit")[self]
+
+    @property
+    def label(self) -> str:
+        return ("OK", "WARN", "CRIT")[self]
+
+
+def worst(levels: object) -> Level:
+    return max((lv for lv in levels if isinstance(lv, Level)), default=Level.OK)  # type: ignore[union-attr]
+
+
+frozen = dataclass(frozen=True, slots=True)
+
+
+@frozen
+class SourceFailure:
+    """Why a source could not produce a snapshot, worded for the person at the screen."""
+
+    source: str
+    message: str  # "Redis 127.0.0.1:6379: connection refused"
+    hint: str = ""  # what to do about it
+    since: datetime | None = None  # first failure of this streak
+    retry_in: float | None = None  # seconds until the next attempt
+    failures: int = 1
+
+
+# -- Kubernetes: workloads and pods ----------------------------------------------------
+
+
+@frozen
+class ContainerRow:
+    name: str
+    image: str
+    ready: bool
+    restarts: int
+    state: str  # running / waiting / terminated
+    reason: str  # the waiting/terminated reason, "" when running
+    exit_code: int | None
+    last_reason: str  # lastState.terminated.reason (e.g. OOMKilled)
+    last_exit_code: int | None
+    last_finished: datetime | None
+    started: datetime | None
+
+
+@frozen
+class PodRow:
+    uid: str
+    name: str
+    namespace: str
+    app: str  # the `app` label, "" if none
+    owner_kind: str  # ReplicaSet / StatefulSet / Job / "" for a bare pod
+    owner_name: str
+    workload: str  # the Deployment / StatefulSet / Job / CronJob the pod belongs to
+    phase: str
+    status: str  # as `kubectl get pods` shows it
+    ready: int
+    total: int
+    restarts: int
+    last_restart: datetime | None
+    created: datetime | None
+    node: str
+    ip: str
+    deleting: bool
+    level: Level
+    containers: tuple[ContainerRow, ...] = ()
+    cpu_request_m: float | None = None  # summed over containers
+    cpu_limit_m: float | None = None
+    mem_request: int | None = None  # bytes
+    mem_limit: int | None = None
+    resource_version: str = ""
+
+    @property
+    def ready_text(self) -> str:
+        return f"{self.ready}/{self.total}"
+
+
+@frozen
+class WorkloadRow:
+    kind: str  # Deployment / StatefulSet
+    name: str
+    uid: str
+    namespace: str
+    desired: int
+    ready: int
+    updated: int
+    available: int
+    revision: str  # deployment.kubernetes.io/revision, or the sts currentRevision
+    generation: int
+    observed_generation: int
+    rollout: str  # complete / progressing / stalled / scaled to 0 / paused
+    level: Level
+    images: tuple[str, ...] = ()
+    selector: tuple[tuple[str, str], ...] = ()
+    resource_version: str = ""
+    created: datetime | None = None
+
+    @property
+    def ready_text(self) -> str:
+        return f"{self.ready}/{self.desired}"
+
+
+@frozen
+class KubeSnapshot:
+    context: str
+    namespace: str
+    pods: tuple[PodRow, ...]
+    workloads: tuple[WorkloadRow, ...]
+    taken_at: datetime
+    version: int = 0  # bumps whenever anything in the watched sets changed
+
+    @property
+    def level(self) -> Level:
+        return worst([p.level for p in self.pods] + [w.level for w in self.workloads])
+
+    @property
+    def not_ready(self) -> int:
+        return sum(1 for p in self.pods if p.phase != "Succeeded" and p.ready < p.total)
+
+
+# -- Kubernetes: top (metrics.k8s.io) --------------------------------------------------
+
+
+@frozen
+class PodUsage:
+    uid: str
+    name: str
+    workload: str
+    cpu_m: float
+    mem_bytes: int
+    cpu_request_pct: float | None
+    cpu_limit_pct: float | None
+    mem_request_pct: float | None
+    mem_limit_pct: float | None
+    level: Level
+
+
+@frozen
+class WorkloadUsage:
+    workload: str
+    pods: int
+    cpu_m: float
+    mem_bytes: int
+    cpu_limit_pct: float | None
+    mem_limit_pct: float | None
+    level: Level
+
+
+@frozen
+class TopSnapshot:
+    available: bool  # False: metrics.k8s.io is not served
+    message: str  # why not, when not available
+    pods: tuple[PodUsage, ...]
+    workloads: tuple[WorkloadUsage, ...]
+    sample_time: datetime | None  # the metrics' own timestamp
+    window_s: float | None
+    taken_at: datetime
+
+    @property
+    def level(self) -> Level:
+        return worst([p.level for p in self.pods])
+
+
+# -- Kubernetes: logs -------------------------------------------------------------------
+
+
+@frozen
+class LogLine:
+    seq: int  # monotonically increasing per follower set, for "new since" reads
+    time: datetime | None
+    pod: str
+    container: str
+    app: str
+    text: str  # control sequences already neutralised
+
+
+@frozen
+class LogBatch:
+    """The error lines that arrived since the previous batch, plus the live picture."""
+
+    lines: tuple[LogLine, ...]
+    per_minute: tuple[int, ...]  # error lines per minute, oldest first
+    followed: tuple[str, ...]  # pods currently followed
+    capped: int  # pods not followed because of max_streams
+    problems: tuple[str, ...]  # streams that failed, in words
+    taken_at: datetime
+    backlog_done: bool  # the window's history has been read for every followed pod
+
+    @property
+    def rate(self) -> int:
+        """Error lines in the last full minute."""
+        return self.per_minute[-2] if len(self.per_minute) >= 2 else sum(self.per_minute)
+
+
+# -- Kubernetes: events ----------------------------------------------------------------
+
+
+@frozen
+class EventRow:
+    uid: str
+    type: str  # Normal / Warning
+    reason: str
+    object_kind: str
+    object_name: str
+    message: str
+    count: int
+    last_seen: datetime | None
+    first_seen: datetime | None
+    level: Level
+
+
+@frozen
+class EventsSnapshot:
+    events: tuple[EventRow, ...]  # warnings first, newest first
+    taken_at: datetime
+
+    @property
+    def level(self) -> Level:
+        return worst([e.level for e in self.events])
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+
+@frozen
+class PgSession:
+    pid: int
+    backend_start: datetime | None
+    user: str
+    database: str
+    application: str
+    client: str
+    state: str
+    wait_event_type: str
+    wait_event: str
+    backend_type: str
+    query: str
+    query_start: datetime | None
+    xact_start: datetime | None
+    state_change: datetime | None
+    query_seconds: float | None
+    xact_seconds: float | None
+    state_seconds: float | None
+    blocked_by: tuple[int, ...] = ()
+    level: Level = Level.OK
+
+
+@frozen
+class PgSnapshot:
+    server: str  # host:port/db, no secrets
+    version: str
+    max_connections: int
+    connections: int
+    by_state: tuple[tuple[str, int], ...]  # ("active", 3), ("idle", 10), ...
+    waiting: int  # sessions waiting on a lock
+    idle_over_threshold: tuple[PgSession, ...]  # the runbook's termination candidates
+    longest: tuple[PgSession, ...]  # longest running queries / transactions
+    blocked: tuple[PgSession, ...]  # sessions with blockers
+    tps: float | None
+    cache_hit_ratio: float | None
+    db_size_bytes: int | None
+    rtt_ms: float
+    idle_threshold_s: float
+    notes: tuple[str, ...]  # views disabled for lack of privilege/extension, in words
+    taken_at: datetime
+    level: Level = Level.OK
+    sessions: tuple[PgSession, ...] = ()
+
+
+# -- Redis -----------------------------------------------------------------------------
+
+
+@frozen
+class RedisSnapshot:
+    server: str  # host:port/db, no secrets
+    version: str
+    used_memory: int
+    maxmemory: int  # 0: no limit
+    policy: str
+    fragmentation: float | None
+    hit_ratio: float | None
+    ops_per_sec: float | None
+    evicted_per_sec: float | None
+    connected_clients: int
+    blocked_clients: int
+    rejected_connections: int
+    keys: tuple[tuple[int, int], ...]  # (db number, key count)
+    last_save: datetime | None
+    last_fork_usec: int | None
+    rtt_ms: float
+    warnings: tuple[str, ...]
+    taken_at: datetime
+    level: Level = Level.OK
+    expired_per_sec: float | None = None
+    rejected_per_sec: float | None = None
+
+    @property
+    def memory_pct(self) -> float | None:
+        return 100.0 * self.used_memory / self.maxmemory if self.maxmemory else None
+
+
+# -- the host --------------------------------------------------------------------------
+
+
+@frozen
+class DiskUsage:
+    mount: str
+    total: int
+    used: int
+    percent: float
+    level: Level
+
+
+@frozen
+class HostSnapshot:
+    hostname: str
+    cpu_pct: float
+    cpu_count: int
+    load: tuple[float, float, float]
+    mem_total: int
+    mem_used: int
+    mem_pct: float
+    disks: tuple[DiskUsage, ...]
+    net_rx_bps: float | None
+    net_tx_bps: float | None
+    taken_at: datetime
+    level: Level = Level.OK
+    cpu_level: Level = Level.OK
+    mem_level: Level = Level.OK
+
+
+# -- backups and health ----------------------------------------------------------------
+
+
+@frozen
+class JobRow:
+    name: str
+    uid: str
+    status: str  # Running / Complete / Failed
+    started: datetime | None
+    finished: datetime | None
+    manual: bool
+    level: Level
+
+
+@frozen
+class BackupObject:
+    key: str
+    size: int
+    modified: datetime | None
+
+
+@frozen
+class BackupsSnapshot:
+    cronjob: str
+    schedule: str
+    suspended: bool
+    last_schedule: datetime | None
+    last_success: datetime | None
+    jobs: tuple[JobRow, ...]  # newest first
+    objects: tuple[BackupObject, ...] = ()  # S3, newest first
+    s3_message: str = ""  # why S3 is not shown, when not
+    taken_at: datetime | None = None
+    level: Level = Level.OK
+
+
+@frozen
+class HealthCheck:
+    url: str
+    status: int | None
+    ms: float | None
+    error: str
+    level: Level
+
+
+@frozen
+class HealthSnapshot:
+    checks: tuple[HealthCheck, ...]
+    taken_at: datetime
+    level: Level = field(default=Level.OK)

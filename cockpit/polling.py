@@ -1,0 +1,136 @@
+"""The poll loop every source runs in: interval, timeout, backoff with jitter, no overlap.
+
+It knows nothing of Textual.  The app runs each Poller's `run()` as a worker in its own
+group and passes callbacks that post messages; tests drive it with plain asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from cockpit.errors import describe
+from cockpit.model import SourceFailure
+
+Fetch = Callable[[], Awaitable[Any]]
+
+
+def backoff_delay(
+    failures: int,
+    base: float,
+    maximum: float,
+    jitter: float = 0.25,
+    rand: Callable[[], float] = random.random,
+) -> float:
+    """Exponential backoff: base, 2·base, 4·base, ... capped, each ±jitter."""
+    delay = min(maximum, base * (2 ** max(0, failures - 1)))
+    return max(0.05, delay * (1 + jitter * (2 * rand() - 1)))
+
+
+class Poller:
+    """Calls `fetch` every `interval` seconds and reports each result or failure.
+
+    A poll that outlives `timeout` is reported as failed but is *not* abandoned:
+    the next poll waits for it to finish, so one source never has two polls in
+    flight (a hung thread must not pile up behind it).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        fetch: Fetch,
+        *,
+        interval: float,
+        timeout: float,
+        on_result: Callable[[str, Any], None],
+        on_failure: Callable[[SourceFailure], None],
+        label: str = "",
+        backoff_base: float | None = None,
+        backoff_max: float = 60.0,
+        jitter: float = 0.25,
+    ) -> None:
+        self.name = name
+        self.label = label or name
+        self.fetch = fetch
+        self.interval = interval
+        self.timeout = timeout
+        self.on_result = on_result
+        self.on_failure = on_failure
+        self.backoff_base = backoff_base if backoff_base is not None else min(interval, 2.0)
+        self.backoff_max = backoff_max
+        self.jitter = jitter
+        self.failures = 0
+        self.failing_since: datetime | None = None
+        self.last_ok: datetime | None = None
+        self.polls = 0
+        self._wake = asyncio.Event()
+        self._inflight: asyncio.Future[Any] | None = None
+
+    def refresh(self) -> None:
+        """Poll now instead of at the end of the current wait."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                delay = await self.poll_once()
+                await self._sleep(delay)
+        finally:
+            if self._inflight is not None and not self._inflight.done():
+                self._inflight.cancel()
+
+    async def poll_once(self) -> float:
+        """One poll; returns the seconds to wait before the next."""
+        if self._inflight is None or self._inflight.done():
+            self._inflight = asyncio.ensure_future(self.fetch())
+            self.polls += 1
+        try:
+            result = await asyncio.wait_for(asyncio.shield(self._inflight), self.timeout)
+        except asyncio.CancelledError:
+            raise
+        except TimeoutError:
+            return self._failed(TimeoutError(), timed_out=True)
+        except Exception as exc:
+            self._inflight = None
+            return self._failed(exc)
+        self._inflight = None
+        self.failures = 0
+        self.failing_since = None
+        self.last_ok = datetime.now(UTC)
+        self.on_result(self.name, result)
+        return self.interval
+
+    def _failed(self, exc: BaseException, timed_out: bool = False) -> float:
+        self.failures += 1
+        if self.failing_since is None:
+            self.failing_since = datetime.now(UTC)
+        delay = backoff_delay(self.failures, self.backoff_base, self.backoff_max, self.jitter)
+        shown_retry = None
+        if timed_out:
+            message = f"no answer within {self.timeout:g} s"
+            hint = "the backend is slow or unreachable"
+        else:
+            message, hint = describe(exc)
+        shown_retry = getattr(exc, "retry_in", None)
+        self.on_failure(
+            SourceFailure(
+                source=self.name,
+                message=f"{self.label}: {message}" if self.label else message,
+                hint=hint,
+                since=self.failing_since,
+                retry_in=delay if shown_retry is None else shown_retry,
+                failures=self.failures,
+            )
+        )
+        return delay
+
+    async def _sleep(self, delay: float) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), delay)
+        except TimeoutError:
+            pass
+        self._wake.clear()

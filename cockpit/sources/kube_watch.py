@@ -1,0 +1,212 @@
+"""List-then-watch of one Kubernetes collection on its own thread (an "informer").
+
+The blocking client lives on a thread; the event loop only ever reads the converted
+rows under a lock.  Lists read raw JSON (`_preload_content=False`): at thousands of
+pods the client's model layer, not the network, is the cost.  A watch that reports
+410 Gone triggers an immediate re-list; every `resync_s` the list is redone anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from kubernetes.client.exceptions import ApiException
+from kubernetes.watch.watch import iter_resp_lines
+
+from cockpit.errors import SourceError
+from cockpit.polling import backoff_delay
+from cockpit.sources.kube_client import kube_error
+
+Row = TypeVar("Row")
+ListCall = Callable[..., Any]  # a kubernetes API list method, e.g. CoreV1Api.list_namespaced_pod
+
+
+class _Expired(Exception):
+    """The watch's resourceVersion is too old (410 Gone): list again."""
+
+
+class Informer(Generic[Row]):
+    def __init__(
+        self,
+        name: str,
+        list_call: ListCall,
+        convert: Callable[[dict], Row],
+        *,
+        server: str = "",
+        resync_s: float = 300.0,
+        request_timeout: float = 10.0,
+        watch_timeout_s: int = 60,
+        keep: Callable[[dict], bool] | None = None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.name = name
+        self._list_call = list_call
+        self._convert = convert
+        self._keep = keep
+        self._server = server
+        self._resync_s = resync_s
+        self._request_timeout = request_timeout
+        self._watch_timeout_s = watch_timeout_s
+        self._on_change = on_change
+        self._rows: dict[str, Row] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._response: Any = None
+        self._thread: threading.Thread | None = None
+        self.version = 0  # bumps on every change to the rows
+        self.synced = threading.Event()  # set after the first successful list
+        self.error: SourceError | None = None
+        self.failing_since: float | None = None
+        self.retry_at: float | None = None
+        self.last_contact: float | None = None  # monotonic time of the last good exchange
+        self.lists = 0
+        self.relists_on_410 = 0
+
+    # -- the loop's side --------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"informer-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._abort_response()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def rows(self) -> list[Row]:
+        with self._lock:
+            return list(self._rows.values())
+
+    def get(self, uid: str) -> Row | None:
+        with self._lock:
+            return self._rows.get(uid)
+
+    # -- the thread's side ------------------------------------------------------------
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                rv = self._list()
+                failures = 0
+                deadline = time.monotonic() + self._resync_s
+                while not self._stop.is_set() and time.monotonic() < deadline:
+                    rv = self._watch(rv, deadline)
+            except _Expired:
+                self.relists_on_410 += 1
+                continue
+            except Exception as exc:
+                if self._stop.is_set():
+                    break
+                failures += 1
+                self.error = kube_error(exc, self._server)
+                now = time.monotonic()
+                if self.failing_since is None:
+                    self.failing_since = now
+                delay = backoff_delay(failures, 1.0, 30.0)
+                self.retry_at = now + delay
+                self._stop.wait(delay)
+
+    def _call(self, **kwargs: Any) -> Any:
+        response = self._list_call(_preload_content=False, **kwargs)
+        self._response = response
+        if self._stop.is_set():
+            self._abort_response()
+        return response
+
+    def _list(self) -> str:
+        response = self._call(_request_timeout=(self._request_timeout, self._request_timeout * 3))
+        try:
+            body = json.loads(response.data)
+        finally:
+            response.release_conn()
+        rows: dict[str, Row] = {}
+        for item in body.get("items") or []:
+            if self._keep is not None and not self._keep(item):
+                continue
+            uid = (item.get("metadata") or {}).get("uid") or item["metadata"].get("name", "")
+            rows[uid] = self._convert(item)
+        with self._lock:
+            self._rows = rows
+        self.lists += 1
+        self._contact()
+        self._changed()
+        self.synced.set()
+        return str((body.get("metadata") or {}).get("resourceVersion") or "")
+
+    def _watch(self, rv: str, deadline: float) -> str:
+        remaining = max(1, int(min(self._watch_timeout_s, deadline - time.monotonic())))
+        response = self._call(
+            watch=True,
+            resource_version=rv or None,
+            allow_watch_bookmarks=True,
+            timeout_seconds=remaining,
+            _request_timeout=(self._request_timeout, remaining + self._request_timeout),
+        )
+        self._contact()
+        try:
+            for line in iter_resp_lines(response):
+                if self._stop.is_set():
+                    break
+                if not line:
+                    continue
+                event = json.loads(line)
+                rv = self._apply(event, rv)
+        finally:
+            response.release_conn()
+        return rv
+
+    def _apply(self, event: dict, rv: str) -> str:
+        kind = event.get("type")
+        obj = event.get("object") or {}
+        if kind == "ERROR":
+            if obj.get("code") == 410:
+                raise _Expired()
+            raise ApiException(status=obj.get("code") or 500, reason=obj.get("message", ""))
+        meta = obj.get("metadata") or {}
+        self._contact()
+        new_rv = str(meta.get("resourceVersion") or rv)
+        if kind == "BOOKMARK":
+            return new_rv
+        uid = meta.get("uid") or meta.get("name", "")
+        keep = self._keep is None or self._keep(obj)
+        with self._lock:
+            if kind == "DELETED" or not keep:
+                self._rows.pop(uid, None)
+            else:
+                self._rows[uid] = self._convert(obj)
+        self._changed()
+        return new_rv
+
+    def _contact(self) -> None:
+        self.last_contact = time.monotonic()
+        self.error = None
+        self.failing_since = None
+        self.retry_at = None
+
+    def _changed(self) -> None:
+        self.version += 1
+        if self._on_change is not None:
+            self._on_change()
+
+    def _abort_response(self) -> None:
+        response = self._response
+        if response is None:
+            return
+        try:
+            response.shutdown()  # urllib3 2.x: unblocks a read on another thread
+        except Exception:
+            pass
+        try:
+            response.close()
+        except Exception:
+            pass

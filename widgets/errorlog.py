@@ -1,0 +1,168 @@
+"""The error-log pane: lines matching the error pattern from the configured apps.
+
+The pane keeps its own bounded copy of the lines (so filters can be changed without
+asking the source again) and a bounded RichLog to show them.  Pausing stops the view
+from following; lines keep arriving and are shown when it resumes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import RichLog, Sparkline, Static
+
+from cockpit.model import Level, LogBatch, LogLine
+from cockpit.textsafe import one_line
+from widgets.filter import FilterBar, matcher
+from widgets.pane import Pane
+
+APP_STYLES = ("cyan", "magenta", "green", "blue", "bright_cyan", "bright_magenta")
+
+
+def line_text(line: LogLine, app_style: str) -> Text:
+    stamp = line.time.strftime("%H:%M:%S") if line.time else "--:--:--"
+    text = Text(no_wrap=False)
+    text.append(stamp + " ", style="dim")
+    text.append(line.pod, style=app_style)
+    text.append("/" + line.container + " ", style="dim")
+    text.append(line.text)  # already neutralised by the source; appended as plain text
+    return text
+
+
+class ErrorLogPane(Pane):
+    PANE_TITLE = "Error logs"
+    SOURCES = ("logs",)
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("a", "cycle_app", "App"),
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("G", "follow", "Follow"),
+    ]
+
+    def __init__(
+        self,
+        apps: tuple[str, ...] = ("rails", "fastapi"),
+        max_lines: int = 5000,
+        thresholds: tuple[float, float] = (1, 10),
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.apps = apps
+        self.app_filter: str | None = None
+        self.lines: deque[LogLine] = deque(maxlen=max_lines)
+        self.max_lines = max_lines
+        self.paused = False
+        self.pending = 0
+        self.last_batch: LogBatch | None = None
+        self.filter_text = ""
+        self._match: Callable[[str], bool] | None = None
+        self.warn_rate, self.crit_rate = thresholds
+        self._styles = {app: APP_STYLES[i % len(APP_STYLES)] for i, app in enumerate(apps)}
+
+    def compose(self) -> ComposeResult:
+        yield self.compose_failure()
+        with Horizontal(id="errorlog-head"):
+            yield Static("", id="errorlog-status", markup=False)
+            yield Sparkline([], id="errorlog-spark")
+        yield RichLog(
+            id="errorlog-log", max_lines=self.max_lines, wrap=True, markup=False, auto_scroll=True
+        )
+        yield FilterBar(id="errorlog-filter")
+
+    @property
+    def log_view(self) -> RichLog:
+        return self.query_one(RichLog)
+
+    def _visible(self, line: LogLine) -> bool:
+        if self.app_filter is not None and line.app != self.app_filter:
+            return False
+        return self._match is None or self._match(f"{line.pod} {line.text}")
+
+    def show(self, batch: LogBatch) -> None:
+        self.last_batch = batch
+        self.mark_fresh(batch.taken_at)
+        self.lines.extend(batch.lines)
+        fresh = [line for line in batch.lines if self._visible(line)]
+        if self.paused:
+            self.pending += len(fresh)
+        elif fresh:
+            self._write(fresh)
+        self.query_one("#errorlog-spark", Sparkline).data = list(batch.per_minute[-30:])
+        rate = batch.rate
+        if rate >= self.crit_rate:
+            self.level = Level.CRIT
+        elif rate >= self.warn_rate:
+            self.level = Level.WARN
+        else:
+            self.level = Level.OK
+        self._update_status()
+
+    def _write(self, lines: list[LogLine]) -> None:
+        log = self.log_view
+        for line in lines[-self.max_lines :]:
+            log.write(line_text(line, self._styles.get(line.app, "cyan")))
+
+    def _rewrite(self) -> None:
+        log = self.log_view
+        log.clear()
+        self.pending = 0
+        self._write([line for line in self.lines if self._visible(line)])
+
+    def _update_status(self) -> None:
+        batch = self.last_batch
+        status = Text()
+        if batch is not None:
+            status.append(f"{batch.rate}/min", style="bold")
+            status.append(f" · {len(batch.followed)} pods followed")
+            if batch.capped:
+                status.append(f" · {batch.capped} not followed (max_streams)", style="yellow")
+            if not batch.backlog_done:
+                status.append(" · reading history…", style="italic")
+            if batch.problems:
+                status.append(" · " + one_line(batch.problems[0], 120), style="yellow")
+        if self.paused:
+            status.append(f" · PAUSED ({self.pending} new)", style="bold reverse")
+        self.query_one("#errorlog-status", Static).update(status)
+        scope = self.app_filter or "+".join(self.apps)
+        title = f"Error logs · {scope}"
+        if self.filter_text:
+            title += " · filter on"
+        self.border_title = title
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    @on(FilterBar.Changed)
+    def _filter_changed(self, event: FilterBar.Changed) -> None:
+        self.filter_text = event.text
+        self._match = matcher(event.text)
+        self._rewrite()
+        self._update_status()
+
+    def action_cycle_app(self) -> None:
+        choices: list[str | None] = [None, *self.apps]
+        self.app_filter = choices[(choices.index(self.app_filter) + 1) % len(choices)]
+        self._rewrite()
+        self._update_status()
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self.log_view.auto_scroll = not self.paused
+        if not self.paused:
+            self._rewrite()
+            self.log_view.scroll_end(animate=False)
+        self._update_status()
+
+    def action_follow(self) -> None:
+        if self.paused:
+            self.action_toggle_pause()
+        else:
+            self.log_view.scroll_end(animate=False)

@@ -1,0 +1,66 @@
+"""The events pane: warnings first, newest first, with counts and their object."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual.app import ComposeResult
+
+from cockpit.model import EventsSnapshot, Level
+from widgets.cells import LEVEL_STYLE, plain
+from widgets.pane import Pane, since
+from widgets.table import KeyedTable
+
+COLUMNS = (
+    ("last", "LAST SEEN"),
+    ("type", "TYPE"),
+    ("reason", "REASON"),
+    ("object", "OBJECT"),
+    ("count", "COUNT"),
+    ("message", "MESSAGE"),
+)
+
+
+class EventsPane(Pane):
+    PANE_TITLE = "Events"
+    SOURCES = ("events",)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.snapshot: EventsSnapshot | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.compose_failure()
+        yield KeyedTable(COLUMNS, id="events-table")
+
+    def show(self, snapshot: EventsSnapshot) -> None:
+        self.snapshot = snapshot
+        self.mark_fresh(snapshot.taken_at)
+        now = datetime.now(UTC)
+        rows = []
+        for e in snapshot.events:
+            style = LEVEL_STYLE[e.level]
+            rows.append(
+                (
+                    e.uid,
+                    (
+                        plain(since(e.last_seen, now)),
+                        plain(e.type, style),
+                        plain(e.reason, style),
+                        plain(f"{e.object_kind.lower()}/{e.object_name}"),
+                        plain(e.count),
+                        plain(e.message),
+                    ),
+                )
+            )
+        self.query_one(KeyedTable).apply(rows)
+        warnings = sum(1 for e in snapshot.events if e.type == "Warning")
+        recent = [
+            e
+            for e in snapshot.events
+            if e.type == "Warning" and e.last_seen and (now - e.last_seen).total_seconds() < 600
+        ]
+        self.level = Level.WARN if recent else Level.OK
+        self.border_title = f"Events ({len(snapshot.events)}) · {warnings} warnings"
+        if recent:
+            self.border_title += f" · {len(recent)} in the last 10 min"

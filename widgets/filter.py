@@ -1,0 +1,77 @@
+"""The `/` filter bar a table pane shows at its bottom, and the matcher behind it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from textual import on
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Input
+
+
+def matcher(text: str) -> Callable[[str], bool] | None:
+    """A case-insensitive regex when the text is one, else a substring match."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        pattern = re.compile(text, re.IGNORECASE)
+    except re.error:
+        needle = text.lower()
+        return lambda haystack: needle in haystack.lower()
+    return lambda haystack: pattern.search(haystack) is not None
+
+
+class FilterBar(Input):
+    """Hidden until opened; Enter keeps the filter, Escape clears and closes it."""
+
+    DEFAULT_CSS = """
+    FilterBar { dock: bottom; display: none; height: 1; border: none; padding: 0 1; }
+    FilterBar.open { display: block; }
+    """
+    BINDINGS = [Binding("escape", "close", "Clear filter", show=False)]
+
+    class Changed(Message):
+        def __init__(self, bar: FilterBar, text: str) -> None:
+            super().__init__()
+            self.bar = bar
+            self.text = text
+
+    def __init__(
+        self,
+        placeholder: str = "filter (regex or text), Enter to keep, Esc to clear",
+        **kwargs: object,
+    ) -> None:
+        super().__init__(placeholder=placeholder, **kwargs)  # type: ignore[arg-type]
+
+    def open(self) -> None:
+        self.add_class("open")
+        self.focus()
+
+    def action_close(self) -> None:
+        self.value = ""
+        self.remove_class("open")
+        self.post_message(self.Changed(self, ""))
+        self._return_focus()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.Changed(self, event.value))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not self.value:
+            self.remove_class("open")
+        self._return_focus()
+
+    def _return_focus(self) -> None:
+        parent = self.parent
+        if parent is not None:
+            for child in parent.children:
+                if child is not self and child.can_focus:
+                    child.focus()
+                    return

@@ -1,0 +1,71 @@
+"""The one-line header: context, namespace, mode, the overall status, and a clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from cockpit.model import Level
+from widgets.cells import LEVEL_MARK
+
+MODE_STYLE = {
+    "ARMED": "bold white on dark_red",
+    "READ-ONLY": "bold black on green",
+    "DRY-RUN": "bold black on cyan",
+}
+OVERALL_STYLE = {
+    Level.OK: "bold black on green",
+    Level.WARN: "bold black on yellow",
+    Level.CRIT: "bold white on red",
+}
+
+
+class CockpitHeader(Static):
+    DEFAULT_CSS = """
+    CockpitHeader { dock: top; height: 1; background: $panel; color: $foreground; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
+        self.context = "…"
+        self.namespace = "…"
+        self.mode = "ARMED"
+        self.overall = Level.OK
+        self.problems: list[str] = []
+        self.note = ""  # e.g. "demo: simulated cluster"
+
+    def set_target(self, context: str, namespace: str) -> None:
+        self.context, self.namespace = context, namespace
+        self.refresh_text()
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.refresh_text()
+
+    def set_overall(self, level: Level, problems: list[str]) -> None:
+        self.overall, self.problems = level, problems
+        self.refresh_text()
+
+    def refresh_text(self, now: datetime | None = None) -> None:
+        now = now or datetime.now().astimezone()
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" cockpit ", style="bold reverse")
+        text.append(f" ctx {self.context} ", style="bold")
+        text.append(f"· ns {self.namespace} ")
+        text.append(f" {self.mode} ", style=MODE_STYLE.get(self.mode, "bold"))
+        text.append(" ")
+        mark = LEVEL_MARK[self.overall]
+        text.append(f" {mark} {self.overall.label} ", style=OVERALL_STYLE[self.overall])
+        if self.problems:
+            text.append(" " + " · ".join(self.problems[:4]), style="bold")
+        if self.note:
+            text.append(f"  [{self.note}]", style="dim")
+        clock = now.strftime(" %Y-%m-%d %H:%M:%S %Z ")
+        width = self.size.width or 160
+        pad = width - text.cell_len - len(clock)
+        if pad > 0:
+            text.append(" " * pad)
+        text.append(clock, style="bold")
+        self.update(text)

@@ -1,0 +1,124 @@
+"""The frame every pane shares: title, level colour, data age, and the stale state.
+
+A pane keeps its last good data when its source fails; it turns visibly stale (dimmed,
+border in the warning colour) and says what failed and what to do, until the source
+recovers by itself.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from cockpit.model import Level, SourceFailure
+from cockpit.textsafe import one_line
+
+
+def age_text(seconds: float) -> str:
+    """Compact age like kubectl: 5s, 3m, 2h, 4d."""
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60}m"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def since(moment: datetime | None, now: datetime | None = None) -> str:
+    if moment is None:
+        return "-"
+    now = now or datetime.now(UTC)
+    return age_text((now - moment).total_seconds())
+
+
+class FailureLine(Static):
+    """One line saying what failed; never parsed as markup."""
+
+    DEFAULT_CSS = """
+    FailureLine { height: auto; display: none; }
+    FailureLine.shown { display: block; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
+
+
+class Pane(Vertical, can_focus=False):
+    """Base class: subclasses compose their body after `compose_failure()`."""
+
+    level: reactive[Level] = reactive(Level.OK)
+    PANE_TITLE = "pane"
+    SOURCES: tuple[str, ...] = ()  # the poller names this pane shows
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.taken_at: datetime | None = None
+        self.failure: SourceFailure | None = None
+        self.waiting_message = "waiting for the first data…"
+        self.border_title = self.PANE_TITLE
+        self.add_class("level-ok")
+
+    def compose_failure(self) -> FailureLine:
+        return FailureLine(classes="failure")
+
+    # -- freshness ----------------------------------------------------------------------
+
+    def mark_fresh(self, taken_at: datetime | None = None) -> None:
+        self.taken_at = taken_at or datetime.now(UTC)
+        if self.failure is not None:
+            self.failure = None
+            self.remove_class("stale")
+            self._failure_line().remove_class("shown")
+        self.tick()
+
+    def mark_failed(self, failure: SourceFailure) -> None:
+        self.failure = failure
+        self.add_class("stale")
+        line = self._failure_line()
+        line.update(self.failure_text(failure))
+        line.add_class("shown")
+        self.tick()
+
+    def failure_text(self, failure: SourceFailure, now: datetime | None = None) -> Text:
+        text = Text("⚠ ", style="bold")
+        text.append(one_line(failure.message, 200))
+        if failure.retry_in is not None:
+            text.append(f" · retrying in {max(0, round(failure.retry_in))} s")
+        if failure.hint:
+            text.append(" · " + one_line(failure.hint, 160), style="italic")
+        return text
+
+    def tick(self, now: datetime | None = None) -> None:
+        """Refresh the age shown in the border (called every second by the app)."""
+        now = now or datetime.now(UTC)
+        if self.taken_at is None:
+            age = "no data yet" if self.failure else "loading…"
+        else:
+            age = f"{since(self.taken_at, now)} ago"
+        if self.failure is not None and self.taken_at is not None:
+            age = f"STALE · last good {age}"
+        elif self.failure is not None:
+            age = "FAILING"
+        self.border_subtitle = age
+
+    def _failure_line(self) -> FailureLine:
+        return self.query_one(FailureLine)
+
+    # -- level colour -------------------------------------------------------------------
+
+    def watch_level(self, old: Level, new: Level) -> None:
+        self.remove_class(f"level-{old.css}")
+        self.add_class(f"level-{new.css}")
+
+    @property
+    def effective_level(self) -> Level:
+        """What the header counts: a failing source is at least a warning."""
+        if self.failure is not None:
+            return max(self.level, Level.WARN)
+        return self.level
