@@ -27,6 +27,7 @@ from cockpit.model import (
     JobRow,
     KubeSnapshot,
     Level,
+    LogBatch,
     PodRow,
     PodUsage,
     TopSnapshot,
@@ -45,6 +46,7 @@ from cockpit.sources.kube_convert import (
     sort_time,
     statefulset_row,
 )
+from cockpit.sources.kube_logs import ErrorLogFollower
 from cockpit.sources.kube_watch import Informer
 from cockpit.thresholds import level_for
 
@@ -95,6 +97,18 @@ class KubeSource:
             "jobs", partial(self.batch.list_namespaced_job, ns), job_row, **common
         )
         self.informers = (self.pods, self.deployments, self.statefulsets, self.events, self.jobs)
+        logs = settings.logs
+        self.logs = ErrorLogFollower(
+            self.core,
+            ns,
+            logs.apps,
+            logs.error_pattern,
+            logs.window,
+            logs.max_lines,
+            logs.max_streams,
+            request_timeout=ks.request_timeout,
+            server=target.server,
+        )
         self._kube_cache: tuple[tuple[int, ...], KubeSnapshot] | None = None
         self._started = False
 
@@ -108,7 +122,8 @@ class KubeSource:
 
     def stop(self) -> None:
         for informer in self.informers:
-            informer._stop.set()
+            informer.signal_stop()
+        self.logs.stop()
         for informer in self.informers:
             informer.stop()
         self.target.close()
@@ -160,6 +175,12 @@ class KubeSource:
         )
         self._kube_cache = (key, snapshot)
         return snapshot
+
+    async def log_batch(self) -> LogBatch:
+        """New error lines; also starts/stops log streams as pods come and go."""
+        await self._synced(self.pods)
+        self.logs.sync(self.pods.rows())
+        return self.logs.batch()
 
     async def events_snapshot(self) -> EventsSnapshot:
         await self._synced(self.events)

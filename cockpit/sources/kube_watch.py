@@ -72,9 +72,13 @@ class Informer(Generic[Row]):
         self._thread = threading.Thread(target=self._run, name=f"informer-{self.name}", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def signal_stop(self) -> None:
+        """Ask the thread to end and unblock its read; does not wait."""
         self._stop.set()
         self._abort_response()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.signal_stop()
         if self._thread is not None:
             self._thread.join(timeout)
 

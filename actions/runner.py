@@ -1,0 +1,169 @@
+"""Running an action: refuse if not allowed, never twice at once, time out, verify, journal.
+
+This is the one code path every action takes, with or without the UI, so read-only
+mode and the journal cannot be bypassed by a key binding that forgot to check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from actions.base import Action, Plan, Progress, Refused, Result
+from cockpit.audit import Journal
+from cockpit.errors import describe
+
+
+@dataclass(frozen=True)
+class Who:
+    """Where actions happen, for the journal."""
+
+    context: str
+    kube_user: str
+    namespace: str
+
+
+class Busy(Exception):
+    """An action on the same target is already running."""
+
+
+class ActionRunner:
+    def __init__(
+        self,
+        journal: Journal,
+        who: Who,
+        *,
+        read_only: bool,
+        dry_run: bool,
+        timeout: float = 30.0,
+        verify_timeout: float = 300.0,
+    ) -> None:
+        self.journal = journal
+        self.who = who
+        self.read_only = read_only
+        self.dry_run = dry_run
+        self.timeout = timeout
+        self.verify_timeout = verify_timeout
+        self.in_flight: set[str] = set()
+
+    def allows(self, action: Action | type[Action]) -> bool:
+        """Whether the action may be offered at all in this session."""
+        return not (self.read_only and action.mutating)
+
+    def busy(self, plan: Plan) -> bool:
+        return plan.key in self.in_flight
+
+    def mode(self, dry_run: bool) -> str:
+        if dry_run or self.dry_run:
+            return "dry-run"
+        return "read-only" if self.read_only else "armed"
+
+    def record(
+        self,
+        action: Action,
+        plan: Plan | None,
+        outcome: str,
+        *,
+        dry_run: bool = False,
+        message: str = "",
+        error: str = "",
+        duration: float | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "context": self.who.context,
+            "kube_user": self.who.kube_user,
+            "namespace": self.who.namespace,
+            "action": action.id,
+            "targets": list(plan.targets) if plan else [],
+            "mode": self.mode(dry_run),
+            "outcome": outcome,
+            "message": message,
+            "error": error,
+            "duration_s": round(duration, 3) if duration is not None else None,
+            "plan": plan.as_journal() if plan else None,
+        }
+        if extra:
+            entry.update(extra)
+        return self.journal.append(entry)
+
+    def cancelled(self, action: Action, plan: Plan) -> None:
+        self.record(action, plan, "cancelled", message="cancelled at the confirmation")
+
+    def refused(self, action: Action, plan: Plan | None, reason: str) -> None:
+        self.record(action, plan, "refused", error=reason)
+
+    async def run(
+        self,
+        action: Action,
+        ctx: Any,
+        *,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> Result:
+        """Execute and verify; the journal entry is on disk before this returns."""
+        dry_run = dry_run or self.dry_run
+        plan = action.plan()
+        if action.mutating and self.read_only:
+            reason = "read-only mode: mutating actions are disabled in this session"
+            self.refused(action, plan, reason)
+            raise Refused(reason)
+        if dry_run and not plan.dry_run_supported:
+            reason = "this action has no server-side dry run"
+            self.refused(action, plan, reason)
+            raise Refused(reason)
+        if plan.key in self.in_flight:
+            raise Busy(f"{plan.title}: already running")
+        self.in_flight.add(plan.key)
+        started = time.monotonic()
+        report = progress or (lambda fraction, text: None)
+        try:
+            try:
+                result = await asyncio.wait_for(action.execute(ctx, dry_run), self.timeout)
+                if result.ok and not dry_run:
+                    try:
+                        result = await asyncio.wait_for(
+                            action.verify(ctx, result, report), self.verify_timeout
+                        )
+                    except TimeoutError:
+                        result = Result(
+                            False,
+                            f"{result.message}; not verified within {self.verify_timeout:g} s "
+                            "(still in progress — watch the panes)",
+                            result.data,
+                        )
+            except Refused as exc:
+                self.record(
+                    action,
+                    plan,
+                    "refused",
+                    dry_run=dry_run,
+                    error=str(exc),
+                    duration=time.monotonic() - started,
+                )
+                raise
+            except TimeoutError:
+                result = Result(
+                    False,
+                    f"timed out after {self.timeout:g} s; the outcome is "
+                    "unknown — check the panes before retrying",
+                )
+            except Exception as exc:
+                message, hint = describe(exc)
+                result = Result(False, message + (f" ({hint})" if hint else ""))
+            outcome = ("dry-run ok" if dry_run else "succeeded") if result.ok else "failed"
+            self.record(
+                action,
+                plan,
+                outcome,
+                dry_run=dry_run,
+                message=result.message if result.ok else "",
+                error="" if result.ok else result.message,
+                duration=time.monotonic() - started,
+            )
+            result.dry_run = dry_run
+            return result
+        finally:
+            self.in_flight.discard(plan.key)

@@ -1,0 +1,576 @@
+"""CockpitApp: composes the panes, starts one poller per source, routes their messages.
+
+This is the only module (with cli.py) that knows both the sources and the widgets.
+Pollers run as workers, each in its own group; they post SnapshotReady or
+SourceFailed, and the handlers below hand the snapshot to the panes that show it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from kubernetes import client as kube_client
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Footer
+
+from cockpit.config import APP_NAME, Settings
+from cockpit.errors import SourceError
+from cockpit.model import (
+    EventsSnapshot,
+    HostSnapshot,
+    KubeSnapshot,
+    Level,
+    LogBatch,
+    SourceFailure,
+    TopSnapshot,
+    worst,
+)
+from cockpit.polling import Poller, backoff_delay
+from cockpit.sources.host import HostSource
+from cockpit.sources.kube import KubeSource
+from cockpit.sources.kube_client import KubeTarget, connect
+from cockpit.sources.kube_logs import PodLogStream
+from widgets.errorlog import ErrorLogPane
+from widgets.events import EventsPane
+from widgets.header import CockpitHeader
+from widgets.help import HelpScreen, KeyGroups
+from widgets.host import HostPane
+from widgets.logview import LogScreen, LogViewOptions
+from widgets.pane import Pane
+from widgets.pods import PodsPane
+from widgets.top import TopPane
+from widgets.warroom import Figure, WarRoomScreen
+from widgets.workloads import WorkloadsPane
+
+KUBE_SOURCES = ("pods", "top", "events", "logs")
+
+
+class SnapshotReady(Message):
+    def __init__(self, source: str, snapshot: Any) -> None:
+        super().__init__()
+        self.source = source
+        self.snapshot = snapshot
+
+
+class SourceFailed(Message):
+    def __init__(self, failure: SourceFailure) -> None:
+        super().__init__()
+        self.failure = failure
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How the cockpit was started: settings plus what the command line chose."""
+
+    settings: Settings
+    context: str | None = None
+    namespace: str | None = None
+    kube_configuration: kube_client.Configuration | None = None
+    note: str = ""  # shown in the header, e.g. "demo: simulated cluster (incident)"
+    extra_sources: tuple[str, ...] = ()  # names of optional sources to skip in tests
+
+
+class PaneCommands(Provider):
+    """Command palette: jump to a pane, zoom, war room, refresh."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        assert isinstance(app, CockpitApp)
+        matcher = self.matcher(query)
+        for name, help_text, callback in app.palette_commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class CockpitApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "cockpit"
+    COMMANDS = App.COMMANDS | {PaneCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("f5,ctrl+r", "refresh", "Refresh"),
+        Binding("z", "zoom", "Zoom"),
+        Binding("w", "war_room", "War room"),
+        Binding("ctrl+p", "command_palette", "Palette", show=False),
+        *(Binding(str(n), f"focus_pane({n})", f"Pane {n}", show=False) for n in range(1, 10)),
+    ]
+
+    def __init__(self, launch: Launch) -> None:
+        super().__init__()
+        self.launch = launch
+        self.settings = launch.settings
+        self.kube: KubeSource | None = None
+        self.kube_target: KubeTarget | None = None
+        self.pollers: dict[str, Poller] = {}
+        self.latest: dict[str, Any] = {}
+        self.war_room: WarRoomScreen | None = None
+        self._closing = False
+        self._sources_to_close: list[Callable[[], Awaitable[None]]] = []
+
+    # -- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield CockpitHeader(id="header")
+        with Horizontal(id="row-kube"):
+            with Vertical(id="col-left"):
+                yield WorkloadsPane(id="workloads", classes="pane")
+                yield TopPane(id="top", classes="pane")
+            yield PodsPane(id="pods", classes="pane")
+        with Horizontal(id="row-logs"):
+            yield ErrorLogPane(
+                apps=self.settings.logs.apps,
+                max_lines=self.settings.logs.max_lines,
+                thresholds=(
+                    self.settings.thresholds.error_lines_per_min.warn,
+                    self.settings.thresholds.error_lines_per_min.crit,
+                ),
+                id="errorlog",
+                classes="pane",
+            )
+            yield EventsPane(id="events", classes="pane")
+        with Horizontal(id="row-data"):
+            yield from self._data_panes()
+        yield Footer()
+
+    def _data_panes(self) -> list[Pane]:
+        panes: list[Pane] = []
+        postgres_pane = _optional_pane("widgets.postgres", "PostgresPane", "postgres")
+        redis_pane = _optional_pane("widgets.redis", "RedisPane", "redis")
+        for pane in (postgres_pane, redis_pane):
+            if pane is not None:
+                panes.append(pane)
+        panes.append(HostPane(id="host", classes="pane"))
+        return panes
+
+    @property
+    def panes(self) -> list[Pane]:
+        return list(self.query(Pane))
+
+    def on_mount(self) -> None:
+        header = self.query_one(CockpitHeader)
+        header.note = self.launch.note
+        header.set_mode(self.mode_name())
+        self.set_interval(1.0, self._tick)
+        self._start_kube()
+        self._start_local_sources()
+        focus = self.query_one("#pods-table")
+        focus.focus()
+
+    def mode_name(self) -> str:
+        context = self.kube_target.context if self.kube_target else self.launch.context
+        if self.settings.is_read_only(context):
+            return "READ-ONLY"
+        if self.settings.dry_run:
+            return "DRY-RUN"
+        return "ARMED"
+
+    # -- sources and pollers ------------------------------------------------------------
+
+    def start_poller(
+        self, name: str, fetch: Callable[[], Awaitable[Any]], interval: float, label: str = ""
+    ) -> Poller:
+        poll = self.settings.poll
+        poller = Poller(
+            name,
+            fetch,
+            interval=interval,
+            timeout=poll.timeout,
+            on_result=self._post_result,
+            on_failure=self._post_failure,
+            label=label,
+            backoff_max=poll.backoff_max,
+        )
+        self.pollers[name] = poller
+        self.run_worker(poller.run(), group=f"poll-{name}", exclusive=True, name=f"poll-{name}")
+        return poller
+
+    def _post_result(self, source: str, snapshot: Any) -> None:
+        self.post_message(SnapshotReady(source, snapshot))
+
+    def _post_failure(self, failure: SourceFailure) -> None:
+        self.post_message(SourceFailed(failure))
+
+    def _start_local_sources(self) -> None:
+        poll = self.settings.poll
+        host = HostSource(self.settings.thresholds)
+        self.start_poller("host", host.snapshot, poll.host, label="host")
+        for name, module, class_name, interval in (
+            ("postgres", "cockpit.sources.postgres", "PostgresSource", poll.postgres),
+            ("redis", "cockpit.sources.redis", "RedisSource", poll.redis),
+        ):
+            if name in self.launch.extra_sources:
+                continue
+            source = _optional_source(module, class_name, self.settings)
+            if source is None:
+                continue
+            self._sources_to_close.append(source.close)
+            self.start_poller(name, source.snapshot, interval, label="")
+
+    @work(group="kube-connect", exclusive=True)
+    async def _start_kube(self) -> None:
+        """Connect (off the loop), retrying with backoff until the kubeconfig works."""
+        failures = 0
+        since = datetime.now(UTC)
+        while True:
+            try:
+                target = await asyncio.to_thread(
+                    connect,
+                    self.settings.kube,
+                    self.launch.kube_configuration,
+                    context=self.launch.context,
+                    namespace=self.launch.namespace,
+                )
+                break
+            except SourceError as exc:
+                failures += 1
+                delay = backoff_delay(failures, 2.0, 60.0)
+                for name in KUBE_SOURCES:
+                    self._post_failure(
+                        SourceFailure(name, exc.message, exc.hint, since, delay, failures)
+                    )
+                await asyncio.sleep(delay)
+        self.kube_target = target
+        self.query_one(CockpitHeader).set_target(target.context, target.namespace)
+        self.query_one(CockpitHeader).set_mode(self.mode_name())
+        kube = KubeSource(target, self.settings)
+        self.kube = kube
+        kube.start()
+        poll = self.settings.poll
+        self.start_poller("pods", kube.kube_snapshot, poll.pods)
+        self.start_poller("top", kube.top_snapshot, poll.metrics)
+        self.start_poller("events", kube.events_snapshot, poll.events)
+        self.start_poller("logs", kube.log_batch, poll.logs)
+
+    # -- routing ------------------------------------------------------------------------
+
+    @on(SnapshotReady)
+    def _route_snapshot(self, message: SnapshotReady) -> None:
+        source, snapshot = message.source, message.snapshot
+        self.latest[source] = snapshot
+        if isinstance(snapshot, KubeSnapshot):
+            self.query_one(WorkloadsPane).show(snapshot)
+            self.query_one(PodsPane).show(snapshot)
+        elif isinstance(snapshot, TopSnapshot):
+            self.query_one(TopPane).show(snapshot)
+            self.query_one(PodsPane).show_usage(snapshot)
+        elif isinstance(snapshot, EventsSnapshot):
+            self.query_one(EventsPane).show(snapshot)
+        elif isinstance(snapshot, LogBatch):
+            self.query_one(ErrorLogPane).show(snapshot)
+        elif isinstance(snapshot, HostSnapshot):
+            self.query_one(HostPane).show(snapshot)
+        else:
+            for pane in self.panes:
+                if pane.SOURCES and pane.SOURCES[0] == source:
+                    pane.show(snapshot)  # type: ignore[attr-defined]
+        self._update_overall()
+
+    @on(SourceFailed)
+    def _route_failure(self, message: SourceFailed) -> None:
+        failure = message.failure
+        for pane in self.panes:
+            if pane.SOURCES and pane.SOURCES[0] == failure.source:
+                pane.mark_failed(failure)
+            if failure.source == "pods" and isinstance(pane, WorkloadsPane):
+                pane.mark_failed(failure)
+        self._update_overall()
+
+    def _update_overall(self) -> None:
+        panes = self.panes
+        level = worst(p.effective_level for p in panes)
+        problems = []
+        for pane in sorted(panes, key=lambda p: -p.effective_level):
+            if pane.effective_level >= Level.WARN:
+                title = pane.PANE_TITLE
+                problems.append(f"{title} stale" if pane.failure else f"{title} {pane.level.label}")
+        self.query_one(CockpitHeader).set_overall(level, problems)
+        if self.war_room is not None and self.screen is self.war_room:
+            self.war_room.show(self.figures(), problems)
+
+    def _tick(self) -> None:
+        now = datetime.now(UTC)
+        self.query_one(CockpitHeader).refresh_text()
+        for pane in self.panes:
+            pane.tick(now)
+
+    # -- war room -----------------------------------------------------------------------
+
+    def figures(self) -> list[Figure]:
+        figures = []
+        kube = self.latest.get("pods")
+        if isinstance(kube, KubeSnapshot):
+            not_ready = kube.not_ready
+            level = Level.CRIT if not_ready else Level.OK
+            figures.append(
+                Figure(
+                    "pods",
+                    "PODS NOT READY",
+                    str(not_ready),
+                    level,
+                    f"of {len(kube.pods)} pods in {kube.namespace}",
+                )
+            )
+        else:
+            figures.append(Figure("pods", "PODS NOT READY", "-", Level.WARN, "no data"))
+        logs = self.latest.get("logs")
+        if isinstance(logs, LogBatch):
+            pane = self.query_one(ErrorLogPane)
+            figures.append(
+                Figure(
+                    "errors",
+                    "ERROR LINES / MIN",
+                    str(logs.rate),
+                    pane.level,
+                    f"{len(logs.followed)} pods followed",
+                )
+            )
+        else:
+            figures.append(Figure("errors", "ERROR LINES / MIN", "-", Level.WARN, "no data"))
+        pg = self.latest.get("postgres")
+        if pg is not None and hasattr(pg, "connections"):
+            figures.append(
+                Figure(
+                    "pg",
+                    "PG CONNECTIONS",
+                    str(pg.connections),
+                    pg.level,
+                    f"of max {pg.max_connections}",
+                )
+            )
+        else:
+            figures.append(Figure("pg", "PG CONNECTIONS", "-", Level.WARN, "no data"))
+        redis = self.latest.get("redis")
+        if redis is not None and getattr(redis, "memory_pct", None) is not None:
+            figures.append(
+                Figure(
+                    "redis",
+                    "REDIS MEMORY %",
+                    f"{redis.memory_pct:.0f}",
+                    redis.level,
+                    f"policy {redis.policy}",
+                )
+            )
+        elif redis is not None:
+            figures.append(Figure("redis", "REDIS MEMORY %", "-", redis.level, "no maxmemory"))
+        else:
+            figures.append(Figure("redis", "REDIS MEMORY %", "-", Level.WARN, "no data"))
+        return figures
+
+    def action_war_room(self) -> None:
+        if self.war_room is not None and self.screen is self.war_room:
+            self.pop_screen()
+            return
+        self.war_room = WarRoomScreen()
+        self.push_screen(self.war_room)
+        self.call_after_refresh(self._update_overall)
+
+    # -- keys ---------------------------------------------------------------------------
+
+    def focused_pane(self) -> Pane | None:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, Pane):
+                return node
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    def action_refresh(self) -> None:
+        pane = self.focused_pane()
+        names: Iterable[str] = pane.SOURCES if pane is not None else self.pollers
+        for name in list(names) or list(self.pollers):
+            poller = self.pollers.get(name)
+            if poller is not None:
+                poller.refresh()
+        self.notify("Refreshing " + (pane.PANE_TITLE if pane else "all panes"), timeout=1.5)
+
+    def action_zoom(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        pane = self.focused_pane()
+        if pane is not None:
+            screen.maximize(pane, container=False)
+
+    def action_focus_pane(self, number: int) -> None:
+        panes = self.panes
+        if 1 <= number <= len(panes):
+            self.focus_pane(panes[number - 1])
+
+    def focus_pane(self, pane: Pane) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.key_groups(), footer=self._contacts_text()))
+
+    def key_groups(self) -> KeyGroups:
+        groups: KeyGroups = [("Everywhere", _binding_rows(self.BINDINGS))]
+        groups[0][1].append(("1-9", "focus pane N (in screen order)"))
+        groups[0][1].append(("tab / shift+tab", "next / previous pane"))
+        for pane in self.panes:
+            rows = _binding_rows(pane.BINDINGS)
+            if rows:
+                groups.append((f"{pane.PANE_TITLE} pane", rows))
+        groups.append(("Log view (enter on a pod)", _binding_rows(LogScreen.BINDINGS)))
+        return groups
+
+    def _contacts_text(self) -> str:
+        c = self.settings.contacts
+        return (
+            f"Incidents: Slack {c.slack_channel} · {c.incident_email} · on-call {c.on_call_phone}"
+            f" · lead {c.team_lead_phone}\nStatus page {c.links.get('status', '')}"
+        )
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        commands: list[tuple[str, str, Callable[[], Any]]] = []
+        for index, pane in enumerate(self.panes, start=1):
+            commands.append(
+                (
+                    f"Go to pane: {pane.PANE_TITLE}",
+                    f"key {index}",
+                    lambda p=pane: self.focus_pane(p),
+                )
+            )
+            commands.append(
+                (
+                    f"Zoom pane: {pane.PANE_TITLE}",
+                    "key z toggles",
+                    lambda p=pane: (self.focus_pane(p), self.screen.maximize(p, container=False)),
+                )
+            )
+        commands.append(("War room layout", "key w", self.action_war_room))
+        commands.append(("Refresh all panes", "key F5", self._refresh_all))
+        commands.append(("Help: every key", "key ?", self.action_help))
+        return commands
+
+    def _refresh_all(self) -> None:
+        for poller in self.pollers.values():
+            poller.refresh()
+
+    # -- pod logs -----------------------------------------------------------------------
+
+    @on(PodsPane.OpenLogs)
+    def _open_logs(self, message: PodsPane.OpenLogs) -> None:
+        if self.kube is None:
+            self.notify("Not connected to Kubernetes yet", severity="warning")
+            return
+        pod = message.pod
+        kube = self.kube
+        containers = tuple(c.name for c in pod.containers)
+        logs = self.settings.logs
+
+        def open_feed(options: LogViewOptions) -> PodLogStream:
+            return PodLogStream(
+                kube.core,
+                kube.namespace,
+                pod.name,
+                options.container,
+                tail_lines=options.tail_lines,
+                since_seconds=options.since_seconds,
+                previous=options.previous,
+                follow=options.follow,
+                max_lines=logs.viewer_max_lines,
+                request_timeout=self.settings.kube.request_timeout,
+            ).start()
+
+        options = LogViewOptions(
+            container=containers[0] if containers else None, previous=message.previous
+        )
+        self.push_screen(
+            LogScreen(
+                pod.name,
+                containers,
+                open_feed,
+                save_log_lines,
+                options,
+                max_lines=logs.viewer_max_lines,
+            )
+        )
+
+    # -- shutdown -----------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        await self.shutdown()
+        self.exit()
+
+    async def shutdown(self) -> None:
+        """Stop watches, streams and connections; idempotent."""
+        if self._closing:
+            return
+        self._closing = True
+        self.workers.cancel_all()
+        for close in self._sources_to_close:
+            try:
+                await asyncio.wait_for(close(), 3.0)
+            except Exception:
+                pass
+        if self.kube is not None:
+            await asyncio.to_thread(self.kube.stop)
+
+    async def on_unmount(self) -> None:
+        await self.shutdown()
+
+
+def _binding_rows(bindings: Iterable[Any]) -> list[tuple[str, str]]:
+    rows = []
+    for binding in bindings:
+        if isinstance(binding, Binding):
+            if not binding.show and not binding.description:
+                continue
+            keys = binding.key_display or binding.key.replace(",", " / ")
+            rows.append((keys, binding.description or binding.action))
+    return rows
+
+
+def _optional_source(module: str, class_name: str, settings: Settings) -> Any | None:
+    """PostgreSQL and Redis sources, when their modules are present."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), class_name)(settings)
+    except ModuleNotFoundError:
+        return None
+
+
+def _optional_pane(module: str, class_name: str, pane_id: str) -> Pane | None:
+    import importlib
+
+    try:
+        cls = getattr(importlib.import_module(module), class_name)
+    except (ModuleNotFoundError, AttributeError):
+        return None
+    return cls(id=pane_id, classes="pane")
+
+
+def save_log_lines(pod: str, lines: list[str]) -> str:
+    """Write a log view's lines under the XDG data dir; returns the path."""
+    directory = Path(platformdirs.user_data_dir(APP_NAME)) / "logs"
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", pod)
+    path = directory / f"{safe}-{stamp}.log"
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + ("\n" if lines else ""))
+        handle.flush()
+        os.fsync(handle.fileno())
+    return str(path)

@@ -1,0 +1,243 @@
+"""The `cockpit` command: run (default), demo, sim, check, config, journal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cockpit import __version__
+from cockpit.config import ConfigError, Settings, load_settings, masked
+
+SCENARIOS = ("healthy", "incident", "large")
+
+
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Flags accepted before or after the subcommand."""
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--context",
+        default=default,
+        metavar="NAME",
+        help="kubeconfig context (default: the current context)",
+    )
+    parser.add_argument(
+        "--namespace",
+        "-n",
+        default=default,
+        metavar="NS",
+        help="namespace to watch (default: excel-unified)",
+    )
+    parser.add_argument(
+        "--config",
+        default=default,
+        metavar="PATH",
+        type=Path,
+        help="settings file (default: $COCKPIT_CONFIG or ~/.config/cockpit/config.toml)",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=default,
+        help="offer no mutating action at all (keys, palette and code path)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=default,
+        help="run every action as a server-side dry run (dryRun=All)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cockpit",
+        description="A live operations cockpit for the Excel Unified service: pods, top, error "
+        "logs, events, PostgreSQL, Redis and the host on one screen, with the runbook's "
+        "remedies as confirmed, previewed and journaled actions.",
+        epilog="Without a subcommand, `cockpit` runs against the current kubeconfig context. "
+        "`cockpit demo` needs nothing else installed.",
+    )
+    parser.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    _common(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the cockpit against a cluster (the default)")
+    _common(run, suppress=True)
+
+    demo = sub.add_parser("demo", help="run the cockpit against the built-in simulated cluster")
+    _common(demo, suppress=True)
+    demo.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        default="incident",
+        help="what the simulated cluster shows (default: incident)",
+    )
+    demo.add_argument(
+        "--size",
+        type=int,
+        default=5000,
+        metavar="N",
+        help="number of pods in the large scenario (default: 5000)",
+    )
+
+    sim = sub.add_parser("sim", help="run the simulated cluster alone, in the foreground")
+    sim.add_argument("--scenario", choices=SCENARIOS, default="incident")
+    sim.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any)")
+    sim.add_argument(
+        "--kubeconfig",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where to write its kubeconfig (default: a temporary file)",
+    )
+    sim.add_argument(
+        "--size", type=int, default=5000, metavar="N", help="number of pods in the large scenario"
+    )
+    sim.add_argument(
+        "--fast", action="store_true", help="test pace: every transition in well under a second"
+    )
+
+    check = sub.add_parser(
+        "check",
+        help="poll every source once, print the status, exit "
+        "0 (ok), 1 (warn) or 2 (crit or unreachable)",
+    )
+    _common(check, suppress=True)
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+
+    config = sub.add_parser("config", help="print the effective settings, secrets masked")
+    _common(config, suppress=True)
+    config.add_argument("--json", action="store_true", help="JSON instead of TOML-like text")
+
+    journal = sub.add_parser("journal", help="show the action journal")
+    _common(journal, suppress=True)
+    journal.add_argument(
+        "--tail",
+        type=int,
+        default=20,
+        metavar="N",
+        help="the last N entries (default: 20; 0 for all)",
+    )
+    journal.add_argument("--json", action="store_true", help="raw JSON lines")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    flags: dict[str, Any] = {}
+    if getattr(args, "read_only", None):
+        flags["read_only"] = True
+    if getattr(args, "dry_run", None):
+        flags["dry_run"] = True
+    kube: dict[str, Any] = {}
+    if getattr(args, "context", None):
+        kube["context"] = args.context
+    if getattr(args, "namespace", None):
+        kube["namespace"] = args.namespace
+    if kube:
+        flags["kube"] = kube
+    return load_settings(getattr(args, "config", None), **flags)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "run"
+    try:
+        if command == "sim":
+            return cmd_sim(args)
+        settings = _settings(args)
+        if command == "config":
+            return cmd_config(settings, as_json=args.json)
+        if command == "journal":
+            from cockpit.audit import print_journal
+
+            return print_journal(settings.effective_journal_path(), args.tail, args.json)
+        if command == "check":
+            from cockpit.check import run_check
+
+            return run_check(settings, args.context, args.namespace, as_json=args.json)
+        if command == "demo":
+            return cmd_demo(settings, args.scenario, args.size)
+        return cmd_run(settings, args.context, args.namespace)
+    except ConfigError as exc:
+        print(f"cockpit: configuration error\n{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_config(settings: Settings, as_json: bool) -> int:
+    data = masked(settings.model_dump(mode="json"))
+    data["journal_path"] = str(settings.effective_journal_path())
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(_toml_like(data))
+    return 0
+
+
+def _toml_like(data: dict, prefix: str = "") -> str:
+    """Readable TOML-ish rendering of the settings (for people, not for parsing back)."""
+    scalars, tables = [], []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            scalars.append(f"{key} = {json.dumps(value)}")
+    out = []
+    if scalars:
+        out.append("\n".join(scalars))
+    for key, value in tables:
+        name = f"{prefix}{key}"
+        body = _toml_like(value, prefix=f"{name}.")
+        out.append(f"[{name}]\n{body}" if body else f"[{name}]")
+    return "\n\n".join(out)
+
+
+def cmd_run(settings: Settings, context: str | None, namespace: str | None) -> int:
+    from cockpit.app import CockpitApp, Launch
+
+    app = CockpitApp(Launch(settings=settings, context=context, namespace=namespace))
+    app.run()
+    return 0
+
+
+def cmd_demo(settings: Settings, scenario: str, size: int) -> int:
+    from cockpit.app import CockpitApp, Launch
+    from cockpit.sim.pace import Pace
+    from cockpit.sim.runner import SimCluster
+
+    with tempfile.TemporaryDirectory(prefix="cockpit-demo-") as tmp:
+        sim = SimCluster(scenario=scenario, pace=Pace.demo(), large_size=size)
+        with sim:
+            kubeconfig = sim.write_kubeconfig(Path(tmp) / "kubeconfig")
+            kube = settings.kube.model_copy(
+                update={
+                    "kubeconfig": Path(kubeconfig),
+                    "context": "cockpit-sim",
+                    "namespace": sim.namespace,
+                }
+            )
+            demo_settings = settings.model_copy(update={"kube": kube})
+            app = CockpitApp(
+                Launch(
+                    settings=demo_settings,
+                    context="cockpit-sim",
+                    note=f"demo: simulated cluster, {scenario}",
+                )
+            )
+            app.run()
+    return 0
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from cockpit.sim.pace import Pace
+    from cockpit.sim.runner import run_foreground
+
+    pace = Pace.fast() if args.fast else Pace.demo()
+    return run_foreground(args.scenario, args.port, args.kubeconfig, pace, large_size=args.size)
