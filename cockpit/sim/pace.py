@@ -24,6 +24,7 @@ class Pace:
     metrics_period_s: float = 15.0  # metrics.k8s.io window; values move each period
     controller_tick_s: float = 0.25  # how often the controller loop looks at the store
     history_hours: float = 26.0  # how far back generated logs reach at start
+    log_full_rate_hours: float = 2.0  # older generated history is tapered (fewer lines)
 
     @classmethod
     def demo(cls) -> Pace:
