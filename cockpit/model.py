@@ -295,30 +295,44 @@ class PgSnapshot:
 @frozen
 class RedisSnapshot:
     server: str  # host:port/db, no secrets
-    version: str
+    version: str  # as the server reports it: untrusted text
     used_memory: int
     maxmemory: int  # 0: no limit
-    policy: str
+    policy: str  # maxmemory-policy (untrusted text)
     fragmentation: float | None
-    hit_ratio: float | None
-    ops_per_sec: float | None
+    hit_ratio: float | None  # 0..1 over the last poll interval; None: no lookups in it
+    ops_per_sec: float | None  # from deltas (the poller's own commands left out)
     evicted_per_sec: float | None
     connected_clients: int
     blocked_clients: int
-    rejected_connections: int
+    rejected_connections: int  # since the server started
     keys: tuple[tuple[int, int], ...]  # (db number, key count)
     last_save: datetime | None
     last_fork_usec: int | None
     rtt_ms: float
-    warnings: tuple[str, ...]
+    warnings: tuple[str, ...]  # worst first, worded with the runbook's remedy
     taken_at: datetime
     level: Level = Level.OK
     expired_per_sec: float | None = None
     rejected_per_sec: float | None = None
+    notes: tuple[str, ...] = ()  # things to know that are not problems (CONFIG refused, ...)
+    expires: tuple[tuple[int, int], ...] = ()  # (db number, keys with a TTL)
+    hit_ratio_total: float | None = None  # 0..1 since the server started
+    used_memory_peak: int | None = None
+    maxclients: int | None = None
+    uptime_s: int | None = None
+    memory_level: Level = Level.OK  # used vs maxmemory alone (with the policy's risk)
+    policy_from: str = "CONFIG"  # where the policy was read: CONFIG or INFO
+    changes_since_save: int | None = None
+    last_save_ok: bool | None = None
 
     @property
     def memory_pct(self) -> float | None:
         return 100.0 * self.used_memory / self.maxmemory if self.maxmemory else None
+
+    @property
+    def total_keys(self) -> int:
+        return sum(count for _, count in self.keys)
 
 
 # -- the host --------------------------------------------------------------------------
