@@ -53,7 +53,7 @@ class Poller:
         jitter: float = 0.25,
     ) -> None:
         self.name = name
-        self.label = label or name
+        self.label = label  # prefixed to failure messages that do not name the backend
         self.fetch = fetch
         self.interval = interval
         self.timeout = timeout
