@@ -545,6 +545,14 @@ def _shell(args: list[str], ctx: Ctx, stdin: str) -> Result:
         return run_script(args[1], ctx, stdin)
     if args and not args[0].startswith("-"):
         return Result(err=f"sh: 0: cannot open {args[0]}: No such file\n", code=2)
+    if stdin.strip():  # `kubectl exec -i POD -- sh < script`: one command per line
+        total = Result()
+        for line in stdin.splitlines():
+            r = run_script(line, ctx)
+            total.out, total.err, total.code = total.out + r.out, total.err + r.err, r.code
+            if line.strip().split()[:1] == ["exit"]:
+                break
+        return total
     return Result(
         err="sh: interactive shells are not simulated; run one command, "
         "e.g. kubectl exec POD -- df -h\n",

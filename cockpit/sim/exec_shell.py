@@ -38,7 +38,7 @@ class Word:
     glob: bool  # has an unquoted * ? or [
 
 
-OPERATORS = ("2>&1", "&&", "||", ">>", "2>", ";", "|", ">", "<", "&")
+OPERATORS = ("2>&1", "1>&2", ">&2", "&&", "||", ">>", "2>", ";", "|", ">", "<", "&")
 
 
 class ShellSyntaxError(Exception):
@@ -91,7 +91,7 @@ def tokenize(line: str) -> list[Word | str]:
         else:
             op = next((o for o in OPERATORS if line.startswith(o, i)), None)
             # "2>" is only a redirection at the start of a word.
-            if op is not None and op.startswith("2") and have_word:
+            if op is not None and op[0] in "12" and have_word:
                 op = None
             if op is not None:
                 flush()
@@ -159,6 +159,8 @@ def _parse_simple(tokens: list[Word | str], fs: SimFS) -> Simple:
                 cmd.stdout_to, cmd.append = target.text, tok == ">>"
         elif tok == "2>&1":
             cmd.stderr_to = "&1"
+        elif tok in (">&2", "1>&2"):
+            cmd.stdout_to = "&2"
         else:
             raise ShellSyntaxError(f'Syntax error: "{tok}" unexpected')
     return cmd
@@ -199,6 +201,7 @@ def run_script(line: str, ctx: Ctx, stdin: str = "") -> Result:
         if (sep == "&&" and last != 0) or (sep == "||" and last == 0):
             continue
         data = stdin
+        exiting = False
         for _, part in _split(chunk, ("|",)):
             if not part:
                 return Result(total.out, total.err + 'sh: 1: Syntax error: "|" unexpected\n', 2)
@@ -212,7 +215,9 @@ def run_script(line: str, ctx: Ctx, stdin: str = "") -> Result:
             elif cmd.stderr_to is not None:
                 err = _write(ctx, cmd.stderr_to, r.err, False)
                 r.err = err
-            if cmd.stdout_to is not None:
+            if cmd.stdout_to == "&2":
+                r.out, r.err = "", r.err + r.out
+            elif cmd.stdout_to is not None:
                 err = _write(ctx, cmd.stdout_to, r.out, cmd.append)
                 r.out = ""
                 if err:
@@ -220,7 +225,10 @@ def run_script(line: str, ctx: Ctx, stdin: str = "") -> Result:
             total.err += r.err
             data = r.out
             last = r.code
+            exiting = cmd.argv[:1] == ["exit"]
         total.out += data
+        if exiting:
+            break
     total.code = last
     return total
 
