@@ -6,6 +6,9 @@ with the same options so that a long action never holds up a poll.
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -92,7 +95,17 @@ def _root_cause(exc: BaseException) -> BaseException | None:
         if isinstance(cause, OSError):
             return cause
         cause = cause.__cause__ or cause.__context__
+    # After a retry the chain can be gone; redis-py still says "Error 111 connecting to".
+    match = _ERRNO_IN_TEXT.search(str(exc))
+    if match:
+        code = int(match.group(1))
+        if code < 0:
+            return socket.gaierror(code, "name resolution failed")
+        return OSError(code, os.strerror(code))
     return None
+
+
+_ERRNO_IN_TEXT = re.compile(r"\bError (-?\d+) connecting to\b")
 
 
 def _auth_problem(text: str) -> tuple[str, str]:
@@ -123,9 +136,10 @@ def _connection_problem(exc: rexc.ConnectionError, secrets: tuple[str, ...]) -> 
         )
     if isinstance(root, socket.gaierror):
         return "cannot resolve the host name", "check the host in REDIS_URL or COCKPIT_REDIS__URL"
-    if isinstance(root, ConnectionRefusedError) or "refused" in text.lower():
+    refused = isinstance(root, OSError) and root.errno == errno.ECONNREFUSED
+    if refused or "refused" in text.lower():
         return "connection refused", URL_HINT
-    if isinstance(root, ConnectionResetError):
+    if isinstance(root, OSError) and root.errno == errno.ECONNRESET:
         return "connection reset", "restarting? or a TLS port spoken to with redis://"
     if isinstance(root, OSError) and root.strerror:
         return f"cannot connect: {one_line(root.strerror.lower(), 120)}", URL_HINT

@@ -116,7 +116,8 @@ def rates(prev: Counters | None, cur: Counters, own_commands: int = 0) -> Rates:
     in total_commands_processed, and an idle server should read 0 ops/s).
 
     A restart (new run_id) makes the previous reading meaningless: no rates this time.
-    A counter that went backwards without a restart (CONFIG RESETSTAT) counts as zero.
+    A counter that went backwards without a restart (CONFIG RESETSTAT) restarted from
+    zero in between, so its increase is its new value (as Prometheus treats resets).
     """
     if prev is None:
         return Rates()
@@ -126,17 +127,17 @@ def rates(prev: Counters | None, cur: Counters, own_commands: int = 0) -> Rates:
     if elapsed <= 0:
         return Rates()
 
-    def per_s(before: int, after: int) -> float:
-        return max(0, after - before) / elapsed
+    def grew(before: int, after: int) -> int:
+        return after - before if after >= before else after
 
-    hits = max(0, cur.hits - prev.hits)
-    misses = max(0, cur.misses - prev.misses)
+    hits = grew(prev.hits, cur.hits)
+    misses = grew(prev.misses, cur.misses)
     return Rates(
-        ops=max(0, cur.commands - prev.commands - own_commands) / elapsed,
+        ops=max(0, grew(prev.commands, cur.commands) - own_commands) / elapsed,
         hit_ratio=hits / (hits + misses) if hits + misses else None,
-        evicted=per_s(prev.evicted, cur.evicted),
-        expired=per_s(prev.expired, cur.expired),
-        rejected=per_s(prev.rejected, cur.rejected),
+        evicted=grew(prev.evicted, cur.evicted) / elapsed,
+        expired=grew(prev.expired, cur.expired) / elapsed,
+        rejected=grew(prev.rejected, cur.rejected) / elapsed,
     )
 
 
