@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import posixpath
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -190,7 +191,8 @@ class _Parser:
 
                 line = ls_long_line(e.node, e.path, ctx.now, human=False)
                 kib = blocks(e.size) // 1024 if not e.is_dir else 4
-                self.out.append(f"{abs(hash(e.abspath)) % 9000000 + 1000:>9} {kib:>6} {line}\n")
+                inode = zlib.crc32(e.abspath.encode()) % 9_000_000 + 1000  # stable per path
+                self.out.append(f"{inode:>9} {kib:>6} {line}\n")
                 return True
 
             return ls

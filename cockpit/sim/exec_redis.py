@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 
 from cockpit.sim.exec_shell import Ctx, Result
+from cockpit.sim.fs_trees import redis_settings
 
-MAXMEMORY = 2 * 1024**3
 STARTUP = 865_960
 POLICIES = (
     "noeviction",
@@ -30,11 +30,12 @@ def _state(ctx: Ctx) -> dict:
     if st is None:
         uid = str(ctx.pod.get("metadata", {}).get("uid", ""))
         wobble = int.from_bytes(hashlib.blake2b(uid.encode(), digest_size=4).digest(), "big")
+        maxmemory, policy = redis_settings(ctx.pod)
         share = 0.95 if ctx.scenario == "incident" else 0.45
-        used = int(MAXMEMORY * share) + wobble % (8 * 1024**2)
+        used = int(maxmemory * share) + wobble % (4 * 1024**2)
         st = {
-            "maxmemory": MAXMEMORY,
-            "policy": "noeviction" if ctx.scenario == "incident" else "allkeys-lru",
+            "maxmemory": maxmemory,
+            "policy": policy,
             "used": used,
             "peak": int(used * 1.02) if ctx.scenario == "incident" else int(used * 1.3),
             "keys": used // 1500,

@@ -240,7 +240,10 @@ def seed_pods(mc: MiniCluster, scenario: str) -> None:
     add("sidekiq-6f7a8b9c0-p3q5r", make_pod("sidekiq-6f7a8b9c0-p3q5r", "sidekiq", 7200, now=now))
     add("nginx-8b9c0d1e2-s6t8u", make_pod("nginx-8b9c0d1e2-s6t8u", "nginx", 7200, now=now))
     add("postgres-0", make_pod("postgres-0", "postgres", 3 * 86400, now=now))
-    add("redis-0", make_pod("redis-0", "redis", 3 * 86400, now=now))
+    redis = make_pod("redis-0", "redis", 3 * 86400, now=now, memory="1Gi")
+    redis["spec"]["containers"][0]["args"] = ["redis-server", "--maxmemory", "768mb",
+                                              "--maxmemory-policy", "noeviction"]
+    add("redis-0", redis)
     add("backup-pod", make_pod("backup-pod", "backup", 86400, now=now))
     add("multi", make_pod("multi", "nginx", 600, now=now, containers=("nginx", "exporter")))
     job = make_pod("postgres-backup-29012345-x7k2p", "backup", 100, now=now, owner_job=True)
@@ -620,6 +623,7 @@ def test_exec_backups_redis_and_exit_codes(mini: MiniCluster) -> None:
 
     _, info, _ = run_exec(mini, "redis-0", "redis-cli", "info", "memory")
     fields = dict(x.split(":", 1) for x in info.split("\r\n") if ":" in x)
+    assert int(fields["maxmemory"]) == 768 * 1024 * 1024  # from the pod's --maxmemory
     assert int(fields["used_memory"]) / int(fields["maxmemory"]) > 0.93
     assert run_exec(mini, "redis-0", "redis-cli", "CONFIG", "GET", "maxmemory-policy") == (
         0, "maxmemory-policy\nnoeviction\n", "")
