@@ -155,7 +155,7 @@ class RedisPane(Pane):
     DEFAULT_CSS = """
     RedisPane #redis-warnings { height: auto; display: none; }
     RedisPane #redis-warnings.shown { display: block; }
-    RedisPane #redis-body { height: auto; }
+    RedisPane #redis-body { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, **kwargs: object) -> None:
