@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -327,6 +328,29 @@ async def test_restart_between_polls_needs_no_failed_poll(
     snap = await source.snapshot()
     assert any("restarted" in note for note in snap.notes)
     assert snap.ops_per_sec is not None  # INFO's instantaneous figure, not a bogus delta
+
+
+async def test_hung_server_times_out_then_recovers(owned_redis_server: RedisServer) -> None:
+    """A frozen server (SIGSTOP) must cost one bounded poll, not a stuck one or a bad reply."""
+    source = RedisSource(
+        Settings(redis=RedisSettings(url=owned_redis_server.url, connect_timeout=0.3))
+    )
+    proc = owned_redis_server.proc
+    assert proc is not None
+    try:
+        await source.snapshot()
+        proc.send_signal(signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises(SourceError, match="timed out"):
+            await source.snapshot()
+        assert time.monotonic() - started < 2
+        proc.send_signal(signal.SIGCONT)
+        # The half-read replies of the frozen poll were dropped with their connection.
+        snap = await source.snapshot()
+        assert snap.version and snap.connected_clients >= 1
+    finally:
+        proc.send_signal(signal.SIGCONT)
+        await source.close()
 
 
 async def test_close_is_idempotent_and_snapshot_reopens(
