@@ -289,7 +289,6 @@ TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z"
 
 
 def http_get(mini: MiniCluster, path: str) -> tuple[int, str, bytes]:
-    import urllib.error
     import urllib.request
 
     try:
@@ -702,3 +701,26 @@ def test_kubectl_exec_runbook_commands(mini: MiniCluster, kubectl) -> None:
     assert piped.stdout == b"from stdin\n"
     done = kubectl("exec", "-n", NS, "postgres-backup-29012345-x7k2p", "--", "ls", check=False)
     assert b"cannot exec into a container in a completed pod" in done.stderr
+
+
+def test_exec_with_a_tty_merges_stderr_and_uses_crlf(mini: MiniCluster) -> None:
+    ws = stream(mini.api().connect_get_namespaced_pod_exec, "redis-0", NS,
+                command=["sh", "-c", "redis-cli DBSIZE; echo oops >&2"], stderr=True,
+                stdin=False, stdout=True, tty=True, _preload_content=False)
+    ws.run_forever(timeout=10)
+    assert ws.returncode == 0
+    out = ws.read_stdout()
+    assert out.startswith("(integer) ") and out.endswith("\r\noops\r\n")
+
+
+def test_exec_without_websocket_gets_a_status(mini: MiniCluster) -> None:
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"{mini.url}/api/v1/namespaces/{NS}/pods/postgres-0/exec?command=ls&stdout=true",
+        method="POST", headers={"Upgrade": "SPDY/3.1", "Connection": "Upgrade"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=5)
+    doc = json.loads(err.value.read())
+    assert err.value.code == 400 and doc["kind"] == "Status"
+    assert "WebSocket" in doc["message"]
