@@ -315,6 +315,8 @@ class RedisSnapshot:
     level: Level = Level.OK
     expired_per_sec: float | None = None
     rejected_per_sec: float | None = None
+    oom_errors: int = 0  # "OOM command not allowed" replies since start (Redis 6.2+)
+    oom_per_sec: float | None = None
     notes: tuple[str, ...] = ()  # things to know that are not problems (CONFIG refused, ...)
     expires: tuple[tuple[int, int], ...] = ()  # (db number, keys with a TTL)
     hit_ratio_total: float | None = None  # 0..1 since the server started

@@ -8,7 +8,7 @@ from cockpit.config import Threshold
 from cockpit.model import Level
 from cockpit.sources.redis_client import describe_url
 from cockpit.sources.redis_health import OOM_ERROR, assess, cannot_evict
-from cockpit.sources.redis_info import Counters, keyspace, parse_info, rates
+from cockpit.sources.redis_info import Counters, error_count, keyspace, parse_info, rates
 
 INFO = """# Server\r
 redis_version:7.2\r
@@ -20,6 +20,11 @@ db0:keys=10,expires=2,avg_ttl=0\r
 db12:keys=3,expires=0,avg_ttl=0\r
 """
 TH = Threshold(warn=80, crit=95)
+
+
+def test_error_count() -> None:
+    info = parse_info("errorstat_OOM:count=7\nerrorstat_ERR:count=2\n")
+    assert error_count(info, "OOM") == 7 and error_count(info, "NOPERM") == 0
 
 
 def test_parse_info_keeps_strings_and_reads_keyspace() -> None:
@@ -81,7 +86,13 @@ def test_memory_levels_follow_threshold_and_policy() -> None:
     assert loud.level is Level.CRIT and loud.memory_level is Level.CRIT
     assert OOM_ERROR in loud.warnings[0] and "allkeys-lru" in loud.warnings[0]
     failing = verdict(used=100, maxmemory=100, policy="noeviction")
-    assert failing.warnings[0].startswith("WRITES FAILING")
+    assert failing.warnings[0].startswith("WRITES FAILING: noeviction at 100%")
+    # Seen rather than predicted: OOM replies counted by INFO errorstats.
+    seen = verdict(used=90, maxmemory=100, policy="noeviction", oom_per_sec=2.5)
+    assert seen.warnings[0].startswith("WRITES FAILING: 2.5 OOM errors/s (noeviction at 90%")
+    # The remedy comes before the long error text, which a small pane may cut.
+    first = loud.warnings[0]
+    assert first.index("CONFIG SET") < first.index(OOM_ERROR)
     # No limit: nothing to compare against, only a note.
     none = verdict(used=10**12, maxmemory=0, policy="noeviction")
     assert none.level is Level.OK and "no maxmemory" in none.notes[0]

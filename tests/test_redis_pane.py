@@ -14,8 +14,8 @@ from widgets.redis import RedisPane, body_text
 
 NOW = datetime(2026, 1, 1, 3, 0, tzinfo=UTC)
 OOM = (
-    'noeviction at 96% of maxmemory: writes will fail with "OOM command not allowed when '
-    "used memory > 'maxmemory'\" · runbook: CONFIG SET maxmemory-policy allkeys-lru"
+    'writes will fail: noeviction at 96% of maxmemory, "OOM command not allowed when used '
+    "memory > 'maxmemory'\" · runbook: CONFIG SET maxmemory-policy allkeys-lru"
 )
 
 

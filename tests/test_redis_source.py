@@ -110,28 +110,32 @@ async def test_hit_ratio_ops_and_expired_from_deltas(redis_server: Any, open_sou
 async def test_noeviction_near_limit_is_crit_with_runbook_remedy(
     redis_server_limited: RedisServer, open_source: Any
 ) -> None:
+    source = open_source(redis_server_limited.url)
     reached = fill_memory(redis_server_limited, 85)
     assert 85 <= reached < 100
-    snap = await open_source(redis_server_limited.url).snapshot()
+    snap = await source.snapshot()
     assert snap.maxmemory == LIMITED_MAXMEMORY
     assert snap.memory_pct is not None and snap.memory_pct >= 85
     assert snap.policy == "noeviction"
     # 85 % is only WARN by the threshold (80/95), but noeviction makes it CRIT.
     assert snap.level is Level.CRIT and snap.memory_level is Level.CRIT
     first = snap.warnings[0]
-    assert "noeviction" in first and OOM_ERROR in first
-    assert "CONFIG SET maxmemory-policy allkeys-lru" in first
+    assert first.startswith("writes will fail: noeviction at 8") and OOM_ERROR in first
+    assert "runbook: CONFIG SET maxmemory-policy allkeys-lru" in first
+    assert snap.oom_errors == 0 and snap.oom_per_sec is None  # first poll: no delta yet
 
-    # Fill up: the warning's prophecy comes true, and it says so.
+    # Fill up: the warning's prophecy comes true, and the next poll says so (errorstats).
     fill_memory(redis_server_limited, 101)
     with (
         redis_server_limited.client() as client,
         pytest.raises(Exception, match="command not allowed"),
     ):
         client.set("one-more", "x" * 4096)
-    full = await open_source(redis_server_limited.url).snapshot()
+    full = await source.snapshot()
     assert full.level is Level.CRIT
-    assert full.warnings[0].startswith("WRITES FAILING")
+    assert full.oom_errors >= 1 and full.oom_per_sec is not None and full.oom_per_sec > 0
+    assert full.warnings[0].startswith("WRITES FAILING: ")
+    assert "OOM errors/s (noeviction at " in full.warnings[0]
 
 
 async def test_evicting_policy_near_limit_warns_and_counts_evictions(
@@ -279,7 +283,7 @@ async def test_stopped_redis_fails_then_recovers_through_the_poller(
         changed.set()
 
     poller = Poller(
-        "redis", source.snapshot, interval=0.05, timeout=3.0, label="Redis",
+        "redis", source.snapshot, interval=0.05, timeout=3.0,
         on_result=on_result, on_failure=on_failure, backoff_base=0.05, backoff_max=0.2,
     )  # fmt: skip
 
@@ -298,8 +302,8 @@ async def test_stopped_redis_fails_then_recovers_through_the_poller(
         await asyncio.to_thread(server.stop)
         fail_at = await wait_for("fail", first_ok)
         failure: SourceFailure = events[fail_at][1]
-        assert "connection refused" in failure.message
-        assert source.server in failure.message
+        # No label: the app's wiring, and the message already names the backend.
+        assert failure.message == f"Redis {source.server}: connection refused"
         assert "REDIS_URL" in failure.hint
         assert failure.retry_in is not None and failure.since is not None
         await asyncio.to_thread(server.start)

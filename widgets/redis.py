@@ -85,6 +85,9 @@ def _rates_line(snap: RedisSnapshot) -> Text:
     line.append(SEP + "evict ", style=DIM)
     line.append(rate(snap.evicted_per_sec), style="bold yellow" if evicting else "")
     line.append(SEP + "exp ", style=DIM).append(rate(snap.expired_per_sec))
+    if snap.oom_per_sec:
+        line.append(SEP + "OOM ", style=LEVEL_STYLE[Level.CRIT])
+        line.append(rate(snap.oom_per_sec), style=LEVEL_STYLE[Level.CRIT])
     return line
 
 
@@ -153,7 +156,7 @@ class RedisPane(Pane):
     PANE_TITLE = "Redis"
     SOURCES = ("redis",)
     DEFAULT_CSS = """
-    RedisPane #redis-warnings { height: auto; display: none; }
+    RedisPane #redis-warnings { height: auto; max-height: 40%; display: none; }
     RedisPane #redis-warnings.shown { display: block; }
     RedisPane #redis-body { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     """
@@ -164,7 +167,7 @@ class RedisPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield self.compose_failure()
-        yield Static("", id="redis-warnings", markup=False)
+        yield Static("", id="redis-warnings", markup=False, classes="pane-body")
         yield Static("", id="redis-body", markup=False, classes="pane-body")
 
     def show(self, snap: RedisSnapshot) -> None:

@@ -33,7 +33,8 @@ from cockpit.sources.redis_info import (
 )
 from cockpit.textsafe import one_line
 
-SECTIONS = ("server", "clients", "memory", "stats", "persistence", "keyspace")
+# errorstats counts the "OOM command not allowed" replies clients actually got (6.2+).
+SECTIONS = ("server", "clients", "memory", "stats", "persistence", "keyspace", "errorstats")
 # After CONFIG GET is refused, ask again this rarely: an ACL denial is logged by the
 # server (ACL LOG), and a poll every 2 s must not flood it.
 CONFIG_RETRY_S = 300.0
@@ -173,6 +174,7 @@ class RedisSource:
             keys_with_ttl=sum(n for _, n in expires),
             rejected_per_sec=rate.rejected,
             restarted=rate.restarted,
+            oom_per_sec=rate.oom,
             threshold=self.settings.thresholds.redis_memory_pct,
             recommended_policy=self.settings.redis.recommended_policy,
         )
@@ -203,6 +205,8 @@ class RedisSource:
             level=verdict.level,
             expired_per_sec=rate.expired,
             rejected_per_sec=rate.rejected,
+            oom_errors=counters.oom,
+            oom_per_sec=rate.oom,
             notes=tuple(notes) + verdict.notes,
             expires=expires,
             hit_ratio_total=lifetime_hit_ratio(info),

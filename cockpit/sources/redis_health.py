@@ -40,22 +40,27 @@ def memory_verdict(
     keys_with_ttl: int,
     threshold: Threshold,
     recommended_policy: str,
+    oom_per_sec: float | None = None,
 ) -> tuple[Level, str | None]:
-    if maxmemory <= 0:
+    """The memory level and its warning.  The wording puts the consequence and the
+    runbook's remedy first and the error text last: a squeezed pane cuts the end."""
+    remedy = f"runbook: CONFIG SET maxmemory-policy {recommended_policy}"
+    pct = 100.0 * used / maxmemory if maxmemory > 0 else None
+    at = f" at {pct:.0f}% of maxmemory" if pct is not None else ""
+    if oom_per_sec:
+        # Seen, not predicted: the server is sending clients OOM errors right now.
+        text = f"WRITES FAILING: {oom_per_sec:.1f} OOM errors/s ({policy}{at})"
+        return Level.CRIT, f'{text} · {remedy} · "{OOM_ERROR}"'
+    if pct is None:
         return Level.OK, None
-    pct = 100.0 * used / maxmemory
     level = level_for(pct, threshold)
     if level is Level.OK:
         return Level.OK, None
-    remedy = f"runbook: CONFIG SET maxmemory-policy {recommended_policy}"
     if cannot_evict(policy, keys_with_ttl):
         why = policy if policy == "noeviction" else f"{policy} and no key has a TTL"
-        if used >= maxmemory:
-            text = f'WRITES FAILING: {why} at {pct:.0f}% of maxmemory: "{OOM_ERROR}"'
-        else:
-            text = f'{why} at {pct:.0f}% of maxmemory: writes will fail with "{OOM_ERROR}"'
-        return Level.CRIT, f"{text} · {remedy} (or FLUSHDB, with care)"
-    return level, f"memory at {pct:.0f}% of maxmemory ({policy} evicts to make room)"
+        lead = "WRITES FAILING" if used >= maxmemory else "writes will fail"
+        return Level.CRIT, f'{lead}: {why}{at} · {remedy} · "{OOM_ERROR}"'
+    return level, f"memory{at} ({policy} evicts to make room)"
 
 
 def assess(
@@ -67,13 +72,14 @@ def assess(
     keys_with_ttl: int,
     rejected_per_sec: float | None,
     restarted: bool,
+    oom_per_sec: float | None = None,
     threshold: Threshold,
     recommended_policy: str,
 ) -> Verdict:
     found: list[tuple[Level, str]] = []
     notes: list[str] = []
     memory_level, text = memory_verdict(
-        used, maxmemory, policy, keys_with_ttl, threshold, recommended_policy
+        used, maxmemory, policy, keys_with_ttl, threshold, recommended_policy, oom_per_sec
     )
     if text:
         found.append((memory_level, text))

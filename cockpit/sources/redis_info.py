@@ -69,6 +69,16 @@ def keyspace(info: Info) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, 
     return tuple(sorted(keys)), tuple(sorted(expires))
 
 
+def error_count(info: Info, prefix: str) -> int:
+    """`errorstat_OOM:count=3` -> 3 (0 when absent: no such error yet, or Redis < 6.2)."""
+    value = info.get(f"errorstat_{prefix}", "")
+    for item in value.split(","):
+        name, _, number = item.partition("=")
+        if name == "count" and number.isdigit():
+            return int(number)
+    return 0
+
+
 @dataclass(frozen=True, slots=True)
 class Counters:
     """The monotonically growing INFO counters at one moment (monotonic clock)."""
@@ -81,6 +91,7 @@ class Counters:
     evicted: int
     expired: int
     rejected: int
+    oom: int = 0  # OOM error replies (INFO errorstats, Redis 6.2+)
 
     @classmethod
     def read(cls, info: Info, at: float) -> Counters:
@@ -96,6 +107,7 @@ class Counters:
             evicted=n("evicted_keys"),
             expired=n("expired_keys"),
             rejected=n("rejected_connections"),
+            oom=error_count(info, "OOM"),
         )
 
 
@@ -106,6 +118,7 @@ class Rates:
     evicted: float | None = None
     expired: float | None = None
     rejected: float | None = None
+    oom: float | None = None
     restarted: bool = False  # the server is not the one of the previous reading
 
 
@@ -138,6 +151,7 @@ def rates(prev: Counters | None, cur: Counters, own_commands: int = 0) -> Rates:
         evicted=grew(prev.evicted, cur.evicted) / elapsed,
         expired=grew(prev.expired, cur.expired) / elapsed,
         rejected=grew(prev.rejected, cur.rejected) / elapsed,
+        oom=grew(prev.oom, cur.oom) / elapsed,
     )
 
 
