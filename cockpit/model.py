@@ -246,25 +246,57 @@ class EventsSnapshot:
 
 @frozen
 class PgSession:
+    """One backend of pg_stat_activity.  Text fields are neutralised (textsafe)."""
+
     pid: int
     backend_start: datetime | None
     user: str
     database: str
     application: str
-    client: str
-    state: str
+    client: str  # address or host name, "local" for a unix socket, "" when hidden
+    state: str  # active / idle / idle in transaction / ... ; "" when hidden
     wait_event_type: str
     wait_event: str
-    backend_type: str
-    query: str
+    backend_type: str  # client backend / autovacuum worker; "" when hidden
+    query: str  # the current or last query, one line, bounded
     query_start: datetime | None
     xact_start: datetime | None
     state_change: datetime | None
     query_seconds: float | None
     xact_seconds: float | None
-    state_seconds: float | None
-    blocked_by: tuple[int, ...] = ()
+    state_seconds: float | None  # time in the current state (idle for, waiting for, ...)
+    blocked_by: tuple[int, ...] = ()  # pids holding the lock this session waits for
     level: Level = Level.OK
+    blocking: tuple[int, ...] = ()  # pids waiting for a lock this session holds
+    idle_candidate: bool = False  # the runbook's: idle and state_change older than the limit
+    hidden: bool = False  # the role may not see this session's details (no pg_monitor)
+
+    @property
+    def key(self) -> str:
+        """pid plus backend start, so that a reused pid is a different session."""
+        start = self.backend_start.timestamp() if self.backend_start else 0.0
+        return f"{self.pid}:{start:.6f}"
+
+    @property
+    def waiting(self) -> bool:
+        return self.wait_event_type == "Lock"
+
+    @property
+    def running_seconds(self) -> float:
+        """How long it has been holding on: its transaction, or its active query."""
+        xact = self.xact_seconds or 0.0
+        query = (self.query_seconds or 0.0) if self.state == "active" else 0.0
+        return max(xact, query)
+
+
+PG_STATES = (
+    "active",
+    "idle",
+    "idle in transaction",
+    "idle in transaction (aborted)",
+    "fastpath function call",
+    "disabled",
+)
 
 
 @frozen
@@ -272,21 +304,48 @@ class PgSnapshot:
     server: str  # host:port/db, no secrets
     version: str
     max_connections: int
-    connections: int
-    by_state: tuple[tuple[str, int], ...]  # ("active", 3), ("idle", 10), ...
+    connections: int  # client backends, the cockpit's own included (it takes a slot too)
+    by_state: tuple[tuple[str, int], ...]  # ("active", 3), ("idle", 10), ...: other sessions
     waiting: int  # sessions waiting on a lock
     idle_over_threshold: tuple[PgSession, ...]  # the runbook's termination candidates
-    longest: tuple[PgSession, ...]  # longest running queries / transactions
+    longest: tuple[PgSession, ...]  # longest running queries / transactions, longest first
     blocked: tuple[PgSession, ...]  # sessions with blockers
-    tps: float | None
-    cache_hit_ratio: float | None
+    tps: float | None  # transactions per second, all databases, the cockpit's own excluded
+    cache_hit_ratio: float | None  # 0..1 over the last interval; None: no block access
     db_size_bytes: int | None
     rtt_ms: float
     idle_threshold_s: float
     notes: tuple[str, ...]  # views disabled for lack of privilege/extension, in words
     taken_at: datetime
     level: Level = Level.OK
-    sessions: tuple[PgSession, ...] = ()
+    sessions: tuple[PgSession, ...] = ()  # every session but the cockpit's own
+    database: str = ""  # the database the cockpit is connected to (and sizes)
+    role: str = ""  # the role it connects as
+    own_pid: int | None = None
+    reserved_connections: int = 0  # superuser_reserved_connections
+    hidden: int = 0  # sessions whose details the role may not see
+    connections_exact: bool = True  # False: some sessions hidden, count from pg_stat_database
+    pg_stat_statements: bool = False  # the extension is installed in `database`
+    problems: tuple[str, ...] = ()  # why the level is not OK, in words
+    connections_level: Level = Level.OK  # connections against max_connections alone
+
+    @property
+    def connections_pct(self) -> float | None:
+        return 100.0 * self.connections / self.max_connections if self.max_connections else None
+
+    @property
+    def idle_candidates(self) -> int:
+        return len(self.idle_over_threshold)
+
+    def count(self, state: str) -> int:
+        return dict(self.by_state).get(state, 0)
+
+    @property
+    def blocking(self) -> tuple[PgSession, ...]:
+        """Sessions holding a lock someone waits for, the root blockers first."""
+        roots = [s for s in self.sessions if s.blocking and not s.blocked_by]
+        rest = [s for s in self.sessions if s.blocking and s.blocked_by]
+        return tuple(roots + rest)
 
 
 # -- Redis -----------------------------------------------------------------------------

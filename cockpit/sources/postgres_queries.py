@@ -1,0 +1,89 @@
+"""The SQL the PostgreSQL source runs.  Parameterised; cheap enough to run every 2 s.
+
+One poll is two round trips: `PING` (the runbook's `SELECT 1`, timed as the RTT) and
+`POLL`, a single statement that reads the server counters once and every session once.
+pg_blocking_pids() takes the lock manager's partition locks, so it runs only for the
+sessions that are waiting on a heavyweight lock, not for every row.
+"""
+
+from __future__ import annotations
+
+PING = "SELECT 1"
+
+# Once per connection: the session's own limits and what this role may see.
+SETUP = """
+SELECT set_config('statement_timeout', %(statement_timeout)s, false),
+       current_setting('server_version') AS version,
+       current_user AS role,
+       current_database() AS database,
+       pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS sees_all,
+       EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements') AS has_pgss
+"""
+
+# Sessions: client backends and autovacuum workers (they can hold or wait for locks),
+# plus the rows a role without pg_read_all_stats sees without a backend_type (other
+# roles' sessions: user known, the rest hidden), never the cockpit's own backend.
+# The server row is LEFT JOINed so that it comes back even when no session does.
+POLL = """
+WITH server AS (
+    SELECT current_setting('max_connections')::int AS max_connections,
+           current_setting('superuser_reserved_connections')::int AS reserved,
+           sum(d.numbackends)::bigint AS numbackends,
+           sum(d.xact_commit + d.xact_rollback)::bigint AS xacts,
+           sum(d.blks_hit)::bigint AS blks_hit,
+           sum(d.blks_read)::bigint AS blks_read,
+           CASE WHEN %(with_size)s THEN pg_database_size(current_database()) END AS db_size
+      FROM pg_stat_database d
+)
+SELECT s.max_connections, s.reserved, s.numbackends, s.xacts, s.blks_hit, s.blks_read,
+       s.db_size,
+       a.pid, a.backend_start, a.usename, a.datname,
+       left(a.application_name, %(text_len)s) AS application_name,
+       host(a.client_addr) AS client_addr, a.client_hostname, a.client_port,
+       a.state, a.wait_event_type, a.wait_event, a.backend_type,
+       left(a.query, %(query_len)s) AS query,
+       a.query_start, a.xact_start, a.state_change,
+       extract(epoch FROM now() - a.query_start)::float8 AS query_s,
+       extract(epoch FROM now() - a.xact_start)::float8 AS xact_s,
+       extract(epoch FROM now() - a.state_change)::float8 AS state_s,
+       CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) END AS blocked_by,
+       (a.state = 'idle'
+        AND a.state_change < now() - make_interval(secs => %(idle_s)s)) AS idle_candidate
+  FROM server s
+  LEFT JOIN pg_stat_activity a
+    ON a.pid <> pg_backend_pid()
+   AND (a.backend_type IN ('client backend', 'autovacuum worker')
+        OR (a.backend_type IS NULL AND a.usename IS NOT NULL))
+"""
+
+# The columns of POLL, in order, for tuple rows (cheaper than dict rows).
+POLL_COLUMNS = (
+    "max_connections",
+    "reserved",
+    "numbackends",
+    "xacts",
+    "blks_hit",
+    "blks_read",
+    "db_size",
+    "pid",
+    "backend_start",
+    "usename",
+    "datname",
+    "application_name",
+    "client_addr",
+    "client_hostname",
+    "client_port",
+    "state",
+    "wait_event_type",
+    "wait_event",
+    "backend_type",
+    "query",
+    "query_start",
+    "xact_start",
+    "state_change",
+    "query_s",
+    "xact_s",
+    "state_s",
+    "blocked_by",
+    "idle_candidate",
+)
