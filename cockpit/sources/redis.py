@@ -5,6 +5,11 @@ One poll is one pipelined round trip (the INFO sections it needs, not `INFO all`
 the client reconnects on the next poll, so a restarted Redis recovers by itself while
 the app's Poller backs off.  A refused CONFIG (renamed command, ACL) becomes a note and
 the policy is read from INFO instead.
+
+Remediation (CONFIG SET maxmemory-policy, FLUSHDB) and on-demand detail (MEMORY STATS,
+SLOWLOG, CLIENT LIST, a SCAN sample of big keys) belong in their own modules with their
+own client from `redis_client.open_client`, so that a slow SCAN never delays a poll;
+`RedisSource.target` tells them where to connect and which secrets to mask.
 """
 
 from __future__ import annotations
