@@ -56,8 +56,10 @@ class PostgresSource:
         *,
         limits: PgLimits | None = None,
         application_name: str = APPLICATION_NAME,
+        db_size_every_s: float = DB_SIZE_EVERY_S,
     ) -> None:
         self.settings = settings
+        self.db_size_every_s = db_size_every_s
         self.limits = limits or PgLimits()
         self.application_name = application_name
         self._label = server_label(normalise_dsn(settings.effective_pg_dsn()))
@@ -96,7 +98,7 @@ class PostgresSource:
         pg = self.settings.postgres
         idle_s = pg.idle_minutes * 60.0
         now = time.monotonic()
-        with_size = self._size_at is None or now - self._size_at >= DB_SIZE_EVERY_S
+        with_size = self._size_at is None or now - self._size_at >= self.db_size_every_s
         params = {
             "with_size": with_size,
             "idle_s": idle_s,

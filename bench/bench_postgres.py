@@ -1,0 +1,324 @@
+"""Server time per poll: the cockpit's PostgreSQL source against pg_activity 3.6.2.
+
+    python -m bench.bench_postgres [--cycles 50] [--clients 200]
+
+Starts a throwaway server (tests/fixtures/postgres.py) with pg_stat_statements
+preloaded, opens `--clients` connections in mixed states (idle, idle in transaction,
+aborted, active, blocked on a row lock), then runs each tool's per-refresh queries
+`--cycles` times as its own pg_monitor role and sums pg_stat_statements'
+total_exec_time for that role: the server's time spent answering the monitor.
+
+pg_activity's SQL comes from its installed package (`pgactivity.queries`); the bench
+installs pg-activity==3.6.2 into this environment when it is missing.  Per refresh
+pg_activity runs its server-information query (database sizes included: its default),
+the temporary-files query (between two statement_timeout changes), the WAL sender,
+WAL receiver and replication slot counts, and the query of the view on screen:
+`activities` by default, `waiting` or `blocking` when switched.  Both "one view" (its
+default refresh) and "all three views" (the same information the cockpit reads in one
+poll) are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/bench_postgres.py` from anywhere
+    sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
+from psycopg.rows import dict_row  # noqa: E402
+
+from cockpit.config import PostgresSettings, Settings  # noqa: E402
+from cockpit.sources.postgres import DB_SIZE_EVERY_S, PostgresSource  # noqa: E402
+from tests.fixtures.postgres import ThrowawayServer, create_role, start_throwaway  # noqa: E402
+
+PG_ACTIVITY = "pg-activity==3.6.2"
+POLL_INTERVAL_S = 2.0  # both tools' default refresh
+
+
+def pg_activity_queries() -> Any:
+    """pgactivity.queries, installing pg-activity into this environment if needed."""
+    try:
+        return importlib.import_module("pgactivity.queries")
+    except ModuleNotFoundError:
+        print(f"installing {PG_ACTIVITY} (its SQL is the baseline) ...", flush=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", PG_ACTIVITY], check=True)
+        importlib.invalidate_caches()
+        return importlib.import_module("pgactivity.queries")
+
+
+# -- load: client sessions in mixed states ----------------------------------------------
+
+
+class Load:
+    """`clients` sessions: idle, idle in transaction, aborted, active, and blocked."""
+
+    def __init__(self, server: ThrowawayServer, clients: int) -> None:
+        self.server = server
+        self.clients = clients
+        self.conns: list[psycopg.AsyncConnection] = []
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.mix: dict[str, int] = {}
+
+    async def _open(self, n: int, app: str) -> list[psycopg.AsyncConnection]:
+        conns = [
+            await psycopg.AsyncConnection.connect(
+                self.server.dsn(), autocommit=True, application_name=app
+            )
+            for _ in range(n)
+        ]
+        self.conns += conns
+        return conns
+
+    async def start(self) -> None:
+        n = self.clients
+        blocked = max(1, n // 14)
+        active = max(1, n // 8)
+        in_xact = max(1, n // 5)
+        aborted = max(1, n // 20)
+        idle = n - blocked - 1 - active - in_xact - aborted
+        with self.server.connect() as setup:
+            setup.execute("CREATE TABLE IF NOT EXISTS bench_rows (id int PRIMARY KEY, v int)")
+            setup.execute(
+                "INSERT INTO bench_rows SELECT g, 0 FROM generate_series(1, 10000) g "
+                "ON CONFLICT DO NOTHING"
+            )
+        for conn in await self._open(idle, "rails"):
+            await conn.execute("SELECT v FROM bench_rows WHERE id = %s", (conn.info.backend_pid,))
+        for conn in await self._open(in_xact, "sidekiq"):
+            await conn.execute("BEGIN")
+            await conn.execute("SELECT count(*) FROM bench_rows")
+        for conn in await self._open(aborted, "fastapi"):
+            await conn.execute("BEGIN")
+            with contextlib.suppress(psycopg.errors.DivisionByZero):
+                await conn.execute("SELECT 1 / 0")
+        for conn in await self._open(active, "report"):
+            self.tasks.append(asyncio.create_task(conn.execute("SELECT pg_sleep(3600)")))
+        (holder,) = await self._open(1, "migration")
+        await holder.execute("BEGIN")
+        await holder.execute("UPDATE bench_rows SET v = v + 1 WHERE id = 1")
+        for conn in await self._open(blocked, "rails-worker"):
+            self.tasks.append(
+                asyncio.create_task(conn.execute("UPDATE bench_rows SET v = v + 1 WHERE id = 1"))
+            )
+        await asyncio.sleep(0.5)  # let the active and blocked ones get going
+        self.mix = {
+            "idle": idle,
+            "idle in transaction": in_xact + 1,
+            "aborted": aborted,
+            "active": active,
+            "blocked": blocked,
+        }
+
+    async def stop(self) -> None:
+        for conn in self.conns:
+            with contextlib.suppress(Exception):
+                conn.pgconn.finish()  # no goodbye needed: the server is thrown away
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+# -- measuring ---------------------------------------------------------------------------
+
+
+def reset_statements(admin: psycopg.Connection) -> None:
+    admin.execute("SELECT pg_stat_statements_reset()")
+
+
+def server_time(admin: psycopg.Connection, role: str) -> tuple[float, int, list[tuple]]:
+    """(total ms, calls, per-statement rows) that pg_stat_statements holds for `role`."""
+    rows = admin.execute(
+        "SELECT total_exec_time, calls, regexp_replace(left(query, 70), '\\s+', ' ', 'g') "
+        "FROM pg_stat_statements WHERE userid = to_regrole(%s) ORDER BY total_exec_time DESC",
+        (role,),
+    ).fetchall()
+    return sum(r[0] for r in rows), sum(r[1] for r in rows), rows
+
+
+class PgActivityRefresh:
+    """What pg_activity 3.6.2 sends per refresh (pgactivity/data.py, ui.py), verbatim SQL."""
+
+    def __init__(self, conn: psycopg.Connection, queries: Any, version: int) -> None:
+        self.conn = conn
+        self.q = queries
+        assert version >= 140000, "the bench picks pg_activity's queries for PostgreSQL 14+"
+        self.prev_total_size = 0
+        fmt = {
+            "dbname_filter": sql.NULL,
+            "duration_column": sql.Identifier("query_start"),
+            "min_duration": sql.Literal(0),
+        }
+        self.params = {"min_duration": 0, "dbname_filter": None}
+        self.views = {
+            name: sql.SQL(queries.get(file)).format(**fmt)
+            for name, file in (
+                ("activities", "get_pg_activity_post_130000"),
+                ("waiting", "get_waiting_post_090200"),
+                ("blocking", "get_blocking_post_090600"),
+            )
+        }
+        self.server_info = sql.SQL(queries.get("get_server_info_post_110000")).format(
+            dbname_filter=sql.NULL
+        )
+
+    def _fetchall(self, query: Any, params: Any = None) -> list[dict]:
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            return cur.execute(query, params, prepare=True).fetchall()
+
+    def refresh(self, views: tuple[str, ...]) -> None:
+        q = self.q
+        info = self._fetchall(
+            self.server_info,
+            {
+                "dbname_filter": None,
+                "skip_db_size": False,
+                "prev_total_size": self.prev_total_size,
+                "using_rds": False,
+            },
+        )[0]
+        self.prev_total_size = info["total_size"]
+        self.conn.execute(sql.SQL("SET statement_timeout TO {}").format(sql.Literal("400ms")))
+        self._fetchall(q.get("get_temporary_files_post_120000"))
+        self.conn.execute(q.get("reset_statement_timeout"), prepare=True)
+        self._fetchall(q.get("get_wal_senders_post_090100"))
+        self._fetchall(q.get("get_wal_receivers_post_090600"))
+        self._fetchall(q.get("get_replication_slots_post_140000"))
+        for view in views:
+            self._fetchall(self.views[view], self.params)
+
+
+def measure_pg_activity(
+    admin: psycopg.Connection, dsn: str, role: str, queries: Any, views: tuple[str, ...], n: int
+) -> dict[str, Any]:
+    with psycopg.connect(dsn, autocommit=True, application_name="pg_activity") as conn:
+        tool = PgActivityRefresh(conn, queries, conn.info.server_version)
+        for _ in range(3):  # warm up: prepared statements, caches
+            tool.refresh(views)
+        reset_statements(admin)
+        walls = []
+        for _ in range(n):
+            started = time.perf_counter()
+            tool.refresh(views)
+            walls.append((time.perf_counter() - started) * 1000)
+    total, calls, rows = server_time(admin, role)
+    return {
+        "server_ms": total / n,
+        "calls": calls / n,
+        "wall_ms": statistics.median(walls),
+        "rows": rows,
+    }
+
+
+async def measure_cockpit(
+    admin: psycopg.Connection, dsn: str, role: str, n: int, size_every_polls: int
+) -> dict[str, Any]:
+    settings = Settings(postgres=PostgresSettings(dsn=dsn))
+    # Cycles run back to back; the database size is forced on the cadence it has at the
+    # 2 s poll interval (every DB_SIZE_EVERY_S), so the average is the real one.
+    source = PostgresSource(settings, db_size_every_s=float("inf"))
+    try:
+        for _ in range(6):  # warm up: psycopg prepares a statement on its 5th run
+            await source.snapshot()
+        reset_statements(admin)
+        walls = []
+        snap = None
+        for i in range(n):
+            if size_every_polls and i % size_every_polls == 0:
+                source._size_at = None  # the bench's clock is not the source's
+            started = time.perf_counter()
+            snap = await source.snapshot()
+            walls.append((time.perf_counter() - started) * 1000)
+    finally:
+        await source.close()
+    total, calls, rows = server_time(admin, role)
+    assert snap is not None
+    return {
+        "server_ms": total / n,
+        "calls": calls / n,
+        "wall_ms": statistics.median(walls),
+        "rows": rows,
+        "snapshot": snap,
+    }
+
+
+def show(title: str, result: dict[str, Any], verbose: bool) -> None:
+    print(
+        f"  {title:<44} {result['server_ms']:8.3f} ms server/poll  "
+        f"{result['calls']:4.1f} statements  {result['wall_ms']:7.2f} ms wall (median)"
+    )
+    if verbose:
+        for total, calls, query in result["rows"][:8]:
+            print(f"      {total:9.2f} ms {calls:5d}x  {query}")
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cycles", type=int, default=50)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("-v", "--verbose", action="store_true", help="per-statement figures")
+    args = parser.parse_args(argv)
+
+    queries = pg_activity_queries()
+    print(f"starting a throwaway PostgreSQL with pg_stat_statements, {args.clients} clients ...")
+    server = start_throwaway(
+        max_connections=args.clients + 40,
+        preload=("pg_stat_statements",),
+        settings={"pg_stat_statements.track_utility": "on"},
+    )
+    load = Load(server, args.clients)
+    try:
+        with server.connect() as admin:
+            admin.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            ours = create_role(server, monitor=True, prefix="bench_cockpit_")
+            theirs = create_role(server, monitor=True, prefix="bench_pgactivity_")
+            await load.start()
+            version = admin.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+            every = max(1, round(DB_SIZE_EVERY_S / POLL_INTERVAL_S))
+            n = args.cycles
+            cockpit = await measure_cockpit(admin, ours.dsn(), ours.name, n, every)
+            cockpit_size = await measure_cockpit(admin, ours.dsn(), ours.name, n, 1)
+            one = measure_pg_activity(admin, theirs.dsn(), theirs.name, queries, ("activities",), n)
+            three = measure_pg_activity(
+                admin, theirs.dsn(), theirs.name, queries, ("activities", "waiting", "blocking"), n
+            )
+        snap = cockpit["snapshot"]
+        print(
+            f"PostgreSQL {version}, {snap.connections} connections "
+            f"({', '.join(f'{k} {v}' for k, v in load.mix.items())}); "
+            f"{n} polls each, server time from pg_stat_statements.total_exec_time"
+        )
+        print(
+            f"  cockpit saw: {dict(snap.by_state)}, waiting {snap.waiting}, "
+            f"blocked {len(snap.blocked)}"
+        )
+        show("cockpit (db size every 15th poll, as at 2 s)", cockpit, args.verbose)
+        show("cockpit (db size every poll)", cockpit_size, args.verbose)
+        show("pg_activity 3.6.2, one view (its refresh)", one, args.verbose)
+        show("pg_activity 3.6.2, all three views", three, args.verbose)
+        print(
+            f"  ratio cockpit / pg_activity: {cockpit['server_ms'] / one['server_ms']:.2f} "
+            f"(one view), {cockpit['server_ms'] / three['server_ms']:.2f} (three views); "
+            f"worst case (size every poll) {cockpit_size['server_ms'] / one['server_ms']:.2f}"
+        )
+        ok = cockpit["server_ms"] <= one["server_ms"]
+        print(f"  target cockpit <= pg_activity (one view): {'met' if ok else 'NOT met'}")
+        return 0 if ok else 1
+    finally:
+        await load.stop()
+        server.destroy()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
