@@ -340,3 +340,20 @@ async def test_too_many_clients_is_the_runbook_incident(owned_pg_server_factory)
     finally:
         for conn in held:
             conn.close()
+
+
+async def test_statement_timeout_is_worded_and_keeps_the_connection(
+    owned_pg_server: ThrowawayServer,
+) -> None:
+    async with source_for(owned_pg_server.dsn(), statement_timeout_ms=200) as source:
+        pid = (await source.snapshot()).own_pid
+        with owned_pg_server.connect() as locker:
+            # Catalogs locked by someone else: the poll waits, then statement_timeout ends it.
+            locker.execute("BEGIN")
+            locker.execute("LOCK TABLE pg_database IN ACCESS EXCLUSIVE MODE")
+            with pytest.raises(SourceError) as info:
+                await source.snapshot()
+            locker.execute("ROLLBACK")
+        assert "statement_timeout (200 ms)" in info.value.message
+        assert "overloaded" in info.value.hint
+        assert (await source.snapshot()).own_pid == pid  # same connection, still good

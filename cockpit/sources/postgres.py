@@ -119,11 +119,20 @@ class PostgresSource:
                 rows = await cur.fetchall()
                 self._statements += 1
         except BaseException as exc:
-            await self._drop()
+            # A query the server refused (statement_timeout, ...) leaves a healthy
+            # connection; anything else (lost, cancelled, silent) gets a fresh one.
+            if not (isinstance(exc, psycopg.DatabaseError) and self._healthy(conn)):
+                await self._drop()
             if isinstance(exc, Exception):
                 raise pg_error(exc, self._label, self.settings) from None
             raise
         return self._build(rows, rtt_ms, read_at, own, with_size, idle_s)
+
+    @staticmethod
+    def _healthy(conn: psycopg.AsyncConnection) -> bool:
+        if conn.closed or conn.broken:
+            return False
+        return conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is not None and not self._conn.closed and not self._conn.broken:
