@@ -170,7 +170,7 @@ def test_no_password_in_any_wording() -> None:
 
 
 def test_labels_and_dsn_forms(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGHOSTADDR"):
+    for name in ("PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGHOSTADDR", "PGSERVICE"):
         monkeypatch.delenv(name, raising=False)
     assert server_label("host=::1 port=5433 dbname=x") == "[::1]:5433/x"
     assert server_label("host=/var/run/postgresql user=bob") == "/var/run/postgresql:5432/bob"
@@ -178,6 +178,7 @@ def test_labels_and_dsn_forms(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PGDATABASE", "excel_unified")
     assert server_label("") == "pg.example:5432/excel_unified"
     assert server_label("host=a = = =") == "(invalid DSN)"
+    assert server_label("service=excel") == "service excel"
     assert normalise_dsn("postgresql+psycopg://u@h/db") == "postgresql://u@h/db"
     assert libpq_reason("") == ""
     assert (

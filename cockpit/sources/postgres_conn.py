@@ -53,7 +53,12 @@ def server_label(dsn: str) -> str:
     if dsn.strip() and not params:
         return "(invalid DSN)"
     env = os.environ
-    host = params.get("host") or params.get("hostaddr") or env.get("PGHOST") or ""
+    host = params.get("host") or params.get("hostaddr") or ""
+    service = params.get("service") or env.get("PGSERVICE")
+    if service and not host:
+        # libpq takes the service file's host before $PGHOST; we don't read that file.
+        return one_line(f"service {service}", 200)
+    host = host or env.get("PGHOST") or ""
     host = host or env.get("PGHOSTADDR") or "local socket"
     port = params.get("port") or env.get("PGPORT") or "5432"
     user = params.get("user") or env.get("PGUSER") or ""
