@@ -155,6 +155,7 @@ class Seeder:
         self.nodes: list[dict] = []
         self.broken: dict[str, dict] = {}  # behaviour -> pod
         self._specs: dict[int, dict] = {}
+        self._pods_made = 0
 
     # ---- plumbing -------------------------------------------------------------------
 
@@ -282,7 +283,8 @@ class Seeder:
     def pod(self, name: str, template: dict, owner: dict | None, created: float,
             extra_labels: dict | None = None, spec_extra: dict | None = None,
             share_spec: bool = False) -> dict:
-        node = self.nodes[(len(self.store.keys("pods")) * 7 + 3) % len(self.nodes)]
+        self._pods_made += 1
+        node = self.nodes[(self._pods_made * 7 + 3) % len(self.nodes)]
         ip = self.ctl.kubelet.allocate_ip(node)
         host_ip = node["status"]["addresses"][0]["address"]
         if share_spec:

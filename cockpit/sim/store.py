@@ -87,7 +87,7 @@ class Store:
     def __init__(self, history_size: int = 10_000) -> None:
         self._rv = 0
         self._objs: dict[str, dict[ObjKey, dict]] = {k: {} for k in BY_KEY}
-        self._sorted: dict[str, list[ObjKey] | None] = {}
+        self._sorted: dict[str, list[ObjKey]] = {k: [] for k in BY_KEY}  # kept in order
         self._raw: dict[tuple[str, str, str], tuple[dict, bytes]] = {}
         self._uids: dict[str, tuple[str, ObjKey]] = {}
         self._owned: dict[str, set[tuple[str, ObjKey]]] = {}
@@ -108,10 +108,7 @@ class Store:
 
     def keys(self, key: str, namespace: str | None = None) -> list[ObjKey]:
         """(namespace, name) pairs in the apiserver's order, optionally one namespace."""
-        order = self._sorted.get(key)
-        if order is None:
-            order = sorted(self._objs[key])
-            self._sorted[key] = order
+        order = self._sorted[key]
         if not namespace:
             return order
         lo = bisect.bisect_left(order, (namespace, ""))
@@ -174,7 +171,7 @@ class Store:
         m.setdefault("generation", 1)
         m["resourceVersion"] = self._next_rv()
         self._objs[key][ok] = obj
-        self._sorted[key] = None
+        bisect.insort(self._sorted[key], ok)
         self._uids[m["uid"]] = (key, ok)
         self._index_owners(key, ok, None, obj)
         self._emit(Change(self._rv, "ADDED", key, None, obj))
@@ -201,7 +198,8 @@ class Store:
     def delete(self, key: str, namespace: str, name: str) -> dict:
         ok = (namespace or "", name)
         old = self._objs[key].pop(ok)
-        self._sorted[key] = None
+        order = self._sorted[key]
+        del order[bisect.bisect_left(order, ok)]
         self._raw.pop((key, *ok), None)
         self._uids.pop(old["metadata"]["uid"], None)
         self._index_owners(key, ok, old, None)
