@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -199,19 +200,16 @@ class PgActivityRefresh:
             self._fetchall(self.views[view], self.params)
 
 
-def measure_pg_activity(
-    admin: psycopg.Connection, dsn: str, role: str, queries: Any, views: tuple[str, ...], n: int
+async def measure(
+    admin: psycopg.Connection, role: str, poll: Callable[[], Awaitable[Any]], n: int
 ) -> dict[str, Any]:
-    with psycopg.connect(dsn, autocommit=True, application_name="pg_activity") as conn:
-        tool = PgActivityRefresh(conn, queries, conn.info.server_version)
-        for _ in range(3):  # warm up: prepared statements, caches
-            tool.refresh(views)
-        reset_statements(admin)
-        walls = []
-        for _ in range(n):
-            started = time.perf_counter()
-            tool.refresh(views)
-            walls.append((time.perf_counter() - started) * 1000)
+    """`n` polls back to back: server ms and statements per poll, median wall ms."""
+    reset_statements(admin)
+    walls = []
+    for _ in range(n):
+        started = time.perf_counter()
+        await poll()
+        walls.append((time.perf_counter() - started) * 1000)
     total, calls, rows = server_time(admin, role)
     return {
         "server_ms": total / n,
@@ -221,42 +219,50 @@ def measure_pg_activity(
     }
 
 
-async def measure_cockpit(
-    admin: psycopg.Connection, dsn: str, role: str, n: int, size_every_polls: int
-) -> dict[str, Any]:
-    settings = Settings(postgres=PostgresSettings(dsn=dsn))
-    # Cycles run back to back; the database size is forced on the cadence it has at the
-    # 2 s poll interval (every DB_SIZE_EVERY_S), so the average is the real one.
-    source = PostgresSource(settings, db_size_every_s=float("inf"))
-    try:
-        for _ in range(6):  # warm up: psycopg prepares a statement on its 5th run
-            await source.snapshot()
-        reset_statements(admin)
-        walls = []
-        snap = None
-        for i in range(n):
-            if size_every_polls and i % size_every_polls == 0:
-                source._size_at = None  # the bench's clock is not the source's
-            started = time.perf_counter()
-            snap = await source.snapshot()
-            walls.append((time.perf_counter() - started) * 1000)
-    finally:
-        await source.close()
-    total, calls, rows = server_time(admin, role)
-    assert snap is not None
+class Cockpit:
+    """The cockpit's source, its database size forced on the cadence it has at 2 s."""
+
+    def __init__(self, dsn: str, size_every_polls: int) -> None:
+        settings = Settings(postgres=PostgresSettings(dsn=dsn))
+        # Polls run back to back here, so the bench, not the clock, decides when the
+        # size is due: every DB_SIZE_EVERY_S / POLL_INTERVAL_S polls.
+        self.source = PostgresSource(settings, db_size_every_s=float("inf"))
+        self.every = size_every_polls
+        self.polls = 0
+        self.last: Any = None
+
+    async def poll(self) -> None:
+        if self.polls % self.every == 0:
+            self.source._size_at = None
+        self.polls += 1
+        self.last = await self.source.snapshot()
+
+
+class PgActivity:
+    def __init__(self, dsn: str, queries: Any, views: tuple[str, ...]) -> None:
+        self.conn = psycopg.connect(dsn, autocommit=True, application_name="pg_activity")
+        self.tool = PgActivityRefresh(self.conn, queries, self.conn.info.server_version)
+        self.views = views
+
+    async def poll(self) -> None:
+        self.tool.refresh(self.views)
+
+
+def median_of(results: list[dict[str, Any]]) -> dict[str, Any]:
+    ordered = sorted(results, key=lambda r: r["server_ms"])
+    middle = ordered[len(ordered) // 2]
     return {
-        "server_ms": total / n,
-        "calls": calls / n,
-        "wall_ms": statistics.median(walls),
-        "rows": rows,
-        "snapshot": snap,
+        **middle,
+        "wall_ms": statistics.median(r["wall_ms"] for r in results),
+        "spread": (ordered[0]["server_ms"], ordered[-1]["server_ms"]),
     }
 
 
 def show(title: str, result: dict[str, Any], verbose: bool) -> None:
+    low, high = result["spread"]
     print(
-        f"  {title:<44} {result['server_ms']:8.3f} ms server/poll  "
-        f"{result['calls']:4.1f} statements  {result['wall_ms']:7.2f} ms wall (median)"
+        f"  {title:<44} {result['server_ms']:6.3f} ms server/poll ({low:.2f}-{high:.2f})  "
+        f"{result['calls']:4.1f} statements  {result['wall_ms']:6.2f} ms wall"
     )
     if verbose:
         for total, calls, query in result["rows"][:8]:
@@ -264,8 +270,9 @@ def show(title: str, result: dict[str, Any], verbose: bool) -> None:
 
 
 async def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cycles", type=int, default=50)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--cycles", type=int, default=30, help="polls per tool per round")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds, tools interleaved")
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("-v", "--verbose", action="store_true", help="per-statement figures")
     args = parser.parse_args(argv)
@@ -278,6 +285,7 @@ async def main(argv: list[str] | None = None) -> int:
         settings={"pg_stat_statements.track_utility": "on"},
     )
     load = Load(server, args.clients)
+    tools: dict[str, Any] = {}
     try:
         with server.connect() as admin:
             admin.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
@@ -286,36 +294,55 @@ async def main(argv: list[str] | None = None) -> int:
             await load.start()
             version = admin.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
             every = max(1, round(DB_SIZE_EVERY_S / POLL_INTERVAL_S))
-            n = args.cycles
-            cockpit = await measure_cockpit(admin, ours.dsn(), ours.name, n, every)
-            cockpit_size = await measure_cockpit(admin, ours.dsn(), ours.name, n, 1)
-            one = measure_pg_activity(admin, theirs.dsn(), theirs.name, queries, ("activities",), n)
-            three = measure_pg_activity(
-                admin, theirs.dsn(), theirs.name, queries, ("activities", "waiting", "blocking"), n
-            )
-        snap = cockpit["snapshot"]
+            tools = {
+                "cockpit": (Cockpit(ours.dsn(), every), ours.name),
+                "cockpit_size": (Cockpit(ours.dsn(), 1), ours.name),
+                "pga_one": (PgActivity(theirs.dsn(), queries, ("activities",)), theirs.name),
+                "pga_three": (
+                    PgActivity(theirs.dsn(), queries, ("activities", "waiting", "blocking")),
+                    theirs.name,
+                ),
+            }
+            for tool, _role in tools.values():  # warm up: prepared statements, caches
+                for _ in range(6):
+                    await tool.poll()
+            # Interleaved rounds, medians: the machine's other load drifts over time.
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in tools}
+            for _ in range(args.rounds):
+                for name, (tool, role) in tools.items():
+                    runs[name].append(await measure(admin, role, tool.poll, args.cycles))
+        result = {name: median_of(r) for name, r in runs.items()}
+        snap = tools["cockpit"][0].last
         print(
             f"PostgreSQL {version}, {snap.connections} connections "
             f"({', '.join(f'{k} {v}' for k, v in load.mix.items())}); "
-            f"{n} polls each, server time from pg_stat_statements.total_exec_time"
+            f"{args.rounds} rounds x {args.cycles} polls per tool, median round; "
+            "server time = pg_stat_statements.total_exec_time"
         )
         print(
             f"  cockpit saw: {dict(snap.by_state)}, waiting {snap.waiting}, "
             f"blocked {len(snap.blocked)}"
         )
-        show("cockpit (db size every 15th poll, as at 2 s)", cockpit, args.verbose)
-        show("cockpit (db size every poll)", cockpit_size, args.verbose)
-        show("pg_activity 3.6.2, one view (its refresh)", one, args.verbose)
-        show("pg_activity 3.6.2, all three views", three, args.verbose)
+        show("cockpit (db size every 15th poll, as at 2 s)", result["cockpit"], args.verbose)
+        show("cockpit (db size every poll)", result["cockpit_size"], args.verbose)
+        show("pg_activity 3.6.2, one view (its refresh)", result["pga_one"], args.verbose)
+        show("pg_activity 3.6.2, all three views", result["pga_three"], args.verbose)
+        ours_ms = result["cockpit"]["server_ms"]
+        one_ms = result["pga_one"]["server_ms"]
         print(
-            f"  ratio cockpit / pg_activity: {cockpit['server_ms'] / one['server_ms']:.2f} "
-            f"(one view), {cockpit['server_ms'] / three['server_ms']:.2f} (three views); "
-            f"worst case (size every poll) {cockpit_size['server_ms'] / one['server_ms']:.2f}"
+            f"  ratio cockpit / pg_activity: {ours_ms / one_ms:.2f} (one view), "
+            f"{ours_ms / result['pga_three']['server_ms']:.2f} (three views); "
+            f"db size every poll: {result['cockpit_size']['server_ms'] / one_ms:.2f}"
         )
-        ok = cockpit["server_ms"] <= one["server_ms"]
+        ok = ours_ms <= one_ms
         print(f"  target cockpit <= pg_activity (one view): {'met' if ok else 'NOT met'}")
         return 0 if ok else 1
     finally:
+        for tool, _role in tools.values():
+            if isinstance(tool, Cockpit):
+                await tool.source.close()
+            else:
+                tool.conn.close()
         await load.stop()
         server.destroy()
 

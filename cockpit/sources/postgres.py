@@ -114,7 +114,8 @@ class PostgresSource:
                 self._statements += 1
                 own = self._statements
                 read_at = time.monotonic()
-                cur = conn.cursor(row_factory=dict_row)
+                # Binary results: the server skips formatting timestamps and numbers.
+                cur = conn.cursor(row_factory=dict_row, binary=True)
                 await cur.execute(POLL, params)
                 rows = await cur.fetchall()
                 self._statements += 1
