@@ -114,7 +114,8 @@ class Controller:
     # ---- the loop -----------------------------------------------------------------
 
     async def run(self, stopping: asyncio.Event) -> None:
-        self.mark_all()
+        """Runs until `stopping` is set.  Everything written to the store so far was
+        marked dirty by the listener, so the first step reconciles it."""
         while not stopping.is_set():
             try:
                 self.step()

@@ -395,8 +395,16 @@ class DeploymentController:
                      "Deployment does not have minimum availability.")
         complete = (updated == replicas and available >= replicas and total == updated
                     and int(new_rs["spec"].get("replicas", 0)) == replicas)
+        old_prog = old_conds.get("Progressing") or {}
+        # A finished rollout stays "NewReplicaSetAvailable" (a pod crashing later, or a
+        # scale, is not a rollout) until a rollout starts again.
+        settled = (old_prog.get("reason") == "NewReplicaSetAvailable" and total == updated
+                   and int(new_rs["spec"].get("replicas", 0)) == replicas
+                   and rs_name in (old_prog.get("message") or ""))
         if created:
             prog = ("True", "NewReplicaSetCreated", f'Created new replica set "{rs_name}"')
+        elif settled:
+            prog = (old_prog["status"], old_prog["reason"], old_prog["message"])
         elif complete:
             prog = ("True", "NewReplicaSetAvailable",
                     f'ReplicaSet "{rs_name}" has successfully progressed.')

@@ -102,3 +102,44 @@ def resolve(group: str, version: str, plural: str) -> Kind | None:
         if k.group == group and k.version == version and k.plural == plural:
             return k
     return None
+
+
+# ---- OpenAPI v3 -------------------------------------------------------------------------
+# Only what kubectl reads: for `apply` / `create -f` it checks that PATCH takes the
+# `fieldValidation` query parameter (then the server validates, not the client).  No
+# schemas: kubectl then computes strategic merge patches from its built-in types.
+
+def _gv_path(group: str, version: str) -> str:
+    return f"apis/{group}/{version}" if group else f"api/{version}"
+
+
+def openapi_root() -> dict:
+    paths = {}
+    for group, versions in group_versions().items():
+        for v in versions:
+            path = _gv_path(group, v)
+            digest = hashlib.sha256(path.encode()).hexdigest()[:16].upper()
+            paths[path] = {"serverRelativeURL": f"/openapi/v3/{path}?hash={digest}"}
+    return {"paths": paths}
+
+
+def openapi_group_version(group: str, version: str) -> dict | None:
+    kinds = [k for k in KINDS if k.group == group and k.version == version and k.stored
+             and "patch" in k.verbs]
+    if not any(k.group == group and k.version == version for k in KINDS):
+        return None
+    param = {"name": "fieldValidation", "in": "query", "schema": {"type": "string",
+                                                                   "uniqueItems": True}}
+    paths: dict[str, dict] = {}
+    for k in kinds:
+        base = "/" + _gv_path(group, version)
+        item = (f"{base}/namespaces/{{namespace}}/{k.plural}/{{name}}" if k.namespaced
+                else f"{base}/{k.plural}/{{name}}")
+        gvk = {"group": group, "version": version, "kind": k.kind}
+        paths[item] = {
+            "patch": {"operationId": f"patch{k.kind}", "parameters": [param],
+                      "x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk,
+                      "responses": {"200": {"description": "OK"}}},
+        }
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
+            "paths": paths, "components": {"schemas": {}}}

@@ -12,6 +12,7 @@ whose raw is the object message.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -23,6 +24,7 @@ MAGIC = b"k8s\x00"
 
 # message: "number name type; ..."  Types: s string, i integer, b bool, y bytes,
 # T Time, Q Quantity, I IntOrString, M map<string,string>, MQ map<string,Quantity>,
+# MB map<string,bytes> (base64 in JSON),
 # or a message name; a leading * marks a repeated field; the name "-" inlines a
 # message's fields into its parent, as the JSON form does.
 _SCHEMA = """
@@ -113,6 +115,22 @@ SecurityContext: 1 capabilities Capabilities; 2 privileged b; 4 runAsUser i;
   5 runAsNonRoot b; 6 readOnlyRootFilesystem b; 7 allowPrivilegeEscalation b;
   8 runAsGroup i
 Capabilities: 1 add *s; 2 drop *s
+Deployment: 1 metadata ObjectMeta; 2 spec DeploymentSpec
+DeploymentSpec: 1 replicas i; 2 selector LabelSelector; 3 template PodTemplateSpec;
+  4 strategy DeploymentStrategy; 5 minReadySeconds i; 6 revisionHistoryLimit i; 7 paused b;
+  9 progressDeadlineSeconds i
+DeploymentStrategy: 1 type s; 2 rollingUpdate RollingUpdateDeployment
+RollingUpdateDeployment: 1 maxUnavailable I; 2 maxSurge I
+Pod: 1 metadata ObjectMeta; 2 spec PodSpec
+Service: 1 metadata ObjectMeta; 2 spec ServiceSpec
+ServiceSpec: 1 ports *ServicePort; 2 selector M; 3 clusterIP s; 4 type s; 5 externalIPs *s;
+  7 sessionAffinity s; 8 loadBalancerIP s; 10 externalName s; 11 externalTrafficPolicy s;
+  13 publishNotReadyAddresses b; 17 ipFamilyPolicy s; 18 clusterIPs *s; 19 ipFamilies *s;
+  22 internalTrafficPolicy s
+ServicePort: 1 name s; 2 protocol s; 3 port i; 4 targetPort I; 5 nodePort i;
+  6 appProtocol s
+ConfigMap: 1 metadata ObjectMeta; 2 data M; 3 binaryData MB; 4 immutable b
+Secret: 1 metadata ObjectMeta; 2 data MB; 3 type s; 4 stringData M; 5 immutable b
 """
 
 Field = tuple[str, str, bool]  # (json name or "-", type, repeated)
@@ -211,13 +229,18 @@ def _scalar(typ: str, wire: int, value: Any) -> Any:
     raise ValueError(typ)
 
 
-def _map(value: bytes, quantity: bool) -> tuple[str, Any]:
-    key, val = "", "0" if quantity else ""
+def _map(value: bytes, typ: str) -> tuple[str, Any]:
+    key, val = "", {"MQ": "0"}.get(typ, "")
     for n, _, v in _fields(value):
         if n == 1:
             key = v.decode()
         elif n == 2:
-            val = _scalar("Q", 2, v) if quantity else v.decode()
+            if typ == "MQ":
+                val = _scalar("Q", 2, v)
+            elif typ == "MB":
+                val = base64.b64encode(v).decode()
+            else:
+                val = v.decode()
     return key, val
 
 
@@ -229,8 +252,8 @@ def decode_message(buf: bytes, message: str) -> dict:
         if spec is None:
             continue  # a field the sim does not know: skipped
         name, typ, repeated = spec
-        if typ in ("M", "MQ"):
-            k, v = _map(value, typ == "MQ")
+        if typ in ("M", "MQ", "MB"):
+            k, v = _map(value, typ)
             out.setdefault(name, {})[k] = v
             continue
         if typ in SCHEMA:

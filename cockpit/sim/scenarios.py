@@ -351,6 +351,7 @@ class Seeder:
             "status": {},
         }, self.now - created_ago)
         surge = math.ceil(replicas * 0.25)
+        self._settled_status(dep, replicas, history[-1][1])
         for rev, (template, age) in enumerate(history, start=1):
             is_current = rev == len(history)
             tpl = clone(template)
@@ -382,6 +383,28 @@ class Seeder:
                 self.pod(f"{name}-{h}-{suffix(5, self.rng)}", tpl, rs, self.now - ages[i],
                          share_spec=share_spec)
         return dep
+
+    def _settled_status(self, dep: dict, replicas: int, rs_age: float) -> None:
+        """The status a deployment has long after its last rollout finished."""
+        tpl = clone(dep["spec"]["template"])
+        h = template_hash(json.loads(template_key(tpl)))
+        rs_name = f"{dep['metadata']['name']}-{h}"
+        done = ts(self.now - rs_age + 40)
+        new = clone(dep)
+        new["status"] = {
+            "observedGeneration": dep["metadata"]["generation"], "replicas": replicas,
+            "updatedReplicas": replicas, "readyReplicas": replicas,
+            "availableReplicas": replicas,
+            "conditions": [
+                {"type": "Available", "status": "True", "lastUpdateTime": done,
+                 "lastTransitionTime": done, "reason": "MinimumReplicasAvailable",
+                 "message": "Deployment has minimum availability."},
+                {"type": "Progressing", "status": "True", "lastUpdateTime": done,
+                 "lastTransitionTime": dep["metadata"]["creationTimestamp"],
+                 "reason": "NewReplicaSetAvailable",
+                 "message": f'ReplicaSet "{rs_name}" has successfully progressed.'},
+            ]}
+        self.store.update("deployments.apps", new)
 
     def _statefulsets(self) -> None:
         pg = [{

@@ -207,6 +207,16 @@ class ApiServer:
             return respond(discovery.api_group_list())
         if path == "/api/v1":
             return respond(discovery.resource_list("", "v1"))
+        if path == "/openapi/v3":
+            return respond(discovery.openapi_root())
+        if path.startswith("/openapi/v3/"):
+            rest = segs[2:]
+            gv = ("", rest[1]) if rest[:1] == ["api"] and len(rest) == 2 else (
+                (rest[1], rest[2]) if rest[:1] == ["apis"] and len(rest) == 3 else None)
+            doc = discovery.openapi_group_version(*gv) if gv else None
+            if doc is None:
+                raise ApiError(404, _NOT_FOUND, "NotFound")
+            return respond(doc)
         if len(segs) == 2 and segs[0] == "apis":
             doc = discovery.api_group(segs[1])
             if doc is None:
