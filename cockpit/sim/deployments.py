@@ -366,6 +366,28 @@ class DeploymentController:
 
     # ---- status ---------------------------------------------------------------------
 
+    def _deadline(self, d: dict) -> float:
+        return self.ctl.pace.progress_deadline_s or float(
+            d["spec"].get("progressDeadlineSeconds", 600))
+
+    def _timed_out(self, d: dict, progressing: dict) -> bool:
+        last = parse_ts(progressing.get("lastUpdateTime"))
+        return last is not None and self.ctl.clock() - last > self._deadline(d)
+
+    def _check_deadline_later(self, d: dict) -> None:
+        uid = d["metadata"]["uid"]
+        key = f"deadline:{uid}"
+        if key in self._wakeups:
+            return
+        self._wakeups.add(key)
+        m = d["metadata"]
+
+        def wake() -> None:
+            self._wakeups.discard(key)
+            self.ctl.mark("deployments.apps", m["namespace"], m["name"])
+
+        self.ctl.later(min(self._deadline(d), 30.0) + 0.05, wake)
+
     def _sync_status(self, d: dict, new_rs: dict, created: bool) -> None:
         ctl = self.ctl
         m = d["metadata"]
@@ -401,6 +423,13 @@ class DeploymentController:
         settled = (old_prog.get("reason") == "NewReplicaSetAvailable" and total == updated
                    and int(new_rs["spec"].get("replicas", 0)) == replicas
                    and rs_name in (old_prog.get("message") or ""))
+        old_st = d.get("status") or {}
+        progressed = (updated > old_st.get("updatedReplicas", 0)
+                      or ready > old_st.get("readyReplicas", 0)
+                      or available > old_st.get("availableReplicas", 0)
+                      or total - updated < old_st.get("replicas", 0)
+                      - old_st.get("updatedReplicas", 0))
+        touch = False  # progress refreshes lastUpdateTime even when nothing else changes
         if created:
             prog = ("True", "NewReplicaSetCreated", f'Created new replica set "{rs_name}"')
         elif settled:
@@ -408,14 +437,24 @@ class DeploymentController:
         elif complete:
             prog = ("True", "NewReplicaSetAvailable",
                     f'ReplicaSet "{rs_name}" has successfully progressed.')
-        else:
+        elif progressed or not old_prog:
             prog = ("True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
+            touch = True
+        elif self._timed_out(d, old_prog):
+            prog = ("False", "ProgressDeadlineExceeded",
+                    f'ReplicaSet "{rs_name}" has timed out progressing.')
+        else:
+            prog = (old_prog.get("status", "True"), old_prog.get("reason", "ReplicaSetUpdated"),
+                    old_prog.get("message", f'ReplicaSet "{rs_name}" is progressing.'))
+        if not complete and not settled and prog[1] != "ProgressDeadlineExceeded":
+            self._check_deadline_later(d)
         conds = []
         for typ, (st, reason, msg) in (("Available", avail), ("Progressing", prog)):
             old_c = old_conds.get(typ)
             if old_c and (old_c.get("status"), old_c.get("reason"), old_c.get("message")) == (
                     st, reason, msg):
-                conds.append(old_c)
+                conds.append(dict(old_c, lastUpdateTime=now) if typ == "Progressing" and touch
+                             else old_c)
                 continue
             transition = old_c["lastTransitionTime"] if old_c and old_c.get("status") == st else now
             conds.append({"type": typ, "status": st, "lastUpdateTime": now,

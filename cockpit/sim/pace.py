@@ -25,6 +25,7 @@ class Pace:
     controller_tick_s: float = 0.25  # how often the controller loop looks at the store
     history_hours: float = 26.0  # how far back generated logs reach at start
     log_full_rate_hours: float = 2.0  # older generated history is tapered (fewer lines)
+    progress_deadline_s: float = 0.0  # a stuck rollout times out; 0: the Deployment's own
 
     @classmethod
     def demo(cls) -> Pace:
@@ -45,6 +46,7 @@ class Pace:
             metrics_period_s=1.0,
             controller_tick_s=0.02,
             history_hours=26.0,
+            progress_deadline_s=3.0,
         )
 
     def with_(self, **changes: float) -> Pace:

@@ -793,10 +793,21 @@ class ApiServer:
         opts = await self._delete_options(request)
         cur = self._current(r)
         self._check_preconditions(k, cur, opts)
+        headers = {}
+        if k.key == "jobs.batch" and not opts.get("propagationPolicy") and \
+                opts.get("orphanDependents") is None:
+            # batch/v1 keeps its old default: a deleted Job leaves its pods behind.
+            opts["propagationPolicy"] = "Orphan"
+            headers["Warning"] = ('299 - "child pods are preserved by default when jobs are '
+                                  'deleted; set propagationPolicy=Background to remove them or '
+                                  'set propagationPolicy=Orphan to suppress this warning"')
+        if opts.get("orphanDependents") is True:
+            opts["propagationPolicy"] = "Orphan"
         answer, is_obj = self._delete_one(k, cur, opts, "All" in (opts.get("dryRun") or []))
-        if is_obj:
-            return web.Response(body=_dumps(answer), content_type=JSON)
-        return respond(answer)
+        resp = (web.Response(body=_dumps(answer), content_type=JSON) if is_obj
+                else respond(answer))
+        resp.headers.update(headers)
+        return resp
 
     async def _delete_collection(self, request: web.Request, r: Request) -> web.Response:
         k = r.kind
