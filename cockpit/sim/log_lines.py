@@ -53,8 +53,10 @@ def _sec(sec: int, fmt: str) -> str:
 
 def kube_ts(t: float) -> str:
     """RFC3339Nano as the kubelet writes it (trailing zeros of the fraction dropped)."""
-    sec = int(t)
-    ns = f"{round((t - sec) * 1e9):09d}"[:9].rstrip("0")
+    # Epoch floats carry about a microsecond of precision: round there, print nanoseconds.
+    us = round(t * 1_000_000)
+    sec, frac = divmod(us, 1_000_000)
+    ns = f"{frac * 1000:09d}".rstrip("0")
     return _sec(sec, "%Y-%m-%dT%H:%M:%S") + (f".{ns}" if ns else "") + "Z"
 
 

@@ -200,5 +200,5 @@ def _script(inst: Instance) -> Iterator[tuple[float, str]]:
         span = min(600.0, max(1.0, inst.end - s - 2.5))
         steps = 12
         for k in range(steps):
-            t = inst.end - span + span * k / steps
+            t = inst.end - span + (span - 0.2) * k / (steps - 1)  # the last just before the kill
             yield from _at(t, L.fastapi_memory(0.62 + 0.37 * k / (steps - 1), g))

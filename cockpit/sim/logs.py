@@ -216,8 +216,18 @@ def previous_run(status: dict, pod: dict, container: str) -> Run:
     return _terminated(last)
 
 
+def finished_at(t: dict) -> float | None:
+    """When a terminated run really ended: metav1.Time keeps whole seconds, so a
+    `finishedAt` without a fraction means some time during that second."""
+    raw = t.get("finishedAt")
+    finished = parse_time(raw)
+    if finished is not None and "." not in str(raw):
+        finished += 0.999
+    return finished
+
+
 def _terminated(t: dict) -> Run:
-    finished = parse_time(t.get("finishedAt"))
+    finished = finished_at(t)
     started = parse_time(t.get("startedAt"))
     if started is None:
         started = (finished or 0.0) - 60.0
@@ -339,7 +349,8 @@ class LogBook:
             share = RATE_SHARE.get(app, 1.0) / MEAN_LINES.get(app, 1.0)
             timeline = self._timeline(self.pace.log_lines_per_s * share)
         # A crash-looping run dies about a third of the way into its restart period.
-        crash_at = run.started + max(0.05, 0.3 * self.pace.crashloop_restart_s)
+        jitter = key[0] / 256 * 0.1  # so that it does not die on a whole second
+        crash_at = run.started + max(0.05, (0.3 + jitter) * self.pace.crashloop_restart_s)
         if run.finished is not None:
             crash_at = max(run.started + 0.02, min(crash_at, run.finished - 0.01))
         return Instance(
@@ -463,7 +474,7 @@ def _run_end(status: dict, inst: Instance, now: float) -> float | None:
         return None
     for term in (state.get("terminated"), (status.get("lastState") or {}).get("terminated")):
         if term and parse_time(term.get("startedAt")) == inst.start:
-            return parse_time(term.get("finishedAt")) or now
+            return finished_at(term) or now
     return now
 
 

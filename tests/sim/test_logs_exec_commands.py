@@ -204,4 +204,6 @@ def test_tail_is_the_end_of_the_full_range() -> None:
 def test_kube_timestamps_are_rfc3339nano() -> None:
     assert kube_ts(0.5) == "1970-01-01T00:00:00.5Z"
     assert kube_ts(1.0) == "1970-01-01T00:00:01Z"
+    assert kube_ts(1_795_000_042.01) == "2026-11-18T11:07:22.01Z"
+    assert kube_ts(1_795_000_042.9999999) == "2026-11-18T11:07:23Z"
     assert kube_ts(time.time()).endswith("Z")
