@@ -57,6 +57,7 @@ class Controller:
         self.cronjobs = CronJobController(self)
         self.endpoints = EndpointsController(self)
         self._wake = asyncio.Event()
+        self.api_busy: Callable[[], bool] = lambda: False  # set by the server
         store.add_listener(self._on_change)
 
     # ---- scheduling work ----------------------------------------------------------
@@ -73,8 +74,8 @@ class Controller:
                     "cronjobs.batch", "pods"):
             for ns, name in self.store.keys(key):
                 self.mark(key, ns, name)
-        for ns in {ns for ns, _ in self.store.keys("services")}:
-            self.mark("endpoints", ns, "*")
+        for ns, name in self.store.keys("services"):
+            self.mark("endpoints", ns, name)
 
     def _on_change(self, change: Change) -> None:
         obj = change.new
@@ -90,7 +91,7 @@ class Controller:
                 self.kubelet.forget(m["uid"])
             self._mark_owner(obj)
             if _endpoint_relevant(change):
-                self.mark("endpoints", ns, "*")
+                self._mark_services(ns, change.old, obj)
         elif key in ("replicasets.apps", "jobs.batch"):
             if change.type != "DELETED":
                 self.mark(key, ns, m["name"])
@@ -99,9 +100,17 @@ class Controller:
             if change.type != "DELETED":
                 self.mark(key, ns, m["name"])
         elif key == "services":
-            self.mark("endpoints", ns, "*")
+            self.mark("endpoints", ns, m["name"])
             if change.type == "DELETED":
                 self.endpoints.service_deleted(ns, m["name"])
+
+    def _mark_services(self, ns: str, old: dict | None, new: dict) -> None:
+        """Mark the Endpoints of the services that select this pod (before or after)."""
+        labels = [(o["metadata"].get("labels") or {}) for o in (old, new) if o is not None]
+        for svc in self.store.list("services", ns):
+            sel = (svc.get("spec") or {}).get("selector")
+            if sel and any(all(lb.get(k) == v for k, v in sel.items()) for lb in labels):
+                self.mark("endpoints", ns, svc["metadata"]["name"])
 
     def _mark_owner(self, obj: dict) -> None:
         ref = controller_ref(obj)
@@ -116,11 +125,22 @@ class Controller:
     async def run(self, stopping: asyncio.Event) -> None:
         """Runs until `stopping` is set.  Everything written to the store so far was
         marked dirty by the listener, so the first step reconciles it."""
+        loop = asyncio.get_running_loop()
         while not stopping.is_set():
+            # The API server comes first (a real one is a separate process): while
+            # requests are being answered, wait a little before the next slice of work.
+            until = loop.time() + 0.05
+            while self.api_busy() and loop.time() < until:
+                await asyncio.sleep(0.001)
             try:
-                self.step()
+                busy = self.step(budget_s=0.01)
             except Exception:  # a bug in one reconcile must not stop the cluster
                 log.exception("simulated controller step failed")
+                busy = False
+            if busy:
+                # Work left over: let API requests in, then carry on.
+                await asyncio.sleep(0)
+                continue
             self._wake.clear()
             timeout = self.pace.controller_tick_s
             if self._timers:
@@ -135,7 +155,14 @@ class Controller:
             else:
                 await asyncio.sleep(min(timeout, 0.005))
 
-    def step(self) -> None:
+    def step(self, budget_s: float | None = None) -> bool:
+        """Run due timers and reconcile dirty objects; with a budget, stop when it is
+        spent (so the server's loop keeps answering) and return True if work is left."""
+        started = time.perf_counter()
+
+        def spent() -> bool:
+            return budget_s is not None and time.perf_counter() - started > budget_s
+
         now = self.clock()
         while self._timers and self._timers[0][0] <= now:
             _, _, fn, args = heapq.heappop(self._timers)
@@ -143,6 +170,8 @@ class Controller:
                 fn(*args)
             except Exception:
                 log.exception("simulated timer %r failed", fn)
+            if spent():
+                return True
         for _ in range(8):  # reconciles mark more work; settle what converges quickly
             if self._gc:
                 uids, self._gc = self._gc, []
@@ -151,15 +180,23 @@ class Controller:
             if not self._dirty:
                 break
             dirty, self._dirty = self._dirty, {}
-            for key, ns, name in dirty:
+            items = iter(dirty)
+            for key, ns, name in items:
                 try:
                     self._reconcile(key, ns, name)
                 except Exception:
                     log.exception("reconcile %s %s/%s failed", key, ns, name)
+                if spent():
+                    # Put back what is left, ahead of what was marked meanwhile.
+                    rest = dict.fromkeys(items)
+                    rest.update(self._dirty)
+                    self._dirty = rest
+                    return True
+        return bool(self._dirty or self._gc)
 
     def _reconcile(self, key: str, ns: str, name: str) -> None:
         if key == "endpoints":
-            self.endpoints.sync(ns)
+            self.endpoints.sync(ns, name)
             return
         obj = self.store.get(key, ns, name)
         if obj is None:

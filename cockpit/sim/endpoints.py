@@ -38,20 +38,18 @@ class EndpointsController:
             self.ctl.store.delete("endpoints", ns, name)
         self._slice_names.pop((ns, name), None)
 
-    def sync(self, ns: str) -> None:
-        services = [s for s in self.ctl.store.list("services", ns)
-                    if (s.get("spec") or {}).get("selector")]
-        if not services:
+    def sync(self, ns: str, name: str) -> None:
+        svc = self.ctl.store.get("services", ns, name)
+        if svc is None or not (svc.get("spec") or {}).get("selector"):
             return
         pods = self.ctl.store.list("pods", ns)
-        for svc in services:
-            selector = svc["spec"]["selector"]
-            chosen = [p for p in pods
-                      if all((p["metadata"].get("labels") or {}).get(k) == v
-                             for k, v in selector.items())
-                      and (p.get("status") or {}).get("podIP")]
-            self._write_endpoints(svc, chosen)
-            self._write_slice(svc, chosen)
+        selector = svc["spec"]["selector"]
+        chosen = [p for p in pods
+                  if all((p["metadata"].get("labels") or {}).get(k) == v
+                         for k, v in selector.items())
+                  and (p.get("status") or {}).get("podIP")]
+        self._write_endpoints(svc, chosen)
+        self._write_slice(svc, chosen)
 
     def _write_endpoints(self, svc: dict, pods: list[dict]) -> None:
         store = self.ctl.store

@@ -110,6 +110,8 @@ class ApiServer:
         self.server_address = "127.0.0.1:0"
         self._tasks: set[asyncio.Task] = set()
         self._watchers: set[Watcher] = set()
+        self.inflight = 0  # requests being answered, not counting streams
+        controller.api_busy = lambda: self.inflight > 0
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -128,6 +130,12 @@ class ApiServer:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        q = request.query
+        streaming = (q.get("watch") in ("true", "1") or "/watch/" in request.path
+                     or request.path.endswith("/exec")
+                     or (request.path.endswith("/log") and q.get("follow") in ("true", "1")))
+        if not streaming:
+            self.inflight += 1
         try:
             fault = self.faults.match(request.path)
             if fault is not None:
@@ -151,6 +159,8 @@ class ApiServer:
             log.exception("simulated apiserver failed on %s %s", request.method, request.path)
             return error_response(ApiError(500, f"Internal error occurred: {e}"))
         finally:
+            if not streaming:
+                self.inflight -= 1
             if task is not None:
                 self._tasks.discard(task)
 
