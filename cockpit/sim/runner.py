@@ -192,6 +192,13 @@ class SimCluster:
     async def _shutdown(self) -> None:
         if self._stop_event is not None:
             self._stop_event.set()
+        # Log follows end cleanly (a complete chunked response) when the book closes;
+        # whatever is still open after that is cancelled by the server's shutdown.
+        close = getattr(self.logbook, "close", None)
+        if close is not None:
+            result = close()
+            if asyncio.iscoroutine(result):
+                await result
         if self.server is not None:
             await self.server.shutdown()
         if self._controller_task is not None:
@@ -199,11 +206,6 @@ class SimCluster:
             await asyncio.gather(self._controller_task, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
-        close = getattr(self.logbook, "close", None)
-        if close is not None:
-            result = close()
-            if asyncio.iscoroutine(result):
-                await result
 
     def __enter__(self) -> SimCluster:
         return self.start()

@@ -636,3 +636,59 @@ def test_metrics(make_sim: object) -> None:
                                               "postgres-0")
     assert one["containers"][0]["name"] == "postgres"
     api.close()
+
+
+def test_scale_with_put_and_conflict(api_client: k8s.ApiClient) -> None:
+    a = apps(api_client)
+    scale = a.read_namespaced_deployment_scale("nginx", NS)
+    scale.spec.replicas = 1
+    out = a.replace_namespaced_deployment_scale("nginx", NS, scale)
+    assert out.spec.replicas == 1
+    with pytest.raises(ApiException) as err:  # the same (now stale) resourceVersion again
+        a.replace_namespaced_deployment_scale("nginx", NS, scale)
+    assert err.value.status == 409
+    wait_for(lambda: len(live(pods_of(api_client, "nginx"))) == 1, what="1 nginx pod")
+    with pytest.raises(ApiException) as err:
+        a.patch_namespaced_deployment_scale("nginx", NS, {"spec": {"replicas": -1}})
+    assert err.value.status == 422
+
+
+def test_set_behaviour_breaks_and_heals_a_pod(sim: SimCluster,
+                                               api_client: k8s.ApiClient) -> None:
+    v1 = core(api_client)
+    sim.set_behaviour("redis-0", "crashloop")
+
+    def state() -> k8s.V1ContainerStatus:
+        return v1.read_namespaced_pod("redis-0", NS).status.container_statuses[0]
+
+    wait_for(lambda: state().state.waiting is not None
+             and state().state.waiting.reason == "CrashLoopBackOff", what="CrashLoopBackOff")
+    assert state().restart_count >= 1
+    sim.set_behaviour("redis-0", "oomkill")
+    wait_for(lambda: state().last_state.terminated is not None
+             and state().last_state.terminated.reason == "OOMKilled", what="OOMKilled")
+    sim.set_behaviour("redis-0", None)
+    wait_for(lambda: state().ready and state().state.running is not None, what="healed")
+
+
+def test_log_follow_ends_when_the_cluster_stops(make_sim: object) -> None:
+    sim: SimCluster = make_sim("healthy")  # type: ignore[operator]
+    api = k8s.ApiClient(sim.client_configuration())
+    v1 = core(api)
+    pod = pods_of(api, "rails")[0].metadata.name
+    sim.inject_log_line(pod, "rails", "marker-line-from-the-test")
+    got: list[bytes] = []
+
+    def follow() -> None:
+        resp = v1.read_namespaced_pod_log(pod, NS, follow=True, tail_lines=5,
+                                          _preload_content=False)
+        for chunk in resp.stream(1024):
+            got.append(chunk)
+
+    t = threading.Thread(target=follow)
+    t.start()
+    wait_for(lambda: b"marker-line-from-the-test" in b"".join(got), what="injected line")
+    sim.stop()
+    t.join(5)
+    assert not t.is_alive()
+    api.close()

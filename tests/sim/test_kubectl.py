@@ -247,3 +247,25 @@ def test_logs_and_exec_routes(kubectl: Kubectl) -> None:
     assert "Filesystem" in df and "/var/lib/postgresql/data" in df
     missing = kubectl("logs", "no-such-pod", check=False)
     assert missing.returncode != 0 and 'pods "no-such-pod" not found' in missing.stderr
+
+
+def test_stuck_rollout_times_out_and_undo_recovers(kubectl: Kubectl) -> None:
+    """A template whose pods crash: `rollout status` fails on the progress deadline
+    (Pace.fast(): 3 s), and `rollout undo` brings the deployment back."""
+    kubectl("patch", "deployment", "fastapi", "-p", json.dumps({"spec": {"template": {
+        "metadata": {"annotations": {"sim.cockpit.dev/behaviour": "crashloop"}}}}}))
+    result = kubectl("rollout", "status", "deployment/fastapi", "--timeout=30s", check=False)
+    assert result.returncode != 0
+    assert 'deployment "fastapi" exceeded its progress deadline' in result.stderr
+    assert any(r["STATUS"] == "CrashLoopBackOff" for r in rows(kubectl, "get", "pods", "-l",
+                                                                 "app=fastapi"))
+    kubectl("rollout", "undo", "deployment/fastapi")
+    kubectl("rollout", "status", "deployment/fastapi", "--timeout=30s")
+    wait_for(lambda: {r["STATUS"] for r in rows(kubectl, "get", "pods", "-l", "app=fastapi")}
+             == {"Running"}, what="healthy fastapi pods")
+
+
+def test_injected_log_line(sim: SimCluster, kubectl: Kubectl) -> None:
+    sim.inject_log_line("postgres-0", "postgres", "[bold]hostile[/] \x1b[31mline")
+    out = kubectl("logs", "postgres-0", "--tail=20").stdout
+    assert "[bold]hostile[/]" in out
