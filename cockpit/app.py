@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,8 @@ from cockpit.sources.host import HostSource
 from cockpit.sources.kube import KubeSource
 from cockpit.sources.kube_client import KubeTarget, connect
 from cockpit.sources.kube_logs import PodLogStream
+from cockpit.sources.postgres import PostgresSource
+from cockpit.sources.redis import RedisSource
 from widgets.errorlog import ErrorLogPane
 from widgets.events import EventsPane
 from widgets.header import CockpitHeader
@@ -51,11 +54,14 @@ from widgets.host import HostPane
 from widgets.logview import LogScreen, LogViewOptions
 from widgets.pane import Pane
 from widgets.pods import PodsPane
+from widgets.postgres import PostgresPane
+from widgets.redis import RedisPane
 from widgets.top import TopPane
 from widgets.warroom import Figure, WarRoomScreen
 from widgets.workloads import WorkloadsPane
 
 KUBE_SOURCES = ("pods", "top", "events", "logs")
+IO_THREADS = 32
 
 
 class SnapshotReady(Message):
@@ -80,7 +86,6 @@ class Launch:
     namespace: str | None = None
     kube_configuration: kube_client.Configuration | None = None
     note: str = ""  # shown in the header, e.g. "demo: simulated cluster (incident)"
-    extra_sources: tuple[str, ...] = ()  # names of optional sources to skip in tests
 
 
 class PaneCommands(Provider):
@@ -119,7 +124,7 @@ class CockpitApp(App[None]):
         self.pollers: dict[str, Poller] = {}
         self.latest: dict[str, Any] = {}
         self.war_room: WarRoomScreen | None = None
-        self._closing = False
+        self._shutting_down = False
         self._sources_to_close: list[Callable[[], Awaitable[None]]] = []
 
     # -- layout -------------------------------------------------------------------------
@@ -144,24 +149,21 @@ class CockpitApp(App[None]):
             )
             yield EventsPane(id="events", classes="pane")
         with Horizontal(id="row-data"):
-            yield from self._data_panes()
+            yield PostgresPane(id="postgres", classes="pane")
+            yield RedisPane(id="redis", classes="pane")
+            yield HostPane(id="host", classes="pane")
         yield Footer()
-
-    def _data_panes(self) -> list[Pane]:
-        panes: list[Pane] = []
-        postgres_pane = _optional_pane("widgets.postgres", "PostgresPane", "postgres")
-        redis_pane = _optional_pane("widgets.redis", "RedisPane", "redis")
-        for pane in (postgres_pane, redis_pane):
-            if pane is not None:
-                panes.append(pane)
-        panes.append(HostPane(id="host", classes="pane"))
-        return panes
 
     @property
     def panes(self) -> list[Pane]:
         return list(self.query(Pane))
 
     def on_mount(self) -> None:
+        # Blocking clients run in threads: the default pool (cores + 4) would let a few
+        # hung API calls starve every other source of threads.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="cockpit-io")
+        )
         header = self.query_one(CockpitHeader)
         header.note = self.launch.note
         header.set_mode(self.mode_name())
@@ -209,17 +211,11 @@ class CockpitApp(App[None]):
         poll = self.settings.poll
         host = HostSource(self.settings.thresholds)
         self.start_poller("host", host.snapshot, poll.host, label="host")
-        for name, module, class_name, interval in (
-            ("postgres", "cockpit.sources.postgres", "PostgresSource", poll.postgres),
-            ("redis", "cockpit.sources.redis", "RedisSource", poll.redis),
-        ):
-            if name in self.launch.extra_sources:
-                continue
-            source = _optional_source(module, class_name, self.settings)
-            if source is None:
-                continue
-            self._sources_to_close.append(source.close)
-            self.start_poller(name, source.snapshot, interval, label="")
+        postgres = PostgresSource(self.settings)
+        redis = RedisSource(self.settings)
+        self._sources_to_close += [postgres.close, redis.close]
+        self.start_poller("postgres", postgres.snapshot, poll.postgres)
+        self.start_poller("redis", redis.snapshot, poll.redis)
 
     @work(group="kube-connect", exclusive=True)
     async def _start_kube(self) -> None:
@@ -515,9 +511,9 @@ class CockpitApp(App[None]):
 
     async def shutdown(self) -> None:
         """Stop watches, streams and connections; idempotent."""
-        if self._closing:
+        if self._shutting_down:
             return
-        self._closing = True
+        self._shutting_down = True
         self.workers.cancel_all()
         for close in self._sources_to_close:
             try:
@@ -540,26 +536,6 @@ def _binding_rows(bindings: Iterable[Any]) -> list[tuple[str, str]]:
             keys = binding.key_display or binding.key.replace(",", " / ")
             rows.append((keys, binding.description or binding.action))
     return rows
-
-
-def _optional_source(module: str, class_name: str, settings: Settings) -> Any | None:
-    """PostgreSQL and Redis sources, when their modules are present."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), class_name)(settings)
-    except ModuleNotFoundError:
-        return None
-
-
-def _optional_pane(module: str, class_name: str, pane_id: str) -> Pane | None:
-    import importlib
-
-    try:
-        cls = getattr(importlib.import_module(module), class_name)
-    except (ModuleNotFoundError, AttributeError):
-        return None
-    return cls(id=pane_id, classes="pane")
 
 
 def save_log_lines(pod: str, lines: list[str]) -> str:

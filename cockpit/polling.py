@@ -87,16 +87,19 @@ class Poller:
         if self._inflight is None or self._inflight.done():
             self._inflight = asyncio.ensure_future(self.fetch())
             self.polls += 1
+        inflight = self._inflight
+        # asyncio.wait neither cancels the poll on timeout nor swallows a cancellation
+        # of this task (wait_for around a shield did both, in corner cases).
+        done, _ = await asyncio.wait({inflight}, timeout=self.timeout)
+        if not done:
+            return self._failed(TimeoutError(), timed_out=True)
+        self._inflight = None
         try:
-            result = await asyncio.wait_for(asyncio.shield(self._inflight), self.timeout)
+            result = inflight.result()
         except asyncio.CancelledError:
             raise
-        except TimeoutError:
-            return self._failed(TimeoutError(), timed_out=True)
-        except Exception as exc:
-            self._inflight = None
+        except Exception as exc:  # every failure becomes a message
             return self._failed(exc)
-        self._inflight = None
         self.failures = 0
         self.failing_since = None
         self.last_ok = datetime.now(UTC)
@@ -128,9 +131,11 @@ class Poller:
         return delay
 
     async def _sleep(self, delay: float) -> None:
+        """Wait `delay` seconds, or less if refresh() is called."""
         self._wake.clear()
+        timer = asyncio.get_running_loop().call_later(delay, self._wake.set)
         try:
-            await asyncio.wait_for(self._wake.wait(), delay)
-        except TimeoutError:
-            pass
-        self._wake.clear()
+            await self._wake.wait()
+        finally:
+            timer.cancel()
+            self._wake.clear()

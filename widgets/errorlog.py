@@ -133,7 +133,7 @@ class ErrorLogPane(Pane):
         title = f"Error logs · {scope}"
         if self.filter_text:
             title += " · filter on"
-        self.border_title = title
+        self.set_title(title)
 
     # -- keys ---------------------------------------------------------------------------
 

@@ -61,6 +61,7 @@ class EventsPane(Pane):
             if e.type == "Warning" and e.last_seen and (now - e.last_seen).total_seconds() < 600
         ]
         self.level = Level.WARN if recent else Level.OK
-        self.border_title = f"Events ({len(snapshot.events)}) · {warnings} warnings"
+        title = f"Events ({len(snapshot.events)}) · {warnings} warnings"
         if recent:
-            self.border_title += f" · {len(recent)} in the last 10 min"
+            title += f" · {len(recent)} in the last 10 min"
+        self.set_title(title)

@@ -57,4 +57,4 @@ class HostPane(Pane):
             )
         self.query_one("#host-body", Static).update(body)
         self.level = snap.level
-        self.border_title = f"Host · {snap.hostname}"
+        self.set_title(f"Host · {snap.hostname}")

@@ -61,8 +61,12 @@ class Pane(Vertical, can_focus=False):
         self.taken_at: datetime | None = None
         self.failure: SourceFailure | None = None
         self.waiting_message = "waiting for the first data…"
-        self.border_title = self.PANE_TITLE
+        self.set_title(self.PANE_TITLE)
         self.add_class("level-ok")
+
+    def set_title(self, title: str | Text) -> None:
+        """Titles carry names from the cluster: never let Textual parse them as markup."""
+        self.border_title = title if isinstance(title, Text) else Text(one_line(title, 200))
 
     def compose_failure(self) -> FailureLine:
         return FailureLine(classes="failure")
@@ -105,7 +109,7 @@ class Pane(Vertical, can_focus=False):
             age = f"STALE · last good {age}"
         elif self.failure is not None:
             age = "FAILING"
-        self.border_subtitle = age
+        self.border_subtitle = Text(age)
 
     def _failure_line(self) -> FailureLine:
         return self.query_one(FailureLine)

@@ -122,7 +122,7 @@ class PodsPane(Pane):
             title += f" · {bad} failing"
         if self.filter_text:
             title += " · filter on"
-        self.border_title = title
+        self.set_title(title)
 
     def _cells(self, pod: PodRow, use: PodUsage | None, now: datetime) -> Cells:
         age = since(pod.created, now)

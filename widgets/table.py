@@ -81,7 +81,7 @@ class KeyedTable(DataTable):
                 if same_cell(before, after):
                     merged.append(before)  # keep the object the table holds
                 else:
-                    self.update_cell(key, column, after)
+                    self.update_cell(key, column, after, update_width=True)
                     merged.append(after)
             self._cells[key] = tuple(merged)
             changed = True

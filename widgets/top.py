@@ -54,7 +54,7 @@ class TopPane(Pane):
             message.update(Text("⚠ " + top.message, style="yellow"))
             message.display = True
             self.level = Level.OK
-            self.border_title = "Top · metrics unavailable"
+            self.set_title("Top · metrics unavailable")
             return
         message.display = False
         rows = []
@@ -86,4 +86,4 @@ class TopPane(Pane):
         sample = f"sample {since(top.sample_time)} old" if top.sample_time else "no sample time"
         total_cpu = millicores(self.cpu_history[-1])
         total_mem = bytes_text(self.mem_history[-1])
-        self.border_title = f"Top · {total_cpu} CPU · {total_mem} · {sample}"
+        self.set_title(f"Top · {total_cpu} CPU · {total_mem} · {sample}")

@@ -13,12 +13,12 @@ from widgets.table import KeyedTable
 
 COLUMNS = (
     ("name", "NAME"),
-    ("kind", "KIND"),
     ("ready", "READY"),
-    ("uptodate", "UP-TO-DATE"),
-    ("available", "AVAIL"),
+    ("uptodate", "UPD"),
+    ("available", "AVL"),
     ("revision", "REV"),
     ("rollout", "ROLLOUT"),
+    ("kind", "KIND"),
     ("age", "AGE"),
     ("images", "IMAGES"),
 )
@@ -54,12 +54,12 @@ class WorkloadsPane(Pane):
                     w.uid,
                     (
                         plain(w.name, style),
-                        plain("deploy" if w.kind == "Deployment" else "sts", "dim"),
                         plain(w.ready_text, style),
                         plain(w.updated),
                         plain(w.available),
-                        plain(w.revision),
+                        plain(w.revision[:8]),
                         plain(w.rollout, style if w.rollout != "complete" else "green"),
+                        plain("deploy" if w.kind == "Deployment" else "sts", "dim"),
                         plain(since(w.created, now)),
                         plain(", ".join(w.images), "dim"),
                     ),
@@ -71,7 +71,7 @@ class WorkloadsPane(Pane):
         title = f"Workloads ({len(snapshot.workloads)})"
         if degraded:
             title += f" · {degraded} degraded"
-        self.border_title = title
+        self.set_title(title)
 
     def selected_workload(self) -> WorkloadRow | None:
         key = self.table.selected_key

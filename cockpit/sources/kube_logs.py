@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import urllib3
 from kubernetes import client
 from kubernetes.watch.watch import iter_resp_lines
 
@@ -24,6 +25,9 @@ from cockpit.sources.kube_client import kube_error
 from cockpit.sources.kube_convert import parse_time
 from cockpit.textsafe import clean
 
+# A follow stream that stays silent this long is reopened (from its last timestamp):
+# the client needs a finite read timeout, and a quiet pod is not an error.
+FOLLOW_READ_TIMEOUT_S = 300.0
 MINUTES_SHOWN = 60
 MINUTES_KEPT = 24 * 60
 LINE_MAX_CHARS = 4096
@@ -37,6 +41,11 @@ def split_timestamp(line: str) -> tuple[datetime | None, str]:
         if ts is not None:
             return ts, rest
     return None, line
+
+
+def _read_timeout(exc: BaseException) -> bool:
+    """urllib3 wraps a read timeout mid-stream in ProtocolError; both are quiet ends."""
+    return isinstance(exc, urllib3.exceptions.ProtocolError) and "timed out" in str(exc).lower()
 
 
 class _Stream:
@@ -166,7 +175,10 @@ class ErrorLogFollower:
         last = self._last_ts.get((pod.uid, container))
         kwargs: dict[str, Any] = {"follow": True}
         if last is not None:
-            kwargs["since_time"] = last.isoformat().replace("+00:00", "Z")
+            # The python client has no sinceTime: ask a little further back and drop
+            # what was already seen (by timestamp) in _ingest.
+            behind = (datetime.now(UTC) - last).total_seconds()
+            kwargs["since_seconds"] = max(1, int(behind) + 2)
         else:
             kwargs["since_seconds"] = int(self._window.total_seconds())
             with self._lock:
@@ -202,7 +214,7 @@ class ErrorLogFollower:
                 container=container,
                 timestamps=True,
                 _preload_content=False,
-                _request_timeout=(self._timeout, None),
+                _request_timeout=(self._timeout, FOLLOW_READ_TIMEOUT_S),
                 **kwargs,
             )
 
@@ -370,7 +382,10 @@ class PodLogStream:
                 pod,
                 namespace,
                 _preload_content=False,
-                _request_timeout=(request_timeout, None if follow else request_timeout * 3),
+                _request_timeout=(
+                    request_timeout,
+                    FOLLOW_READ_TIMEOUT_S if follow else request_timeout * 3,
+                ),
                 **kwargs,
             )
 
