@@ -72,9 +72,11 @@ class EndpointsController:
                     if sp.get("name"):
                         port["name"] = sp["name"]
                     ports_out.append(port)
+        # Created along with the service (matters for seeded, months-old services).
         body: dict = {"apiVersion": "v1", "kind": "Endpoints",
                       "metadata": {"name": m["name"], "namespace": m["namespace"],
-                                   "labels": clone(m.get("labels") or {})}}
+                                   "labels": clone(m.get("labels") or {}),
+                                   "creationTimestamp": m.get("creationTimestamp")}}
         if ready or unready:
             subset: dict = {}
             if ready:
@@ -132,6 +134,7 @@ class EndpointsController:
                 "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
                 "metadata": {"name": name, "generateName": f"{m['name']}-",
                              "namespace": m["namespace"], "labels": labels,
+                             "creationTimestamp": m.get("creationTimestamp"),
                              "ownerReferences": [owner_ref(svc)]},
                 "addressType": "IPv4", "endpoints": endpoints, "ports": ports or None,
             })

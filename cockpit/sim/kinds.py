@@ -92,6 +92,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("batch", "v1", "cronjobs", "cronjob", "CronJob", short_names=("cj",),
          categories=("all",), workload=True, subresources=(_STATUS("CronJob"),)),
     Kind("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice"),
+    Kind("events.k8s.io", "v1", "events", "event", "Event", short_names=("ev",),
+         verbs=("get", "list", "watch"), stored=False),  # a view of the core events
     Kind("metrics.k8s.io", "v1beta1", "pods", "", "PodMetrics", verbs=_RO, stored=False),
     Kind("metrics.k8s.io", "v1beta1", "nodes", "", "NodeMetrics", namespaced=False,
          verbs=_RO, stored=False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import json
 import logging
 import random
@@ -40,6 +41,7 @@ from cockpit.sim.patch import apply_patch
 from cockpit.sim.rbac import Authorizer
 from cockpit.sim.selectors import parse_field_selector, parse_label_selector, selector_string
 from cockpit.sim.store import Expired, Store, Watcher
+from cockpit.sim.views import VIEWS
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +297,9 @@ class ApiServer:
             return self._metrics(request, r)
         if k.group in ("authorization.k8s.io", "authentication.k8s.io"):
             return await self._review(request, r)
+        if k.key in VIEWS and r.verb not in ("get", "list", "watch"):
+            raise ApiError(405, "the server does not allow this method on the requested "
+                           "resource", "MethodNotAllowed")
         if r.sub == "log":
             return await self._delegate(request, r, self.logbook, "pod logs")
         if r.sub == "exec":
@@ -322,11 +327,18 @@ class ApiServer:
 
     # ---- reading --------------------------------------------------------------------
 
+    @staticmethod
+    def _source(kind: Kind) -> tuple[str, Callable[[dict], dict] | None]:
+        """The store key a resource reads from, and the view conversion if any."""
+        view = VIEWS.get(kind.key)
+        return (view[0], view[1]) if view else (kind.key, None)
+
     def _current(self, r: Request) -> dict:
-        obj = self.store.get(r.kind.key, r.namespace or "", r.name or "")
+        key, convert = self._source(r.kind)
+        obj = self.store.get(key, r.namespace or "", r.name or "")
         if obj is None:
             raise not_found(r.kind.plural, r.kind.group, r.name or "")
-        return obj
+        return convert(obj) if convert else obj
 
     @staticmethod
     def _wants(request: web.Request) -> str:
@@ -347,6 +359,8 @@ class ApiServer:
             return respond(body, content_type="application/json;as=Table;v=v1;g=meta.k8s.io")
         if mode == "partial":
             return respond(tables.partial_metadata(obj))
+        if r.kind.key in VIEWS:
+            return respond(obj)
         if r.sub == "status" or r.sub is None:
             return web.Response(body=self.store.raw(r.kind.key, obj), content_type=JSON)
         raise ApiError(404, _NOT_FOUND, "NotFound")
@@ -359,12 +373,10 @@ class ApiServer:
             limit = int(q.get("limit") or 0)
         except ValueError as e:
             raise bad_request(f"invalid limit: {q.get('limit')}") from e
-        key = r.kind.key
+        key, convert = self._source(r.kind)
         keys = self.store.keys(key, r.namespace)
         start = 0
         if q.get("continue"):
-            import bisect
-
             after = _decode_continue(q["continue"])
             start = bisect.bisect_right(keys, after)
         objs: list[dict] = []
@@ -375,6 +387,8 @@ class ApiServer:
             obj = get(key, *keys[idx])
             if obj is None:
                 continue
+            if convert is not None:
+                obj = convert(obj)
             if (label is None or label(obj)) and (field is None or field(obj)):
                 if limit and len(objs) >= limit:
                     more = True
@@ -389,7 +403,8 @@ class ApiServer:
                 meta["remainingItemCount"] = len(keys) - idx
         mode = self._wants(request)
         if mode == "table":
-            body = tables.table(key, objs, self.clock(), q.get("includeObject", "Metadata"), meta)
+            body = tables.table(r.kind.key, objs, self.clock(), q.get("includeObject", "Metadata"),
+                                meta)
             return respond(body, content_type="application/json;as=Table;v=v1;g=meta.k8s.io")
         if mode == "partial":
             return respond({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
@@ -397,7 +412,7 @@ class ApiServer:
                             "items": [tables.partial_metadata(o) for o in objs]})
         head = (b'{"kind":"' + f"{r.kind.kind}List".encode() + b'","apiVersion":"'
                 + r.kind.api_version.encode() + b'","metadata":' + _dumps(meta) + b',"items":[')
-        raw = self.store.raw
+        raw = (lambda _k, o: _dumps(o)) if convert is not None else self.store.raw
         body = head + b",".join(raw(key, o) for o in objs) + b"]}"
         return web.Response(body=body, content_type=JSON)
 
@@ -405,9 +420,18 @@ class ApiServer:
 
     async def _watch(self, request: web.Request, r: Request) -> web.StreamResponse:
         q = request.query
-        key = r.kind.key
+        key, convert = self._source(r.kind)
         label = parse_label_selector(q.get("labelSelector"))
         field = parse_field_selector(q.get("fieldSelector"))
+        if convert is not None:
+            # Selectors speak the view's field names (regarding.name, ...).
+            label0, field0 = label, field
+
+            def label(o: dict) -> bool:
+                return label0 is None or label0(convert(o))
+
+            def field(o: dict) -> bool:
+                return field0 is None or field0(convert(o))
         if r.name is not None:  # the deprecated /watch/namespaces/x/pods/name form
             name = r.name
             inner = field
@@ -458,13 +482,15 @@ class ApiServer:
             columns = [True]
 
             def line(typ: str, obj: dict) -> bytes:
+                if convert is not None:
+                    obj = convert(obj)
                 if table and typ in ("ADDED", "MODIFIED", "DELETED"):
-                    body = tables.table(key, [obj], self.clock(), include,
+                    body = tables.table(r.kind.key, [obj], self.clock(), include,
                                         {"resourceVersion": obj["metadata"]["resourceVersion"]},
                                         with_columns=columns[0])
                     columns[0] = False
                     return b'{"type":"' + typ.encode() + b'","object":' + _dumps(body) + b"}\n"
-                if typ in ("ADDED", "MODIFIED") and obj is self.store.get(
+                if convert is None and typ in ("ADDED", "MODIFIED") and obj is self.store.get(
                         key, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]):
                     raw = self.store.raw(key, obj)
                 else:

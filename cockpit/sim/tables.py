@@ -421,6 +421,19 @@ def _event(ev: dict, now: float) -> Row:
             source, (ev.get("message") or "").strip(), first, count, ev["metadata"]["name"]]
 
 
+def _event_v1(ev: dict, now: float) -> Row:
+    """events.k8s.io/v1 Events print like the core ones they are."""
+    return _event({"metadata": ev["metadata"], "involvedObject": ev.get("regarding") or {},
+                   "message": ev.get("note", ""), "reason": ev.get("reason", ""),
+                   "type": ev.get("type", ""), "source": ev.get("deprecatedSource") or {},
+                   "firstTimestamp": ev.get("deprecatedFirstTimestamp"),
+                   "lastTimestamp": ev.get("deprecatedLastTimestamp"),
+                   "count": ev.get("deprecatedCount"), "eventTime": ev.get("eventTime"),
+                   "series": ev.get("series"),
+                   "reportingComponent": ev.get("reportingController"),
+                   "reportingInstance": ev.get("reportingInstance")}, now)
+
+
 def _configmap(cm: dict, now: float) -> Row:
     return [cm["metadata"]["name"], len(cm.get("data") or {}) + len(cm.get("binaryData") or {}),
             _age(cm, now)]
@@ -479,6 +492,10 @@ PRINTERS: dict[str, tuple[list[dict], Printer]] = {
                 _col("Subobject", priority=1), _col("Source", priority=1), _col("Message"),
                 _col("First Seen", priority=1), _col("Count", priority=1),
                 dict(_NAME, priority=1)], _event),
+    "events.events.k8s.io": ([_col("Last Seen"), _col("Type"), _col("Reason"), _col("Object"),
+                _col("Subobject", priority=1), _col("Source", priority=1), _col("Message"),
+                _col("First Seen", priority=1), _col("Count", priority=1),
+                dict(_NAME, priority=1)], _event_v1),
     "configmaps": ([_NAME, _col("Data", "integer"), _AGE], _configmap),
     "secrets": ([_NAME, _col("Type"), _col("Data", "integer"), _AGE], _secret),
     "serviceaccounts": ([_NAME, _col("Secrets", "integer"), _AGE], _serviceaccount),

@@ -692,3 +692,18 @@ def test_log_follow_ends_when_the_cluster_stops(make_sim: object) -> None:
     t.join(5)
     assert not t.is_alive()
     api.close()
+
+
+def test_events_k8s_io_view(incident_sim: SimCluster) -> None:
+    with k8s.ApiClient(incident_sim.client_configuration()) as api:
+        ev = k8s.EventsV1Api(api)
+        warnings = ev.list_namespaced_event(NS, field_selector="type=Warning").items
+        assert {e.reason for e in warnings} >= {"BackOff", "Unhealthy"}
+        backoff = next(e for e in warnings if e.reason == "BackOff")
+        assert backoff.regarding.kind == "Pod" and backoff.note.startswith("Back-off")
+        assert backoff.event_time and backoff.deprecated_count > 1
+        one = ev.read_namespaced_event(backoff.metadata.name, NS)
+        assert one.metadata.uid == backoff.metadata.uid
+        with pytest.raises(ApiException) as err:
+            ev.delete_namespaced_event(backoff.metadata.name, NS)
+        assert err.value.status == 405
