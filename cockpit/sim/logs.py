@@ -261,13 +261,12 @@ class LogBook:
         self.clock = clock
         self.seed = seed
         self.boot = clock()
-        self.origin = self.boot - pace.history_hours * 3600
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self._injected: OrderedDict[tuple[str, str, str], _Injected] = OrderedDict()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._closed = False
-        self._timelines: dict[float, Timeline] = {}
+        self._timelines: dict[tuple[float, float, float], Timeline] = {}
 
     # -- injection and shutdown ----------------------------------------------------------
 
@@ -309,10 +308,13 @@ class LogBook:
     # -- instances -----------------------------------------------------------------------
 
     def _timeline(self, rate: float) -> Timeline:
-        tl = self._timelines.get(rate)
+        # Keyed by the pace's numbers too: SimCluster.set_pace() may swap `self.pace`.
+        key = (rate, self.pace.log_full_rate_hours, self.pace.history_hours)
+        tl = self._timelines.get(key)
         if tl is None:
-            tl = Timeline(rate, self.origin, self.boot, self.pace.log_full_rate_hours)
-            self._timelines[rate] = tl
+            origin = self.boot - self.pace.history_hours * 3600
+            tl = Timeline(rate, origin, self.boot, self.pace.log_full_rate_hours)
+            self._timelines[key] = tl
         return tl
 
     def instance(self, pod: dict, container: str, run: Run) -> Instance:
