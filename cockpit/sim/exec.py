@@ -17,7 +17,7 @@ import contextlib
 import json
 import posixpath
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from aiohttp import WSMsgType, web
 
@@ -143,10 +143,19 @@ class ExecServer:
             protocols=(proto,) if proto else (), autoping=True, max_msg_size=MAX_STDIN * 2
         )
         await ws.prepare(request)
-        tty = request.query.get("tty", "").lower() in ("true", "1")
-        want_stdin = request.query.get("stdin", "").lower() in ("true", "1")
-        await _Session(self, ws, proto, pod, container, argv, tty, want_stdin).run()
+        q = request.query
+        session = _Session(
+            self, ws, proto, pod, container, argv, _flag(q, "tty"), _flag(q, "stdin")
+        )
+        # Streams the client did not ask for are not sent (kubectl always asks for both).
+        session.streams = {STDOUT: _flag(q, "stdout", True), STDERR: _flag(q, "stderr", True)}
+        await session.run()
         return ws
+
+
+def _flag(query: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = query.get(name, "").lower()
+    return default if raw == "" else raw in ("true", "1")
 
 
 def _running(pod: dict, container: str) -> bool:
@@ -181,6 +190,7 @@ class _Session:
         self.stdin = bytearray()
         self.stdin_done = asyncio.Event()
         self.gone = asyncio.Event()
+        self.streams = {STDOUT: True, STDERR: True}
 
     async def run(self) -> None:
         reader = asyncio.create_task(self._read())
@@ -200,8 +210,10 @@ class _Session:
             if self.tty:  # a terminal merges stderr into stdout and turns \n into \r\n
                 out = (out + err).replace("\r\n", "\n").replace("\n", "\r\n")
                 err = ""
-            await self._send(STDOUT, out.encode())
-            await self._send(STDERR, err.encode())
+            if self.streams[STDOUT]:
+                await self._send(STDOUT, out.encode())
+            if self.streams[STDERR]:
+                await self._send(STDERR, err.encode())
             status = exit_status(result.code, self.proto)
             if status is not None:
                 await self._send(ERROR, status)

@@ -713,3 +713,17 @@ def test_exec_without_websocket_gets_a_status(mini: MiniCluster) -> None:
     doc = json.loads(err.value.read())
     assert err.value.code == 400 and doc["kind"] == "Status"
     assert "WebSocket" in doc["message"]
+
+
+def test_exec_sends_only_the_streams_asked_for(mini: MiniCluster) -> None:
+    async def raw(query: str) -> list:
+        import aiohttp
+
+        url = (f"{mini.url}/api/v1/namespaces/{NS}/pods/redis-0/exec?command=sh&command=-c"
+               f"&command=echo%20out%3B%20echo%20err%20%3E%262&{query}")
+        async with aiohttp.ClientSession() as s, s.ws_connect(
+                url, protocols=("v4.channel.k8s.io",)) as ws:
+            return [m.data[:1] async for m in ws]
+
+    assert asyncio.run(raw("stdout=true&stderr=false")) == [b"\x01", b"\x03"]
+    assert asyncio.run(raw("stdout=false&stderr=true")) == [b"\x02", b"\x03"]
