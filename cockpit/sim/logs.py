@@ -300,6 +300,12 @@ class LogBook:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(event.set)
 
+    @property
+    def followers(self) -> int:
+        """How many follow streams are open (each ends with its pod, client or server)."""
+        with self._lock:
+            return len(self._waiters)
+
     def _snapshot(self, key: tuple[str, str, str]) -> list[tuple[int, float, str]]:
         with self._lock:
             box = self._injected.get(key)

@@ -727,3 +727,29 @@ def test_exec_sends_only_the_streams_asked_for(mini: MiniCluster) -> None:
 
     assert asyncio.run(raw("stdout=true&stderr=false")) == [b"\x01", b"\x03"]
     assert asyncio.run(raw("stdout=false&stderr=true")) == [b"\x02", b"\x03"]
+
+
+def test_follow_stops_when_the_client_leaves(mini: MiniCluster) -> None:
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", mini.port))
+    sock.sendall(f"GET /api/v1/namespaces/{NS}/pods/postgres-0/log?follow=true&tailLines=1 "
+                 "HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert b"200 OK" in sock.recv(4096)
+    deadline = time.monotonic() + 2
+    while mini.logbook.followers != 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert mini.logbook.followers == 1
+    sock.close()
+    deadline = time.monotonic() + 2
+    while mini.logbook.followers and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert mini.logbook.followers == 0
+
+
+def test_injected_lines_are_bounded(mini: MiniCluster) -> None:
+    line = "y" * 1023
+    for _ in range(6000):  # 6 MiB into one container
+        mini.logbook.inject(NS, "backup-pod", "backup", line)
+    kept = mini.api().read_namespaced_pod_log("backup-pod", NS).count(line)
+    assert 2000 < kept < 6000
