@@ -101,6 +101,11 @@ class Action(ABC):
     id: ClassVar[str] = ""
     label: ClassVar[str] = ""
     mutating: ClassVar[bool] = True
+    context_kind: ClassVar[str] = "kube"  # which context the app hands to execute()
+
+    async def prepare(self, ctx: Any) -> Action:
+        """Fetch what the plan needs (e.g. revision history) before it is shown."""
+        return self
 
     def params(self) -> tuple[Param, ...]:
         return ()

@@ -93,6 +93,14 @@ def _ready(pod: dict[str, Any]) -> bool:
 # -- pods ------------------------------------------------------------------------------
 
 
+def _replacement_text(pod: PodRow) -> str:
+    if pod.owner_kind == "StatefulSet":
+        return f"StatefulSet {pod.owner_name} recreates {pod.name} under the same name"
+    if pod.owner_kind:
+        return f"{pod.owner_kind} {pod.owner_name} creates a replacement under a new name"
+    return "nothing recreates it: the pod is gone for good"
+
+
 @dataclass(frozen=True)
 class RestartPod(Action):
     """`kubectl delete pod`: its controller replaces it under a new name."""
@@ -125,9 +133,7 @@ class RestartPod(Action):
             title=f"Restart pod {pod.name}",
             changes=(
                 f"delete pod {pod.name} (uid {pod.uid[:8]}…, only if it is still that pod)",
-                "its controller creates a replacement under a new name"
-                if not bare
-                else "the pod is gone for good",
+                _replacement_text(pod),
             ),
             command=f"kubectl delete pod -n {self.namespace} {pod.name}",
             targets=(f"pod/{pod.name}",),
@@ -425,6 +431,37 @@ def template_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return lines
 
 
+async def revision_history(
+    ctx: KubeContext, workload: WorkloadRow
+) -> tuple[Revision | None, Revision | None]:
+    """The deployment's current revision and the one before it, from its ReplicaSets."""
+    selector = ",".join(f"{k}={v}" for k, v in workload.selector)
+    data = await _call(
+        ctx.apps.list_namespaced_replica_set,
+        ctx.namespace,
+        label_selector=selector or None,
+        what="replicasets",
+        _request_timeout=ctx.timeout(),
+    )
+    revisions = []
+    for rs in data.get("items") or []:
+        meta = rs.get("metadata") or {}
+        owners = meta.get("ownerReferences") or []
+        if not any(o.get("uid") == workload.uid for o in owners):
+            continue
+        number = (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision")
+        if number and number.isdigit():
+            template = (rs.get("spec") or {}).get("template") or {}
+            revisions.append(Revision(int(number), meta.get("name", ""), template))
+    revisions.sort(key=lambda r: r.number)
+    if not revisions:
+        return None, None
+    current_number = int(workload.revision) if workload.revision.isdigit() else revisions[-1].number
+    current = next((r for r in revisions if r.number == current_number), revisions[-1])
+    older = [r for r in revisions if r.number < current.number]
+    return current, (older[-1] if older else None)
+
+
 def _strip_hash(template: dict[str, Any]) -> dict[str, Any]:
     """A ReplicaSet's template without its pod-template-hash label, as kubectl undo does."""
     template = json.loads(json.dumps(template))
@@ -447,6 +484,10 @@ class RolloutUndo(Action):
             Permission("patch", "deployments", "apps", name=self.workload.name),
             Permission("list", "replicasets", "apps"),
         )
+
+    async def prepare(self, ctx: KubeContext) -> RolloutUndo:
+        current, previous = await revision_history(ctx, self.workload)
+        return replace(self, current=current, previous=previous)
 
     def plan(self) -> Plan:
         w = self.workload

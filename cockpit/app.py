@@ -27,8 +27,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer
 
+from actions.base import Action, Refused
+from actions.kube import KubeContext, TriggerBackup
+from actions.rbac import AccessChecker
+from actions.runner import ActionRunner, Busy, Who
+from cockpit.audit import Journal
 from cockpit.config import APP_NAME, Settings
-from cockpit.errors import SourceError
+from cockpit.errors import SourceError, describe
 from cockpit.model import (
     EventsSnapshot,
     HostSnapshot,
@@ -43,19 +48,24 @@ from cockpit.polling import Poller, backoff_delay
 from cockpit.sources.host import HostSource
 from cockpit.sources.kube import KubeSource
 from cockpit.sources.kube_client import KubeTarget, connect
+from cockpit.sources.kube_describe import describe_service
 from cockpit.sources.kube_logs import PodLogStream
 from cockpit.sources.postgres import PostgresSource
 from cockpit.sources.redis import RedisSource
+from widgets.actionbar import ActionBar
+from widgets.confirm import ConfirmScreen
 from widgets.errorlog import ErrorLogPane
 from widgets.events import EventsPane
 from widgets.header import CockpitHeader
 from widgets.help import HelpScreen, KeyGroups
 from widgets.host import HostPane
 from widgets.logview import LogScreen, LogViewOptions
+from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane
 from widgets.pods import PodsPane
 from widgets.postgres import PostgresPane
 from widgets.redis import RedisPane
+from widgets.textview import TextScreen
 from widgets.top import TopPane
 from widgets.warroom import Figure, WarRoomScreen
 from widgets.workloads import WorkloadsPane
@@ -111,6 +121,7 @@ class CockpitApp(App[None]):
         Binding("f5,ctrl+r", "refresh", "Refresh"),
         Binding("z", "zoom", "Zoom"),
         Binding("w", "war_room", "War room"),
+        Binding("B", "trigger_backup", "Backup now", show=False),
         Binding("ctrl+p", "command_palette", "Palette", show=False),
         *(Binding(str(n), f"focus_pane({n})", f"Pane {n}", show=False) for n in range(1, 10)),
     ]
@@ -126,6 +137,16 @@ class CockpitApp(App[None]):
         self.war_room: WarRoomScreen | None = None
         self._shutting_down = False
         self._sources_to_close: list[Callable[[], Awaitable[None]]] = []
+        self.journal = Journal(self.settings.effective_journal_path())
+        self.runner = ActionRunner(
+            self.journal,
+            Who(launch.context or "", "", self.settings.kube.namespace),
+            read_only=self.settings.is_read_only(launch.context),
+            dry_run=self.settings.dry_run,
+        )
+        self.access: AccessChecker | None = None
+        self._requested: set[str] = set()  # actions between key press and the end of the run
+        self._action_contexts: dict[str, Any] = {}
 
     # -- layout -------------------------------------------------------------------------
 
@@ -152,6 +173,7 @@ class CockpitApp(App[None]):
             yield PostgresPane(id="postgres", classes="pane")
             yield RedisPane(id="redis", classes="pane")
             yield HostPane(id="host", classes="pane")
+        yield ActionBar(id="actions")
         yield Footer()
 
     @property
@@ -172,6 +194,10 @@ class CockpitApp(App[None]):
         self._start_local_sources()
         focus = self.query_one("#pods-table")
         focus.focus()
+
+    @property
+    def read_only(self) -> bool:
+        return self.runner.read_only
 
     def mode_name(self) -> str:
         context = self.kube_target.context if self.kube_target else self.launch.context
@@ -241,8 +267,17 @@ class CockpitApp(App[None]):
                     )
                 await asyncio.sleep(delay)
         self.kube_target = target
+        self.runner.who = Who(target.context, target.user, target.namespace)
+        self.runner.read_only = self.settings.is_read_only(target.context)
+        self.access = AccessChecker(
+            target.api, target.namespace, request_timeout=self.settings.kube.request_timeout
+        )
+        self._action_contexts["kube"] = KubeContext(
+            target.api, target.namespace, self.settings.kube.request_timeout
+        )
         self.query_one(CockpitHeader).set_target(target.context, target.namespace)
         self.query_one(CockpitHeader).set_mode(self.mode_name())
+        self.refresh_bindings()
         kube = KubeSource(target, self.settings)
         self.kube = kube
         kube.start()
@@ -454,10 +489,70 @@ class CockpitApp(App[None]):
                     lambda p=pane: (self.focus_pane(p), self.screen.maximize(p, container=False)),
                 )
             )
+        commands.extend(self._action_commands())
         commands.append(("War room layout", "key w", self.action_war_room))
         commands.append(("Refresh all panes", "key F5", self._refresh_all))
         commands.append(("Help: every key", "key ?", self.action_help))
         return commands
+
+    def _action_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        """Every action, for the current selection, as palette commands."""
+        pods = self.query_one(PodsPane)
+        workloads = self.query_one(WorkloadsPane)
+        pod = pods.selected_pod()
+        workload = workloads.selected_workload()
+        entries: list[tuple[str, str, Callable[[], Any], bool]] = []
+        if pod is not None:
+            entries += [
+                (f"Logs of pod {pod.name}", "enter in Pods", pods.action_open_logs, False),
+                (f"Previous logs of pod {pod.name}", "p in Pods", pods.action_previous_logs, False),
+                (f"Restart pod {pod.name}", "ctrl+d in Pods", pods.action_restart_pod, True),
+            ]
+        if workload is not None:
+            name = workload.name
+            entries += [
+                (
+                    f"Rollout restart {name}",
+                    "R in Workloads",
+                    workloads.action_rollout_restart,
+                    True,
+                ),
+                (f"Rollout undo {name}", "u in Workloads", workloads.action_rollout_undo, True),
+                (f"Scale {name}", "s in Workloads", workloads.action_scale, True),
+                (
+                    f"Describe service of {name}",
+                    "d in Workloads",
+                    workloads.action_describe_service,
+                    False,
+                ),
+            ]
+        entries += [
+            (
+                "Rollout restart ALL deployments",
+                "A in Workloads",
+                workloads.action_restart_all,
+                True,
+            ),
+            (
+                "Emergency stop (scale " + ", ".join(self.settings.kube.emergency_stop) + " to 0)",
+                "E in Workloads",
+                workloads.action_emergency_stop,
+                True,
+            ),
+            (
+                "Restore the runbook's replica counts",
+                "O in Workloads",
+                workloads.action_restore_counts,
+                True,
+            ),
+            ("Run the backup job now", "B", self.action_trigger_backup, True),
+        ]
+        mode = "read-only mode" if self.read_only else ""
+        return [
+            (name, help_text, callback)
+            for name, help_text, callback, mutating in entries
+            if not (mutating and mode)
+        ]
 
     def _refresh_all(self) -> None:
         for poller in self.pollers.values():
@@ -503,6 +598,155 @@ class CockpitApp(App[None]):
             )
         )
 
+    # -- actions ------------------------------------------------------------------------
+
+    async def action_context(self, kind: str) -> Any:
+        """The context an action kind executes in; PostgreSQL/Redis ones open lazily."""
+        if kind in self._action_contexts:
+            return self._action_contexts[kind]
+        if kind == "kube":
+            raise Refused("not connected to Kubernetes yet")
+        import importlib
+
+        module = importlib.import_module(f"actions.{kind}")
+        ctx = await module.make_context(self.settings)
+        self._action_contexts[kind] = ctx
+        return ctx
+
+    @on(ActionRequested)
+    def _action_requested(self, message: ActionRequested) -> None:
+        message.stop()
+        self.request_action(message.action)
+
+    def request_action(self, action: Action) -> None:
+        """Check, confirm, run and journal an action (the only way actions run)."""
+        plan = action.plan()
+        if not self.runner.allows(action):
+            self.runner.refused(action, plan, "read-only mode")
+            self.notify(
+                f"Read-only mode: {plan.title} is not available", severity="warning", markup=False
+            )
+            return
+        if plan.key in self._requested or self.runner.busy(plan):
+            self.notify(f"{plan.title}: already in progress", severity="warning", markup=False)
+            return
+        self._requested.add(plan.key)
+        self._run_action(action, plan.key)
+
+    @work(group="actions")
+    async def _run_action(self, action: Action, key: str) -> None:
+        try:
+            await self._confirm_and_run(action)
+        finally:
+            self._requested.discard(key)
+
+    async def _confirm_and_run(self, action: Action) -> None:
+        try:
+            ctx = await self.action_context(action.context_kind)
+            if action.context_kind == "kube" and self.access is not None:
+                access = await self.access.check_all(action.permissions())
+                if not access.allowed:
+                    self.runner.refused(action, action.plan(), access.reason)
+                    self.notify(
+                        access.reason, title="Forbidden", severity="error", markup=False, timeout=10
+                    )
+                    return
+            action = await action.prepare(ctx)
+        except Refused as exc:
+            self.runner.refused(action, action.plan(), str(exc))
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        except Exception as exc:  # a dead backend while preparing: say so, journal it
+            message, _ = describe(exc)
+            self.runner.record(action, action.plan(), "failed", error=message)
+            self.notify(f"{action.label}: {message}", severity="error", markup=False)
+            return
+        session_dry = self.runner.dry_run
+        note = (
+            "DRY-RUN session: the server validates, nothing changes"
+            if session_dry
+            else f"ARMED · context {self.runner.who.context} · journal {self.journal.path}"
+        )
+        confirmation = await self.push_screen_wait(
+            ConfirmScreen(action, session_dry_run=session_dry, mode_note=note)
+        )
+        action = confirmation.action
+        plan = action.plan()
+        if confirmation.choice == "cancel":
+            self.runner.cancelled(action, plan)
+            self.notify(f"Cancelled: {plan.title}", markup=False, timeout=3)
+            return
+        dry_run = confirmation.choice == "dry-run"
+        bar = self.query_one(ActionBar)
+        row = bar.start(plan.key, ("dry run: " if dry_run or session_dry else "") + plan.title)
+        try:
+            result = await self.runner.run(action, ctx, dry_run=dry_run, progress=row.progress)
+        except (Refused, Busy) as exc:
+            bar.finish(plan.key, False, str(exc))
+            self.notify(str(exc), title="Refused", severity="error", markup=False, timeout=10)
+            return
+        bar.finish(plan.key, result.ok, result.message)
+        self.notify(
+            result.message,
+            title="Done" if result.ok else "Failed",
+            severity="information" if result.ok else "error",
+            markup=False,
+            timeout=8 if result.ok else 15,
+        )
+        self._refresh_after(action)
+
+    def _refresh_after(self, action: Action) -> None:
+        names = {
+            "kube": ("pods", "events", "top"),
+            "postgres": ("postgres",),
+            "redis": ("redis",),
+        }.get(action.context_kind, ())
+        for name in names:
+            if name in self.pollers:
+                self.pollers[name].refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "trigger_backup" and self.read_only:
+            return False
+        return True
+
+    def action_trigger_backup(self) -> None:
+        self.request_action(TriggerBackup(self.settings.backups.cronjob, self._namespace()))
+
+    def _namespace(self) -> str:
+        return self.kube_target.namespace if self.kube_target else self.settings.kube.namespace
+
+    @on(ViewRequested)
+    def _view_requested(self, message: ViewRequested) -> None:
+        message.stop()
+        self._open_view(message.view, message.args)
+
+    @work(group="views")
+    async def _open_view(self, view: str, args: dict[str, Any]) -> None:
+        if view == "describe-service":
+            if self.kube_target is None:
+                self.notify("Not connected to Kubernetes yet", severity="warning")
+                return
+            workload = args["workload"]
+            name = self._service_for(workload.name)
+            try:
+                lines = await asyncio.to_thread(
+                    describe_service,
+                    self.kube_target.api,
+                    self.kube_target.namespace,
+                    name,
+                    self.settings.kube.request_timeout,
+                )
+            except Exception as exc:
+                self.notify(describe(exc)[0], severity="error", markup=False)
+                return
+            title = f"kubectl describe svc -n {self.kube_target.namespace} {name}"
+            await self.push_screen(TextScreen(title, lines))
+
+    def _service_for(self, workload: str) -> str:
+        """The runbook's services are named <app>-service (nginx-service, ...)."""
+        return f"{workload}-service"
+
     # -- shutdown -----------------------------------------------------------------------
 
     async def action_quit(self) -> None:
@@ -515,6 +759,10 @@ class CockpitApp(App[None]):
             return
         self._shutting_down = True
         self.workers.cancel_all()
+        for ctx in self._action_contexts.values():
+            close_ctx = getattr(ctx, "close", None)
+            if close_ctx is not None:
+                self._sources_to_close.append(close_ctx)
         for close in self._sources_to_close:
             try:
                 await asyncio.wait_for(close(), 3.0)

@@ -1,4 +1,4 @@
-"""Running actions, docked above the footer: a progress bar each, then the outcome.
+"""Running actions, just above the footer: a progress bar each, then the outcome.
 
 It never blocks the panes: the person keeps watching the pods roll while the bar says
 how far the rollout got.  Finished rows stay for a while so the outcome can be read.
@@ -58,7 +58,7 @@ class ActionRow(Horizontal):
 
 class ActionBar(Vertical):
     DEFAULT_CSS = """
-    ActionBar { dock: bottom; height: auto; max-height: 6; background: $panel; }
+    ActionBar { height: auto; max-height: 6; background: $panel; }
     ActionBar:empty { display: none; }
     """
 

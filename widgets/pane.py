@@ -55,6 +55,9 @@ class Pane(Vertical, can_focus=False):
     level: reactive[Level] = reactive(Level.OK)
     PANE_TITLE = "pane"
     SOURCES: tuple[str, ...] = ()  # the poller names this pane shows
+    ALLOW_MAXIMIZE = True
+    # Key actions that change something: hidden (keys, footer) in read-only mode.
+    MUTATING: frozenset[str] = frozenset()
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -113,6 +116,9 @@ class Pane(Vertical, can_focus=False):
 
     def _failure_line(self) -> FailureLine:
         return self.query_one(FailureLine)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.MUTATING and getattr(self.app, "read_only", False))
 
     # -- level colour -------------------------------------------------------------------
 

@@ -11,9 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 
+from actions.kube import RestartPod
 from cockpit.model import KubeSnapshot, Level, PodRow, PodUsage, TopSnapshot, worst
 from widgets.cells import LEVEL_STYLE, bytes_text, leveled, millicores, plain
 from widgets.filter import FilterBar, matcher
+from widgets.messages import ActionRequested
 from widgets.pane import Pane, since
 from widgets.table import Cells, KeyedTable
 
@@ -56,7 +58,9 @@ class PodsPane(Pane):
         Binding("S", "cycle_sort", "Sort"),
         Binding("enter", "open_logs", "Logs"),
         Binding("p", "previous_logs", "Prev logs"),
+        Binding("ctrl+d", "restart_pod", "Restart pod"),
     ]
+    MUTATING = frozenset({"restart_pod"})
 
     class OpenLogs(Message):
         """The user wants the full-screen log view of a pod."""
@@ -180,6 +184,20 @@ class PodsPane(Pane):
         pod = self.selected_pod()
         if pod is not None:
             self.post_message(self.OpenLogs(pod))
+
+    def action_restart_pod(self) -> None:
+        pod = self.selected_pod()
+        if pod is None or self.snapshot is None:
+            return
+        workload = next(
+            (
+                w
+                for w in self.snapshot.workloads
+                if w.name == pod.workload and pod.owner_kind in ("ReplicaSet", "StatefulSet")
+            ),
+            None,
+        )
+        self.post_message(ActionRequested(RestartPod(pod, workload, self.snapshot.namespace)))
 
     def action_previous_logs(self) -> None:
         pod = self.selected_pod()

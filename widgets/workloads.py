@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 
+from actions.base import Action
+from actions.kube import RolloutRestart, RolloutRestartAll, RolloutUndo, Scale, ScaleMany
 from cockpit.model import KubeSnapshot, WorkloadRow, worst
 from widgets.cells import LEVEL_STYLE, plain
+from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane, since
 from widgets.table import KeyedTable
 
@@ -27,6 +31,25 @@ COLUMNS = (
 class WorkloadsPane(Pane):
     PANE_TITLE = "Workloads"
     SOURCES = ("pods",)
+    BINDINGS = [
+        Binding("R", "rollout_restart", "Rollout restart"),
+        Binding("u", "rollout_undo", "Undo"),
+        Binding("s", "scale", "Scale"),
+        Binding("d", "describe_service", "Describe svc"),
+        Binding("E", "emergency_stop", "Emergency stop"),
+        Binding("O", "restore_counts", "Restore counts"),
+        Binding("A", "restart_all", "Restart all"),
+    ]
+    MUTATING = frozenset(
+        {
+            "rollout_restart",
+            "rollout_undo",
+            "scale",
+            "emergency_stop",
+            "restore_counts",
+            "restart_all",
+        }
+    )
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -76,3 +99,69 @@ class WorkloadsPane(Pane):
     def selected_workload(self) -> WorkloadRow | None:
         key = self.table.selected_key
         return self._by_uid.get(key) if key else None
+
+    def _deployment(self) -> WorkloadRow | None:
+        workload = self.selected_workload()
+        if workload is None:
+            return None
+        if workload.kind != "Deployment":
+            self.notify(
+                f"{workload.name} is a {workload.kind}: this action is for deployments",
+                severity="warning",
+                markup=False,
+            )
+            return None
+        return workload
+
+    def deployments(self, names: tuple[str, ...] | None = None) -> tuple[WorkloadRow, ...]:
+        rows = self.snapshot.workloads if self.snapshot else ()
+        found = tuple(w for w in rows if w.kind == "Deployment")
+        if names is None:
+            return found
+        by_name = {w.name: w for w in found}
+        return tuple(by_name[n] for n in names if n in by_name)
+
+    @property
+    def namespace(self) -> str:
+        return self.snapshot.namespace if self.snapshot else ""
+
+    def _request(self, action: Action) -> None:
+        self.post_message(ActionRequested(action))
+
+    def action_rollout_restart(self) -> None:
+        if (w := self._deployment()) is not None:
+            self._request(RolloutRestart(w, self.namespace))
+
+    def action_rollout_undo(self) -> None:
+        if (w := self._deployment()) is not None:
+            self._request(RolloutUndo(w, self.namespace, None, None))
+
+    def action_scale(self) -> None:
+        if (w := self._deployment()) is not None:
+            self._request(Scale(w, self.namespace, w.desired))
+
+    def action_restart_all(self) -> None:
+        if deployments := self.deployments():
+            self._request(RolloutRestartAll(deployments, self.namespace))
+
+    def action_emergency_stop(self) -> None:
+        names = self.app.settings.kube.emergency_stop
+        if targets := self.deployments(names):
+            self._request(ScaleMany(targets, (0,) * len(targets), self.namespace, "emergency stop"))
+
+    def action_restore_counts(self) -> None:
+        counts = self.app.settings.kube.restore_replicas
+        if targets := self.deployments(tuple(counts)):
+            self._request(
+                ScaleMany(
+                    targets,
+                    tuple(counts[w.name] for w in targets),
+                    self.namespace,
+                    "restore the runbook's counts",
+                )
+            )
+
+    def action_describe_service(self) -> None:
+        workload = self.selected_workload()
+        if workload is not None:
+            self.post_message(ViewRequested("describe-service", workload=workload))
