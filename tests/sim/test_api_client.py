@@ -707,3 +707,16 @@ def test_events_k8s_io_view(incident_sim: SimCluster) -> None:
         with pytest.raises(ApiException) as err:
             ev.delete_namespaced_event(backoff.metadata.name, NS)
         assert err.value.status == 405
+
+
+def test_deleting_a_deployment_collects_its_replicasets_and_pods(
+        api_client: k8s.ApiClient) -> None:
+    apps(api_client).delete_namespaced_deployment("sidekiq", NS)
+    wait_for(lambda: not rs_of(api_client, "sidekiq") and not pods_of(api_client, "sidekiq"),
+             what="garbage collection")
+    # A job deleted without a propagation policy leaves its pods (batch/v1's default).
+    batch = k8s.BatchV1Api(api_client)
+    job = batch.list_namespaced_job(NS).items[0].metadata.name
+    batch.delete_namespaced_job(job, NS)
+    time.sleep(0.3)
+    assert core(api_client).list_namespaced_pod(NS, label_selector=f"job-name={job}").items

@@ -255,3 +255,29 @@ def test_discovery_documents() -> None:
     groups = {g["name"] for g in discovery.api_group_list()["groups"]}
     assert {"apps", "batch", "metrics.k8s.io", "authorization.k8s.io",
             "discovery.k8s.io"} <= groups
+
+
+def test_cronjob_controller_fires_on_schedule() -> None:
+    from cockpit.sim.controller import Controller
+    from cockpit.sim.pace import Pace
+    from cockpit.sim.scenarios import seed
+
+    now = [time.mktime((2026, 11, 28, 1, 59, 30, 0, 0, 0)) - time.timezone]
+    store = Store()
+    store.clock = lambda: now[0]
+    ctl = Controller(store, Pace.fast(), "healthy", clock=lambda: now[0])
+    seed(ctl, "healthy")
+    ctl.step()
+    before = {n for _, n in store.keys("jobs.batch")}
+    now[0] += 45  # 02:00:15
+    ctl.step()
+    after = {n for _, n in store.keys("jobs.batch")}
+    new = after - before
+    assert len(new) == 1
+    name = new.pop()
+    assert name == f"postgres-backup-{int((now[0] - 15) // 60)}"
+    job = store.get("jobs.batch", "excel-unified", name)
+    assert job["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
+    cj = store.get("cronjobs.batch", "excel-unified", "postgres-backup")
+    assert cj["status"]["lastScheduleTime"] == ts(now[0] - 15)
+    assert [a["name"] for a in cj["status"]["active"]] == [name]
