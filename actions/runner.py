@@ -104,7 +104,7 @@ class ActionRunner:
         progress: Progress | None = None,
     ) -> Result:
         """Execute and verify; the journal entry is on disk before this returns."""
-        dry_run = dry_run or self.dry_run
+        dry_run = (dry_run or self.dry_run) and action.mutating
         plan = action.plan()
         if action.mutating and self.read_only:
             reason = "read-only mode: mutating actions are disabled in this session"
@@ -162,6 +162,7 @@ class ActionRunner:
                 message=result.message if result.ok else "",
                 error="" if result.ok else result.message,
                 duration=time.monotonic() - started,
+                extra={"result": result.data} if result.data else None,
             )
             result.dry_run = dry_run
             return result

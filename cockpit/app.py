@@ -52,6 +52,7 @@ from cockpit.sources.kube_describe import describe_service
 from cockpit.sources.kube_logs import PodLogStream
 from cockpit.sources.postgres import PostgresSource
 from cockpit.sources.redis import RedisSource
+from cockpit.views import open_view
 from widgets.actionbar import ActionBar
 from widgets.confirm import ConfirmScreen
 from widgets.errorlog import ErrorLogPane
@@ -609,7 +610,7 @@ class CockpitApp(App[None]):
         import importlib
 
         module = importlib.import_module(f"actions.{kind}")
-        ctx = await module.make_context(self.settings)
+        ctx = await module.make_context(self.settings, self.journal)
         self._action_contexts[kind] = ctx
         return ctx
 
@@ -661,6 +662,10 @@ class CockpitApp(App[None]):
             self.runner.record(action, action.plan(), "failed", error=message)
             self.notify(f"{action.label}: {message}", severity="error", markup=False)
             return
+        if not action.mutating:
+            # Read-only actions (a connectivity test, ...) run at once, journaled all the same.
+            await self._execute(action, ctx, dry_run=False)
+            return
         session_dry = self.runner.dry_run
         note = (
             "DRY-RUN session: the server validates, nothing changes"
@@ -676,9 +681,13 @@ class CockpitApp(App[None]):
             self.runner.cancelled(action, plan)
             self.notify(f"Cancelled: {plan.title}", markup=False, timeout=3)
             return
-        dry_run = confirmation.choice == "dry-run"
+        await self._execute(action, ctx, dry_run=confirmation.choice == "dry-run")
+
+    async def _execute(self, action: Action, ctx: Any, dry_run: bool) -> None:
+        plan = action.plan()
         bar = self.query_one(ActionBar)
-        row = bar.start(plan.key, ("dry run: " if dry_run or session_dry else "") + plan.title)
+        shown_dry = dry_run or (self.runner.dry_run and action.mutating)
+        row = bar.start(plan.key, ("dry run: " if shown_dry else "") + plan.title)
         try:
             result = await self.runner.run(action, ctx, dry_run=dry_run, progress=row.progress)
         except (Refused, Busy) as exc:
@@ -742,6 +751,14 @@ class CockpitApp(App[None]):
                 return
             title = f"kubectl describe svc -n {self.kube_target.namespace} {name}"
             await self.push_screen(TextScreen(title, lines))
+            return
+        try:
+            screen = await open_view(self, view, args)
+        except Exception as exc:
+            self.notify(describe(exc)[0], severity="error", markup=False)
+            return
+        if screen is not None:
+            await self.push_screen(screen)
 
     def _service_for(self, workload: str) -> str:
         """The runbook's services are named <app>-service (nginx-service, ...)."""
