@@ -132,7 +132,7 @@ def ls(args: list[str], ctx: Ctx, stdin: str) -> Result:
         elif "S" in flags:
             items = sorted(items, key=lambda kv: (-_size(kv[1]), kv[0]))
         else:
-            items = sorted(items, key=lambda kv: kv[0].lstrip(".").lower() or kv[0])
+            items = sorted(items, key=lambda kv: kv[0])  # containers run in the C locale
         return list(reversed(items)) if "r" in flags else items
 
     def render(items: list[tuple[str, Node]], with_total: bool) -> None:
