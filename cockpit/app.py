@@ -28,7 +28,8 @@ from textual.message import Message
 from textual.widgets import Footer
 
 from actions.base import Action, Refused
-from actions.kube import KubeContext, TriggerBackup
+from actions.catalog import build as build_action
+from actions.kube import KubeContext
 from actions.rbac import AccessChecker
 from actions.runner import ActionRunner, Busy, Who
 from cockpit.audit import Journal
@@ -617,7 +618,7 @@ class CockpitApp(App[None]):
     @on(ActionRequested)
     def _action_requested(self, message: ActionRequested) -> None:
         message.stop()
-        self.request_action(message.action)
+        self.request_action(build_action(message.action_id, **message.args))
 
     def request_action(self, action: Action) -> None:
         """Check, confirm, run and journal an action (the only way actions run)."""
@@ -720,7 +721,11 @@ class CockpitApp(App[None]):
         return True
 
     def action_trigger_backup(self) -> None:
-        self.request_action(TriggerBackup(self.settings.backups.cronjob, self._namespace()))
+        self.request_action(
+            build_action(
+                "backup.trigger", cronjob=self.settings.backups.cronjob, namespace=self._namespace()
+            )
+        )
 
     def _namespace(self) -> str:
         return self.kube_target.namespace if self.kube_target else self.settings.kube.namespace

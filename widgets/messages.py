@@ -1,7 +1,8 @@
 """Messages panes send to the app: "run this action", "open this view".
 
-Panes build actions from what they show (an Action is plain data until the app runs
-it); the app checks, confirms, runs and journals.  Panes never do I/O themselves.
+Panes name the action and hand over what they show (rows from snapshots); the app
+builds it, checks, confirms, runs and journals.  Panes never import the action modules
+(they import the backend clients) and never do I/O.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from typing import Any
 
 from textual.message import Message
 
-from actions.base import Action
-
 
 class ActionRequested(Message):
-    def __init__(self, action: Action) -> None:
+    """Run action `action_id` (see actions.catalog) built from `args` (rows shown)."""
+
+    def __init__(self, action_id: str, **args: Any) -> None:
         super().__init__()
-        self.action = action
+        self.action_id = action_id
+        self.args = args
 
 
 class ViewRequested(Message):

@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 
-from actions.kube import RestartPod
 from cockpit.model import KubeSnapshot, Level, PodRow, PodUsage, TopSnapshot, worst
 from widgets.cells import LEVEL_STYLE, bytes_text, leveled, millicores, plain
 from widgets.filter import FilterBar, matcher
@@ -197,7 +196,11 @@ class PodsPane(Pane):
             ),
             None,
         )
-        self.post_message(ActionRequested(RestartPod(pod, workload, self.snapshot.namespace)))
+        self.post_message(
+            ActionRequested(
+                "pod.restart", pod=pod, workload=workload, namespace=self.snapshot.namespace
+            )
+        )
 
     def action_previous_logs(self) -> None:
         pod = self.selected_pod()

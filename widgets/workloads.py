@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from textual.app import ComposeResult
 from textual.binding import Binding
 
-from actions.base import Action
-from actions.kube import RolloutRestart, RolloutRestartAll, RolloutUndo, Scale, ScaleMany
 from cockpit.model import KubeSnapshot, WorkloadRow, worst
 from widgets.cells import LEVEL_STYLE, plain
 from widgets.messages import ActionRequested, ViewRequested
@@ -125,40 +123,43 @@ class WorkloadsPane(Pane):
     def namespace(self) -> str:
         return self.snapshot.namespace if self.snapshot else ""
 
-    def _request(self, action: Action) -> None:
-        self.post_message(ActionRequested(action))
+    def _request(self, action_id: str, **args: object) -> None:
+        self.post_message(ActionRequested(action_id, namespace=self.namespace, **args))
 
     def action_rollout_restart(self) -> None:
         if (w := self._deployment()) is not None:
-            self._request(RolloutRestart(w, self.namespace))
+            self._request("deployment.rollout-restart", workload=w)
 
     def action_rollout_undo(self) -> None:
         if (w := self._deployment()) is not None:
-            self._request(RolloutUndo(w, self.namespace, None, None))
+            self._request("deployment.rollout-undo", workload=w, current=None, previous=None)
 
     def action_scale(self) -> None:
         if (w := self._deployment()) is not None:
-            self._request(Scale(w, self.namespace, w.desired))
+            self._request("deployment.scale", workload=w, replicas=w.desired)
 
     def action_restart_all(self) -> None:
         if deployments := self.deployments():
-            self._request(RolloutRestartAll(deployments, self.namespace))
+            self._request("deployment.rollout-restart-all", workloads=deployments)
 
     def action_emergency_stop(self) -> None:
         names = self.app.settings.kube.emergency_stop
         if targets := self.deployments(names):
-            self._request(ScaleMany(targets, (0,) * len(targets), self.namespace, "emergency stop"))
+            self._request(
+                "deployment.scale-many",
+                workloads=targets,
+                counts=(0,) * len(targets),
+                purpose="emergency stop",
+            )
 
     def action_restore_counts(self) -> None:
         counts = self.app.settings.kube.restore_replicas
         if targets := self.deployments(tuple(counts)):
             self._request(
-                ScaleMany(
-                    targets,
-                    tuple(counts[w.name] for w in targets),
-                    self.namespace,
-                    "restore the runbook's counts",
-                )
+                "deployment.scale-many",
+                workloads=targets,
+                counts=tuple(counts[w.name] for w in targets),
+                purpose="restore the runbook's counts",
             )
 
     def action_describe_service(self) -> None:
