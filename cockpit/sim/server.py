@@ -136,8 +136,7 @@ class ApiServer:
         streaming = (q.get("watch") in ("true", "1") or "/watch/" in request.path
                      or request.path.endswith("/exec")
                      or (request.path.endswith("/log") and q.get("follow") in ("true", "1")))
-        if not streaming:
-            self.inflight += 1
+        counted = False
         try:
             fault = self.faults.match(request.path)
             if fault is not None:
@@ -150,6 +149,9 @@ class ApiServer:
                     raise ApiError(fault.status, f"simulated failure (HTTP {fault.status})")
             if not request.path.startswith(PUBLIC):
                 self._authenticate(request)
+            if not streaming:  # held (hung) requests and streams do not hold up controllers
+                self.inflight += 1
+                counted = True
             return await handler(request)
         except ApiError as e:
             return error_response(e)
@@ -161,7 +163,7 @@ class ApiServer:
             log.exception("simulated apiserver failed on %s %s", request.method, request.path)
             return error_response(ApiError(500, f"Internal error occurred: {e}"))
         finally:
-            if not streaming:
+            if counted:
                 self.inflight -= 1
             if task is not None:
                 self._tasks.discard(task)
@@ -261,8 +263,8 @@ class ApiServer:
         sub = segs[2] if len(segs) > 2 else None
         if sub is not None and kind.sub(sub) is None:
             raise ApiError(404, _NOT_FOUND, "NotFound")
-        if kind.namespaced and name is not None and ns is None:
-            raise ApiError(404, _NOT_FOUND, "NotFound")
+        if kind.namespaced and ns is None and (name is not None or request.method != "GET"):
+            raise ApiError(404, _NOT_FOUND, "NotFound")  # only reads span all namespaces
         method = request.method
         q = request.query
         if method == "GET":
