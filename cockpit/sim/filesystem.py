@@ -48,6 +48,7 @@ class Mount:
     device: str
     size: int  # bytes
     base_used: int  # bytes used by data the tree does not model file by file
+    disk: str = ""  # mounts with the same disk share one filesystem (emptyDir on the node)
 
 
 class FsError(Exception):
@@ -138,11 +139,18 @@ class SimFS:
         parent.mtime = max(parent.mtime, when)
         return f
 
-    def add_mount(self, path: str, device: str, size: int, used: int = 0) -> Mount:
+    def add_mount(self, path: str, device: str, size: int, used: int = 0, disk: str = "") -> Mount:
         """Mount a volume at `path`; `used` is its total use *including* files added later
-        (`settle_mount` turns it into a baseline once the tree is built)."""
+        (`settle_mount` turns it into a baseline once the tree is built).  Mounts given
+        the same `disk` are views of one filesystem and report the same usage."""
         self.mkdir(path)
-        m = Mount(path=self.abspath(path), device=device, size=size, base_used=used)
+        m = Mount(
+            path=self.abspath(path),
+            device=device,
+            size=size,
+            base_used=used,
+            disk=disk or self.abspath(path),
+        )
         self.mounts.append(m)
         return m
 
@@ -186,7 +194,8 @@ class SimFS:
         return total
 
     def used(self, m: Mount) -> int:
-        return min(m.size, m.base_used + self.files_bytes(m))
+        same = [x for x in self.mounts if x.disk == m.disk]
+        return min(m.size, sum(x.base_used + self.files_bytes(x) for x in same))
 
     def du(self, path: str) -> int:
         total = 0

@@ -17,6 +17,7 @@ import time
 from cockpit.sim.filesystem import SimFS
 
 DAY = 86400
+NODE_DISK = "node-root"
 K, M, G = 1024, 1024**2, 1024**3
 
 
@@ -53,7 +54,7 @@ def _base(pod: dict, rng: random.Random, now: float, cwd: str, owner: str) -> Si
     name = str(pod.get("metadata", {}).get("name", "pod"))
     fs = SimFS(now=now, hostname=name, cwd=cwd, owner=owner)
     boot = now - 3 * DAY
-    root = fs.add_mount("/", "overlay", 80 * G, 0)
+    root = fs.add_mount("/", "overlay", 80 * G, 0, disk=NODE_DISK)
     fs.add_mount("/dev", "tmpfs", 64 * M, 0)
     fs.add_mount("/dev/shm", "shm", 64 * M, 0)
     sa = fs.add_mount("/run/secrets/kubernetes.io/serviceaccount", "tmpfs", 7782 * M, 12 * K)
@@ -86,6 +87,16 @@ def _base(pod: dict, rng: random.Random, now: float, cwd: str, owner: str) -> Si
     fs.settle_mount(sa)
     # The node's root disk is shared by every container on it: most of it is not ours.
     root.base_used = 21 * G + rng.randrange(4 * G)
+    # emptyDir volumes live on that same node disk, and df lists each of them.
+    empty_dirs = {
+        v.get("name")
+        for v in pod.get("spec", {}).get("volumes") or []
+        if "emptyDir" in v and (v["emptyDir"] or {}).get("medium") != "Memory"
+    }
+    for c in pod.get("spec", {}).get("containers", [])[:1]:
+        for vm in c.get("volumeMounts") or []:
+            if vm.get("name") in empty_dirs and vm.get("mountPath"):
+                fs.add_mount(vm["mountPath"], "/dev/nvme0n1p1", 80 * G, 0, disk=NODE_DISK)
     return fs
 
 
@@ -302,6 +313,8 @@ def _redis(fs: SimFS, pod: dict, rng: random.Random, now: float, scenario: str) 
 
 
 def _backup(fs: SimFS, rng: random.Random, now: float, scenario: str) -> None:
+    # A month of dumps would fill the node disk an emptyDir sits on: give them a volume.
+    fs.mounts = [m for m in fs.mounts if m.path != "/backups"]
     vol = fs.add_mount("/backups", "/dev/nvme3n1", 200 * G, 0)
     fs.mkdir("/backups", mtime=now - 40 * DAY)
     size = 1.05 * G
