@@ -207,3 +207,19 @@ def test_kube_timestamps_are_rfc3339nano() -> None:
     assert kube_ts(1_795_000_042.01) == "2026-11-18T11:07:22.01Z"
     assert kube_ts(1_795_000_042.9999999) == "2026-11-18T11:07:23Z"
     assert kube_ts(time.time()).endswith("Z")
+
+
+def test_empty_dir_volumes_are_views_of_the_node_disk(sh: ExecServer) -> None:
+    p = pod("rails-1", "rails")
+    p["spec"]["volumes"] = [{"name": "logs", "emptyDir": {}}]
+    p["spec"]["containers"][0]["volumeMounts"] = [{"name": "logs", "mountPath": "/app/logs"}]
+
+    def usage() -> dict[str, str]:
+        rows = lines(run(sh, p, "df")[1])[1:]
+        return {r.split()[-1]: r.split()[2] for r in rows}
+
+    before = usage()
+    assert before["/app/logs"] == before["/"]
+    assert run(sh, p, "find", "/app/logs", "-name", "*.log", "-mtime", "+7", "-delete")[0] == 0
+    after = usage()
+    assert after["/app/logs"] == after["/"] and int(after["/"]) < int(before["/"])
