@@ -108,6 +108,7 @@ class ApiServer:
         self.execserver = execserver
         self.faults = Faults()
         self.bookmark_s = history_bookmark_s
+        self.disconnect_check_s = 5.0  # how often an idle watch looks for a gone client
         self.stopping: asyncio.Event | None = None
         self.server_address = "127.0.0.1:0"
         self._tasks: set[asyncio.Task] = set()
@@ -506,7 +507,7 @@ class ApiServer:
                 await resp.write(b"".join(line(t, o) for t, o in first))
             if initial_events and bookmarks:
                 await resp.write(self._bookmark(r.kind, start_rv, initial_end=True))
-            await self._pump(resp, watcher, line, timeout, bookmarks, r.kind)
+            await self._pump(request, resp, watcher, line, timeout, bookmarks, r.kind)
             return resp
         finally:
             self.store.remove_watcher(watcher)
@@ -520,7 +521,7 @@ class ApiServer:
                                                       "apiVersion": kind.api_version,
                                                       "metadata": meta}}) + b"\n"
 
-    async def _pump(self, resp: web.StreamResponse, watcher: Watcher,
+    async def _pump(self, request: web.Request, resp: web.StreamResponse, watcher: Watcher,
                     line: Callable[[str, dict], bytes], timeout: float, bookmarks: bool,
                     kind: Kind) -> None:
         loop = asyncio.get_running_loop()
@@ -530,7 +531,10 @@ class ApiServer:
             now = loop.time()
             if now >= deadline:
                 return
-            wait = deadline - now
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return  # the client went away (aiohttp does not cancel us for it)
+            wait = min(deadline - now, self.disconnect_check_s)
             if bookmarks:
                 wait = min(wait, max(0.0, next_bookmark - now))
             try:

@@ -720,3 +720,20 @@ def test_deleting_a_deployment_collects_its_replicasets_and_pods(
     batch.delete_namespaced_job(job, NS)
     time.sleep(0.3)
     assert core(api_client).list_namespaced_pod(NS, label_selector=f"job-name={job}").items
+
+
+def test_abandoned_watch_is_dropped(sim: SimCluster) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    assert sim.server is not None
+    sim.server.disconnect_check_s = 0.1
+    url = urlsplit(sim.url)
+    s = socket.create_connection((url.hostname, url.port))
+    s.sendall(b"GET /apis/batch/v1/namespaces/excel-unified/cronjobs?watch=true HTTP/1.1\r\n"
+              b"Host: sim\r\n\r\n")
+    server = sim.server
+    wait_for(lambda: sim.call(lambda: len(server._watchers)) == 1, what="watch registered")
+    s.close()
+    wait_for(lambda: sim.call(lambda: len(server._watchers)) == 0, timeout=5,
+             what="watch dropped")
