@@ -25,6 +25,7 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Footer
 
 from actions.base import Action, Refused
@@ -179,8 +180,13 @@ class CockpitApp(App[None]):
         yield Footer()
 
     @property
+    def main(self) -> Screen:
+        """The screen with the panes (queries must not look at a modal on top)."""
+        return self.screen_stack[0]
+
+    @property
     def panes(self) -> list[Pane]:
-        return list(self.query(Pane))
+        return list(self.main.query(Pane))
 
     def on_mount(self) -> None:
         # Blocking clients run in threads: the default pool (cores + 4) would let a few
@@ -188,13 +194,13 @@ class CockpitApp(App[None]):
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="cockpit-io")
         )
-        header = self.query_one(CockpitHeader)
+        header = self.main.query_one(CockpitHeader)
         header.note = self.launch.note
         header.set_mode(self.mode_name())
         self.set_interval(1.0, self._tick)
         self._start_kube()
         self._start_local_sources()
-        focus = self.query_one("#pods-table")
+        focus = self.main.query_one("#pods-table")
         focus.focus()
 
     @property
@@ -277,8 +283,8 @@ class CockpitApp(App[None]):
         self._action_contexts["kube"] = KubeContext(
             target.api, target.namespace, self.settings.kube.request_timeout
         )
-        self.query_one(CockpitHeader).set_target(target.context, target.namespace)
-        self.query_one(CockpitHeader).set_mode(self.mode_name())
+        self.main.query_one(CockpitHeader).set_target(target.context, target.namespace)
+        self.main.query_one(CockpitHeader).set_mode(self.mode_name())
         self.refresh_bindings()
         kube = KubeSource(target, self.settings)
         self.kube = kube
@@ -293,20 +299,22 @@ class CockpitApp(App[None]):
 
     @on(SnapshotReady)
     def _route_snapshot(self, message: SnapshotReady) -> None:
+        if not self.screen_stack:
+            return  # shutting down: the panes are gone
         source, snapshot = message.source, message.snapshot
         self.latest[source] = snapshot
         if isinstance(snapshot, KubeSnapshot):
-            self.query_one(WorkloadsPane).show(snapshot)
-            self.query_one(PodsPane).show(snapshot)
+            self.main.query_one(WorkloadsPane).show(snapshot)
+            self.main.query_one(PodsPane).show(snapshot)
         elif isinstance(snapshot, TopSnapshot):
-            self.query_one(TopPane).show(snapshot)
-            self.query_one(PodsPane).show_usage(snapshot)
+            self.main.query_one(TopPane).show(snapshot)
+            self.main.query_one(PodsPane).show_usage(snapshot)
         elif isinstance(snapshot, EventsSnapshot):
-            self.query_one(EventsPane).show(snapshot)
+            self.main.query_one(EventsPane).show(snapshot)
         elif isinstance(snapshot, LogBatch):
-            self.query_one(ErrorLogPane).show(snapshot)
+            self.main.query_one(ErrorLogPane).show(snapshot)
         elif isinstance(snapshot, HostSnapshot):
-            self.query_one(HostPane).show(snapshot)
+            self.main.query_one(HostPane).show(snapshot)
         else:
             for pane in self.panes:
                 if pane.SOURCES and pane.SOURCES[0] == source:
@@ -315,6 +323,8 @@ class CockpitApp(App[None]):
 
     @on(SourceFailed)
     def _route_failure(self, message: SourceFailed) -> None:
+        if not self.screen_stack:
+            return  # shutting down: the panes are gone
         failure = message.failure
         for pane in self.panes:
             if pane.SOURCES and pane.SOURCES[0] == failure.source:
@@ -324,6 +334,8 @@ class CockpitApp(App[None]):
         self._update_overall()
 
     def _update_overall(self) -> None:
+        if not self.screen_stack:
+            return  # shutting down: the panes are gone
         panes = self.panes
         level = worst(p.effective_level for p in panes)
         problems = []
@@ -331,13 +343,20 @@ class CockpitApp(App[None]):
             if pane.effective_level >= Level.WARN:
                 title = pane.PANE_TITLE
                 problems.append(f"{title} stale" if pane.failure else f"{title} {pane.level.label}")
-        self.query_one(CockpitHeader).set_overall(level, problems)
+        self.main.query_one(CockpitHeader).set_overall(level, problems)
         if self.war_room is not None and self.screen is self.war_room:
             self.war_room.show(self.figures(), problems)
+            war_header = self.war_room.query_one(CockpitHeader)
+            main_header = self.main.query_one(CockpitHeader)
+            war_header.context, war_header.namespace = main_header.context, main_header.namespace
+            war_header.mode, war_header.note = main_header.mode, main_header.note
+            war_header.set_overall(level, problems)
 
     def _tick(self) -> None:
+        if not self.screen_stack:
+            return  # shutting down: the panes are gone
         now = datetime.now(UTC)
-        self.query_one(CockpitHeader).refresh_text()
+        self.main.query_one(CockpitHeader).refresh_text()
         for pane in self.panes:
             pane.tick(now)
 
@@ -362,7 +381,7 @@ class CockpitApp(App[None]):
             figures.append(Figure("pods", "PODS NOT READY", "-", Level.WARN, "no data"))
         logs = self.latest.get("logs")
         if isinstance(logs, LogBatch):
-            pane = self.query_one(ErrorLogPane)
+            pane = self.main.query_one(ErrorLogPane)
             figures.append(
                 Figure(
                     "errors",
@@ -499,8 +518,8 @@ class CockpitApp(App[None]):
 
     def _action_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         """Every action, for the current selection, as palette commands."""
-        pods = self.query_one(PodsPane)
-        workloads = self.query_one(WorkloadsPane)
+        pods = self.main.query_one(PodsPane)
+        workloads = self.main.query_one(WorkloadsPane)
         pod = pods.selected_pod()
         workload = workloads.selected_workload()
         entries: list[tuple[str, str, Callable[[], Any], bool]] = []
@@ -686,7 +705,7 @@ class CockpitApp(App[None]):
 
     async def _execute(self, action: Action, ctx: Any, dry_run: bool) -> None:
         plan = action.plan()
-        bar = self.query_one(ActionBar)
+        bar = self.main.query_one(ActionBar)
         shown_dry = dry_run or (self.runner.dry_run and action.mutating)
         row = bar.start(plan.key, ("dry run: " if shown_dry else "") + plan.title)
         try:
