@@ -160,6 +160,7 @@ class DeploymentController:
         self.ctl = ctl
         self._last_step: dict[str, float] = {}
         self._wakeups: set[str] = set()
+        self._progress_at: dict[str, float] = {}
 
     def _owned_rss(self, d: dict) -> list[dict]:
         uid = d["metadata"]["uid"]
@@ -371,7 +372,11 @@ class DeploymentController:
             d["spec"].get("progressDeadlineSeconds", 600))
 
     def _timed_out(self, d: dict, progressing: dict) -> bool:
-        last = parse_ts(progressing.get("lastUpdateTime"))
+        if progressing.get("reason") == "NewReplicaSetAvailable":
+            return False  # as DeploymentTimedOut: no estimate right after a finished rollout
+        # The condition's time has whole seconds; the controller remembers better.
+        last = self._progress_at.get(d["metadata"]["uid"]) or parse_ts(
+            progressing.get("lastUpdateTime"))
         return last is not None and self.ctl.clock() - last > self._deadline(d)
 
     def _check_deadline_later(self, d: dict) -> None:
@@ -432,6 +437,7 @@ class DeploymentController:
         touch = False  # progress refreshes lastUpdateTime even when nothing else changes
         if created:
             prog = ("True", "NewReplicaSetCreated", f'Created new replica set "{rs_name}"')
+            self._progress_at[d["metadata"]["uid"]] = ctl.clock()
         elif settled:
             prog = (old_prog["status"], old_prog["reason"], old_prog["message"])
         elif complete:
@@ -440,6 +446,7 @@ class DeploymentController:
         elif progressed or not old_prog:
             prog = ("True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
             touch = True
+            self._progress_at[d["metadata"]["uid"]] = ctl.clock()
         elif self._timed_out(d, old_prog):
             prog = ("False", "ProgressDeadlineExceeded",
                     f'ReplicaSet "{rs_name}" has timed out progressing.')

@@ -46,7 +46,7 @@ class Pace:
             metrics_period_s=1.0,
             controller_tick_s=0.02,
             history_hours=26.0,
-            progress_deadline_s=3.0,
+            progress_deadline_s=5.0,
         )
 
     def with_(self, **changes: float) -> Pace:

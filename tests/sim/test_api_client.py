@@ -13,6 +13,7 @@ from kubernetes import watch
 from kubernetes.client.rest import ApiException
 from waiting import wait_for
 
+from cockpit.sim.pace import Pace
 from cockpit.sim.runner import SimCluster
 
 NS = "excel-unified"
@@ -499,9 +500,11 @@ def test_fail_and_hang_requests(sim: SimCluster, api_client: k8s.ApiClient) -> N
     assert v1.list_namespaced_service(NS).items  # other paths still work
     sim.clear_faults()
     sim.hang_requests("/api/v1/namespaces/excel-unified/services")
+    cfg = sim.client_configuration()
+    cfg.retries = False
     t0 = time.monotonic()
-    with pytest.raises(Exception):  # noqa: B017 - urllib3's read timeout
-        v1.list_namespaced_service(NS, _request_timeout=0.5)
+    with k8s.ApiClient(cfg) as impatient, pytest.raises(Exception):  # noqa: B017 - a timeout
+        core(impatient).list_namespaced_service(NS, _request_timeout=0.5)
     assert time.monotonic() - t0 < 3
     sim.clear_faults()
     assert v1.list_namespaced_service(NS).items
@@ -656,6 +659,7 @@ def test_scale_with_put_and_conflict(api_client: k8s.ApiClient) -> None:
 def test_set_behaviour_breaks_and_heals_a_pod(sim: SimCluster,
                                                api_client: k8s.ApiClient) -> None:
     v1 = core(api_client)
+    sim.set_pace(Pace.fast().with_(crashloop_restart_s=0.2))
     sim.set_behaviour("redis-0", "crashloop")
 
     def state() -> k8s.V1ContainerStatus:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from conftest import Kubectl
 from waiting import wait_for
 
+from cockpit.sim.pace import Pace
 from cockpit.sim.runner import SimCluster
 
 
@@ -249,9 +250,10 @@ def test_logs_and_exec_routes(kubectl: Kubectl) -> None:
     assert missing.returncode != 0 and 'pods "no-such-pod" not found' in missing.stderr
 
 
-def test_stuck_rollout_times_out_and_undo_recovers(kubectl: Kubectl) -> None:
-    """A template whose pods crash: `rollout status` fails on the progress deadline
-    (Pace.fast(): 3 s), and `rollout undo` brings the deployment back."""
+def test_stuck_rollout_times_out_and_undo_recovers(sim: SimCluster, kubectl: Kubectl) -> None:
+    """A template whose pods crash: `rollout status` fails on the progress deadline,
+    and `rollout undo` brings the deployment back."""
+    sim.set_pace(Pace.fast().with_(progress_deadline_s=1.0))
     kubectl("patch", "deployment", "fastapi", "-p", json.dumps({"spec": {"template": {
         "metadata": {"annotations": {"sim.cockpit.dev/behaviour": "crashloop"}}}}}))
     result = kubectl("rollout", "status", "deployment/fastapi", "--timeout=30s", check=False)
