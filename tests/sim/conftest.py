@@ -2,6 +2,7 @@
 
     sim            a started healthy SimCluster (fresh per test, Pace.fast())
     incident_sim   the same, incident scenario
+    large_sim      the large scenario (5,000 pods), shared by the tests of one module
     make_sim       factory: make_sim("incident", pace=..., large_size=...) -> started sim
     kubeconfig     a kubeconfig file for `sim`
     api_client     a kubernetes.client.ApiClient for `sim`
@@ -50,6 +51,14 @@ def sim(make_sim: Callable[..., SimCluster]) -> SimCluster:
 @pytest.fixture
 def incident_sim(make_sim: Callable[..., SimCluster]) -> SimCluster:
     return make_sim("incident")
+
+
+@pytest.fixture(scope="module")
+def large_sim() -> Iterator[SimCluster]:
+    sim = SimCluster("large", pace=Pace.fast(), large_size=5000)
+    sim.start()
+    yield sim
+    sim.stop()
 
 
 @pytest.fixture
