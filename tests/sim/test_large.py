@@ -1,7 +1,7 @@
 """The `large` scenario: thousands of pods, started and listed fast.
 
-The bounds are generous (a loaded CI machine); the timings measured on a quiet one are
-on a quiet 2-core machine: ~0.9 s to start, ~0.6 s for `kubectl get pods`.
+The bounds are generous (a loaded CI machine); measured on a quiet 2-core machine:
+~0.9 s to start, ~0.6 s for `kubectl get pods`.
 """
 
 from __future__ import annotations
