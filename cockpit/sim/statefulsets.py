@@ -4,7 +4,6 @@ change, with ControllerRevisions recording each template."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from cockpit.sim import events as ev
@@ -141,7 +140,3 @@ class StatefulSetController:
         self.ctl.recorder.record(sts, "Normal", "SuccessfulDelete",
                                  f"delete Pod {pod['metadata']['name']} in StatefulSet "
                                  f"{sts['metadata']['name']} successful", ev.STATEFULSET)
-
-
-def revision_template_json(cr: dict) -> str:
-    return json.dumps(cr.get("data", {}).get("spec", {}).get("template", {}), sort_keys=True)
