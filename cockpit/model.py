@@ -348,6 +348,97 @@ class PgSnapshot:
         return tuple(roots + rest)
 
 
+# -- PostgreSQL deep views (on demand, from the action connection) ----------------------
+
+
+@frozen
+class PgStatement:
+    """One row of pg_stat_statements.  `query` is untrusted, one line, bounded."""
+
+    queryid: int | None
+    query: str
+    calls: int
+    total_ms: float
+    mean_ms: float
+    rows: int
+    user: str
+    database: str
+
+
+@frozen
+class PgIndexUsage:
+    """One row of pg_stat_user_indexes, with its size and what it enforces."""
+
+    schema: str
+    table: str
+    index: str
+    scans: int
+    size_bytes: int | None
+    tuples_read: int
+    tuples_fetched: int
+    unique: bool  # enforces uniqueness: unused is no reason to drop it
+    primary: bool
+    valid: bool = True
+
+
+@frozen
+class PgSettingRow:
+    """One setting from pg_settings against the runbook's recommendation."""
+
+    name: str
+    setting: str  # as pg_settings has it, in `unit`s
+    unit: str  # "8kB", "kB", "ms", "" ...
+    shown: str  # in words people use: "128MB"
+    recommended: str  # the runbook's value, "" when it names none
+    context: str  # postmaster (restart) / sighup (reload) / user ...
+    pending_restart: bool  # changed in the files, waits for a restart
+    source: str  # default / configuration file / ...
+    vartype: str  # integer / real / bool / enum / string
+    min_val: str = ""
+    max_val: str = ""
+    matches: bool | None = None  # None: not comparable (unknown unit, no recommendation)
+
+    @property
+    def needs_restart(self) -> bool:
+        return self.context == "postmaster"
+
+
+@frozen
+class PgBlockNode:
+    """A session in the blocking tree, under the session it waits for (depth 0: a root)."""
+
+    session: PgSession
+    depth: int
+    waits_for: int | None  # the parent's pid; None for a root blocker
+    wanted_mode: str  # the lock mode this session waits for ("" for a root)
+    held_mode: str  # what the parent holds (or queues for) on that object
+    lock_object: str  # "relation public.t", "transactionid 1234", ...
+    wait_seconds: float | None  # how long it has been waiting (None for a root)
+    blocks: int = 0  # sessions waiting for this one, directly
+
+
+@frozen
+class PgDeepSnapshot:
+    """Everything the deep views show, read at one moment.  A *_note says why a part is
+    missing (no extension, no privilege) in words; the part is then empty."""
+
+    server: str
+    database: str
+    taken_at: datetime
+    # The top `limit` by mean time, by total time, by calls and by rows, together: a
+    # view sorts them by one measure and shows its first `limit`.
+    statements: tuple[PgStatement, ...] = ()
+    limit: int = 50
+    statements_note: str = ""
+    statements_hidden: int = 0  # rows whose query text the role may not read
+    indexes: tuple[PgIndexUsage, ...] = ()  # unused first, then least used, biggest first
+    indexes_note: str = ""
+    settings: tuple[PgSettingRow, ...] = ()
+    settings_note: str = ""
+    blocking: tuple[PgBlockNode, ...] = ()  # depth-first from the root blockers
+    blocking_note: str = ""
+
+
 # -- Redis -----------------------------------------------------------------------------
 
 

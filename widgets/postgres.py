@@ -3,6 +3,9 @@
 A two-line summary (connections bar and states; idle > limit, TPS, cache hit, size,
 RTT), one line for problems or notes, and a table of sessions keyed by pid and backend
 start, with `v` cycling the views: idle candidates / longest running / blocked / all.
+Keys ask the app for actions by id (it confirms, runs and journals them): `K` the
+runbook's terminate-idle, `c` / `x` cancel / terminate the selected session, `t` the
+runbook's SELECT 1 test, `D` the deep views.
 Every piece of server text (queries, users, application names) goes in as Text, never
 as markup.
 """
@@ -16,6 +19,7 @@ from textual.widgets import Static
 
 from cockpit.model import Level, PgSession, PgSnapshot
 from widgets.cells import LEVEL_STYLE, bar, bytes_text, duration, plain, rate
+from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane
 from widgets.table import Cells, KeyedTable
 
@@ -152,7 +156,15 @@ def pack(groups: list[Text], width: int, sep: str = " · ") -> Text:
 class PostgresPane(Pane):
     PANE_TITLE = "PostgreSQL"
     SOURCES = ("postgres",)
-    BINDINGS = [Binding("v", "cycle_view", "PG view")]
+    BINDINGS = [
+        Binding("v", "cycle_view", "PG view"),
+        Binding("K", "terminate_idle", "Terminate idle"),
+        Binding("c", "cancel_session", "Cancel query"),
+        Binding("x", "terminate_session", "Terminate session"),
+        Binding("t", "connectivity_test", "SELECT 1"),
+        Binding("D", "deep_views", "PG deep views"),
+    ]
+    MUTATING = frozenset({"terminate_idle", "cancel_session", "terminate_session"})
 
     DEFAULT_CSS = """
     PostgresPane #pg-summary { height: auto; padding: 0 1; }
@@ -272,9 +284,47 @@ class PostgresPane(Pane):
     # -- selection and keys ---------------------------------------------------------
 
     def selected_session(self) -> PgSession | None:
-        """The session under the cursor (what the next issue's actions act on)."""
+        """The session under the cursor (what c and x act on)."""
         key = self.table.selected_key
         return self._by_key.get(key) if key else None
+
+    def _session(self) -> PgSession | None:
+        s = self.selected_session()
+        if s is None:
+            self.notify("select a session first", severity="warning", markup=False)
+        elif s.hidden:
+            self.notify(
+                f"pid {s.pid} belongs to another role whose sessions are hidden from the "
+                "cockpit's role (grant it pg_monitor)",
+                severity="warning",
+                markup=False,
+            )
+            return None
+        return s
+
+    def action_terminate_idle(self) -> None:
+        """The runbook's remedy: terminate sessions idle longer than the threshold."""
+        minutes = (
+            self.snapshot.idle_threshold_s / 60
+            if self.snapshot is not None
+            else self.app.settings.postgres.idle_minutes  # type: ignore[attr-defined]
+        )
+        self.post_message(ActionRequested("postgres.terminate-idle", minutes=minutes))
+
+    def action_cancel_session(self) -> None:
+        if (s := self._session()) is not None:
+            self.post_message(ActionRequested("postgres.cancel", session=s))
+
+    def action_terminate_session(self) -> None:
+        if (s := self._session()) is not None:
+            self.post_message(ActionRequested("postgres.terminate", session=s))
+
+    def action_connectivity_test(self) -> None:
+        server = self.snapshot.server if self.snapshot is not None else ""
+        self.post_message(ActionRequested("postgres.connectivity", server=server))
+
+    def action_deep_views(self) -> None:
+        self.post_message(ViewRequested("pg-deep"))
 
     def action_cycle_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
