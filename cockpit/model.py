@@ -487,6 +487,89 @@ class RedisSnapshot:
         return sum(count for _, count in self.keys)
 
 
+# -- Redis deep views (on demand, from their own client) ----------------------------
+
+
+@frozen
+class RedisMemoryReport:
+    """`MEMORY STATS` as (name, value) pairs and `MEMORY DOCTOR`'s advice."""
+
+    stats: tuple[tuple[str, str], ...]
+    doctor: str  # untrusted, multi-line
+    taken_at: datetime
+    stats_error: str = ""  # why the stats are missing (ACL, renamed command), in words
+    doctor_error: str = ""
+
+
+@frozen
+class RedisSlowEntry:
+    id: int
+    started: datetime
+    duration_us: int
+    args: tuple[str, ...]  # the command and its arguments: untrusted, already shortened
+    client_addr: str
+    client_name: str
+
+
+@frozen
+class RedisSlowlog:
+    entries: tuple[RedisSlowEntry, ...]  # newest first
+    length: int  # SLOWLOG LEN: entries kept by the server
+    taken_at: datetime
+    error: str = ""
+
+
+@frozen
+class RedisClientRow:
+    id: int
+    addr: str
+    name: str  # untrusted
+    age_s: int
+    idle_s: int
+    db: int
+    cmd: str  # the last command (untrusted)
+    flags: str
+    user: str = ""
+    memory: int | None = None  # tot-mem (Redis 7+), else omem
+
+
+@frozen
+class RedisClientList:
+    clients: tuple[RedisClientRow, ...]  # most idle first
+    taken_at: datetime
+    error: str = ""
+
+
+@frozen
+class RedisBigKey:
+    key: str  # display form: bytes that are not UTF-8 appear as \xNN (untrusted)
+    type: str
+    size: int | None  # MEMORY USAGE in bytes (estimated for aggregates); None: refused
+
+
+@frozen
+class RedisBigKeyScan:
+    """Where a SCAN sample of big keys stands: one of these after every batch."""
+
+    db: int
+    dbsize: int  # DBSIZE when the scan started
+    scanned: int  # keys looked at so far
+    batches: int
+    elapsed_s: float
+    top: tuple[RedisBigKey, ...]  # biggest first
+    state: str  # "running", "complete", "key budget", "time budget", "cancelled", "failed"
+    message: str = ""  # the stop reason in words, or the error
+    sized_bytes: int = 0  # sum of MEMORY USAGE over the keys scanned
+
+    @property
+    def done(self) -> bool:
+        return self.state != "running"
+
+    @property
+    def fraction(self) -> float | None:
+        return min(1.0, self.scanned / self.dbsize) if self.dbsize else None
+
+
 # -- the host --------------------------------------------------------------------------
 
 
