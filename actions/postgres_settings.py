@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import psycopg
 from psycopg import sql
@@ -22,6 +23,7 @@ from cockpit.model import PgSettingRow
 from cockpit.sources.postgres_deep import SETTINGS, check_value, compare, setting_row
 from cockpit.textsafe import one_line
 
+LOAD_TIME = "SELECT pg_conf_load_time() AS loaded"
 CONFIRM = "alter system"
 VERIFY_S = 5.0
 POLL_S = 0.1
@@ -150,6 +152,9 @@ class ApplySettings(Action):
         needed = self.changes_needed()
         if not needed:
             raise Refused("every value is already in effect; nothing done")
+        # Each session re-reads the files when it gets the reload signal; this time moving
+        # on is how verify knows its own session sees the new configuration.
+        loaded = (await ctx.rows(LOAD_TIME))[0]["loaded"]
         applied: list[tuple[str, str]] = []
         failure = ""
         for row, value in needed:
@@ -172,7 +177,11 @@ class ApplySettings(Action):
             rows = await ctx.mutate("SELECT pg_reload_conf() AS ok")
             reloaded = bool(rows and rows[0]["ok"])
         written = ", ".join(f"{n} = {v}" for n, v in applied)
-        data = {"applied": [list(pair) for pair in applied], "reloaded": reloaded}
+        data = {
+            "applied": [list(pair) for pair in applied],
+            "reloaded": reloaded,
+            "loaded_before": loaded.isoformat(),
+        }
         if failure:
             done = f"wrote {written} and reloaded" if applied else "nothing was written"
             return Result(False, f"ALTER SYSTEM failed for {failure}; {done}", data)
@@ -182,22 +191,28 @@ class ApplySettings(Action):
 
     async def verify(self, ctx: PgActionContext, result: Result, progress: Progress) -> Result:
         applied = [(n, v) for n, v in result.data.get("applied") or []]
-        names = [n for n, _ in applied]
+        before = datetime.fromisoformat(result.data["loaded_before"])
         deadline = time.monotonic() + VERIFY_S
+        progress(None, "waiting for the reload to reach this session")
         while True:
-            rows = await ctx.rows(SETTINGS, {"names": names})
-            by_name = {r["name"]: r for r in rows}
-            words, waiting = [], 0
-            for name, value in applied:
-                row = setting_row(by_name[name], "" if value.lower() == "default" else value)
-                words.append(_outcome(row, value))
-                if row.matches is False and not (row.needs_restart and row.pending_restart):
-                    waiting += 1
-            progress(1 - waiting / max(1, len(applied)), "reading pg_settings back")
-            if waiting == 0 or time.monotonic() > deadline:
-                ok = waiting == 0
-                return Result(ok, "; ".join(words), {**result.data, "read_back": words})
+            loaded = (await ctx.rows(LOAD_TIME))[0]["loaded"]
+            late = time.monotonic() > deadline
+            if loaded > before or late:
+                break
             await asyncio.sleep(POLL_S)
+        rows = await ctx.rows(SETTINGS, {"names": [n for n, _ in applied]})
+        by_name = {r["name"]: r for r in rows}
+        words, missed = [], 0
+        for name, value in applied:
+            row = setting_row(by_name[name], "" if value.lower() == "default" else value)
+            words.append(_outcome(row, value))
+            if row.matches is False and not (row.needs_restart and row.pending_restart):
+                missed += 1
+        if late:
+            words.append(f"the reload had not reached this session after {VERIFY_S:g} s")
+        progress(1.0, "read back from pg_settings")
+        ok = missed == 0 and not late
+        return Result(ok, "; ".join(words), {**result.data, "read_back": words})
 
 
 def _outcome(row: PgSettingRow, value: str) -> str:
