@@ -613,26 +613,69 @@ class JobRow:
     manual: bool
     level: Level
 
+    def duration_s(self, now: datetime) -> float | None:
+        """How long it ran (or has been running, measured to `now`)."""
+        if self.started is None:
+            return None
+        end = self.finished or (now if self.status == "Running" else None)
+        return None if end is None else max(0.0, (end - self.started).total_seconds())
+
 
 @frozen
 class BackupObject:
+    """One object under s3://<bucket>/<prefix>.  `key` is untrusted text."""
+
     key: str
     size: int
-    modified: datetime | None
+    modified: datetime | None  # S3's LastModified (the upload, not the dump)
+    taken: datetime | None = None  # from the name, backup_YYYYMMDD_HHMMSS (UTC), if any
+
+    @property
+    def when(self) -> datetime | None:
+        """When the dump was taken: the name's timestamp, else the upload time."""
+        return self.taken or self.modified
 
 
 @frozen
 class BackupsSnapshot:
+    """The runbook's backup checks: the CronJob and its Jobs, then the S3 objects.
+
+    The two halves fail independently: `kube_message` / `s3_message` say, in words, why
+    a half is missing, and the other half is still there.  `problems` lists what is
+    wrong, worst first, and `level` is the worst of them.
+    """
+
     cronjob: str
     schedule: str
     suspended: bool
     last_schedule: datetime | None
     last_success: datetime | None
     jobs: tuple[JobRow, ...]  # newest first
-    objects: tuple[BackupObject, ...] = ()  # S3, newest first
+    objects: tuple[BackupObject, ...] = ()  # S3, newest first, at most a screenful or so
     s3_message: str = ""  # why S3 is not shown, when not
     taken_at: datetime | None = None
     level: Level = Level.OK
+    kube_message: str = ""  # why the CronJob/Jobs half is missing or old, when it is
+    s3_hint: str = ""  # what to do about s3_message
+    s3_checked: bool = False  # False: S3 was not listed at all (e.g. Kubernetes-only)
+    s3_listed_at: datetime | None = None  # when `objects` was listed (older on a failure)
+    bucket: str = ""
+    prefix: str = ""
+    object_count: int = 0  # every object listed, not only those in `objects`
+    total_bytes: int = 0
+    past_retention: int = 0  # objects older than retention_days
+    retention_days: int = 30
+    truncated: bool = False  # the listing stopped at its key limit: counts are lower bounds
+    key_limit: int = 0
+    problems: tuple[tuple[Level, str], ...] = ()  # worst first
+
+    @property
+    def newest(self) -> BackupObject | None:
+        return self.objects[0] if self.objects else None
+
+    @property
+    def last_job(self) -> JobRow | None:
+        return self.jobs[0] if self.jobs else None
 
 
 @frozen
