@@ -74,6 +74,13 @@ BLOCK_COLUMNS = (
 
 
 def ms(value: float) -> str:
+    """Statement times: most are well under a millisecond, so keep the decimals."""
+    if value < 1:
+        return f"{value:.3f}ms"
+    if value < 100:
+        return f"{value:.1f}ms"
+    if value < 1000:
+        return f"{value:.0f}ms"
     return duration(value / 1000)
 
 
@@ -275,8 +282,9 @@ class PgDeepScreen(Screen[None]):
         self.order = ORDERS[0]
         self.error = ""
         self.loading = False
-        self._nodes: dict[str, PgBlockNode] = {}
-        self._statements: dict[str, PgStatement] = {}
+        self._covered = False
+        self._tree_rows: dict[str, PgBlockNode] = {}
+        self._statement_rows: dict[str, PgStatement] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pg-deep-status", markup=False)
@@ -306,9 +314,14 @@ class PgDeepScreen(Screen[None]):
         self.set_interval(1.0, self._status)
         self.call_after_refresh(self._focus_table)
 
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
     def on_screen_resume(self) -> None:
-        # Back from a confirmation: what was applied or terminated should show.
-        if self.snapshot is not None:
+        # Back from a confirmation: what was applied or terminated should show.  (Resume
+        # also comes on the first show, with the snapshot just read: no second read.)
+        if self._covered:
+            self._covered = False
             self.action_refresh()
 
     # -- data in ----------------------------------------------------------------------
@@ -340,7 +353,7 @@ class PgDeepScreen(Screen[None]):
             "(a typed confirmation follows)",
         )
         self.query_one("#settings-table", KeyedTable).apply(setting_rows(snap.settings))
-        self._nodes = {block_key(n, i): n for i, n in enumerate(snap.blocking)}
+        self._tree_rows = {block_key(n, i): n for i, n in enumerate(snap.blocking)}
         roots = sum(1 for n in snap.blocking if n.depth == 0)
         waiting = len({n.session.pid for n in snap.blocking if n.depth > 0})
         self._note(
@@ -358,7 +371,7 @@ class PgDeepScreen(Screen[None]):
     def _show_statements(self, snap: PgDeepSnapshot) -> None:
         shown = ordered_statements(snap, self.order)
         rows = statement_rows(shown)
-        self._statements = {key: s for (key, _), s in zip(rows, shown, strict=True)}
+        self._statement_rows = {key: s for (key, _), s in zip(rows, shown, strict=True)}
         note = snap.statements_note
         if snap.statements or not note:
             head = f"top {snap.limit} by {ORDER_WORDS[self.order]} (o: order by)"
@@ -401,11 +414,11 @@ class PgDeepScreen(Screen[None]):
 
     def selected_statement(self) -> PgStatement | None:
         key = self.table("slow").selected_key
-        return self._statements.get(key) if key else None
+        return self._statement_rows.get(key) if key else None
 
     def selected_node(self) -> PgBlockNode | None:
         key = self.table("blocking").selected_key
-        return self._nodes.get(key) if key else None
+        return self._tree_rows.get(key) if key else None
 
     def selected_setting(self) -> PgSettingRow | None:
         key = self.table("settings").selected_key
