@@ -246,25 +246,49 @@ class PolicyChange:
         return self.time[:19].replace("T", " ") + " UTC" if self.time else "?"
 
 
-def last_change(entries: list[dict[str, Any]], server: str) -> PolicyChange | None:
-    """The newest succeeded change (or revert) of the policy on `server`."""
-    for entry in reversed(entries):
-        result = entry.get("result")
-        if (
-            entry.get("action") in (SetPolicy.id, RevertPolicy.id)
-            and entry.get("outcome") == "succeeded"
-            and isinstance(result, dict)
-            and result.get("server") == server
-            and result.get("old")
-            and result.get("new")
-        ):
-            return PolicyChange(
-                str(entry.get("time", "")),
-                str(result["old"]),
-                str(result["new"]),
-                str(result.get("run_id", "")),
-            )
+def _succeeded_on(entry: dict[str, Any], server: str) -> dict[str, Any] | None:
+    result = entry.get("result")
+    if (
+        entry.get("action") in (SetPolicy.id, RevertPolicy.id)
+        and entry.get("outcome") == "succeeded"
+        and isinstance(result, dict)
+        and result.get("server") == server
+        and result.get("old")
+        and result.get("new")
+    ):
+        return result
     return None
+
+
+def unreverted_changes(entries: list[dict[str, Any]], server: str) -> list[PolicyChange]:
+    """Succeeded policy changes on `server` not reverted since, oldest first (an undo stack).
+
+    A revert takes its change off the stack, so pressing the key again undoes the change
+    before it instead of flip-flopping between two policies.
+    """
+    stack: list[PolicyChange] = []
+    for entry in entries:
+        result = _succeeded_on(entry, server)
+        if result is None:
+            continue
+        if entry.get("action") == RevertPolicy.id:
+            stack = [c for c in stack if c.time != result.get("reverts")]
+        else:
+            stack.append(
+                PolicyChange(
+                    str(entry.get("time", "")),
+                    str(result["old"]),
+                    str(result["new"]),
+                    str(result.get("run_id", "")),
+                )
+            )
+    return stack
+
+
+def last_change(entries: list[dict[str, Any]], server: str) -> PolicyChange | None:
+    """The newest change on `server` that has not been reverted yet."""
+    stack = unreverted_changes(entries, server)
+    return stack[-1] if stack else None
 
 
 @dataclass(frozen=True)
@@ -285,7 +309,8 @@ class RevertPolicy(Action):
         change = last_change(ctx.journal_entries(), ctx.server)
         if change is None:
             raise Refused(
-                f"no {PARAMETER} change on Redis {ctx.server} in the journal: nothing to revert"
+                f"no unreverted {PARAMETER} change on Redis {ctx.server} in the journal: "
+                "nothing to revert"
             )
         state = await read_state(ctx)
         if change.run_id and state.run_id and change.run_id != state.run_id:

@@ -115,6 +115,8 @@ async def test_policy_change_and_revert_are_read_back(
     assert entry["action"] == "redis.policy-revert" and entry["outcome"] == "succeeded"
     assert (entry["result"]["old"], entry["result"]["new"]) == ("allkeys-lru", "noeviction")
     assert entry["result"]["reverts"] == changed_at
+    with pytest.raises(Refused, match="nothing to revert"):
+        await RevertPolicy().prepare(ctx)  # undone: the key does not flip-flop
 
 
 async def test_revert_refused_without_a_change_or_after_another_change(
@@ -145,10 +147,15 @@ async def test_policy_refuses_a_value_changed_since_it_was_shown(
     assert last_entry(ctx)["outcome"] == "refused"
 
 
-def test_last_change_ignores_dry_runs_failures_and_other_servers() -> None:
-    def entry(outcome: str, server: str, old: str, new: str, t: str) -> dict[str, Any]:
+def test_last_change_is_an_undo_stack_of_this_servers_changes() -> None:
+    def entry(
+        outcome: str, server: str, old: str, new: str, t: str, reverts: str = ""
+    ) -> dict[str, Any]:
         result = {"server": server, "old": old, "new": new, "run_id": "r"}
-        return {"action": "redis.policy", "outcome": outcome, "time": t, "result": result}
+        action = "redis.policy"
+        if reverts:
+            result["reverts"], action = reverts, "redis.policy-revert"
+        return {"action": action, "outcome": outcome, "time": t, "result": result}
 
     entries = [
         entry("succeeded", "h:1", "noeviction", "allkeys-lru", "t1"),
@@ -158,12 +165,16 @@ def test_last_change_ignores_dry_runs_failures_and_other_servers() -> None:
         {"action": "redis.flushdb", "outcome": "succeeded", "time": "t5", "result": {}},
     ]
     change = last_change(entries, "h:1")
-    assert change is not None and (change.old, change.new, change.time) == (
-        "noeviction",
-        "allkeys-lru",
-        "t1",
-    )
+    assert change is not None
+    assert (change.old, change.new, change.time) == ("noeviction", "allkeys-lru", "t1")
     assert last_change(entries, "nowhere:3") is None
+    # A second change, reverted: the key then undoes the first one, not the revert.
+    entries.append(entry("succeeded", "h:1", "allkeys-lru", "allkeys-lfu", "t6"))
+    assert last_change(entries, "h:1").time == "t6"  # type: ignore[union-attr]
+    entries.append(entry("succeeded", "h:1", "allkeys-lfu", "allkeys-lru", "t7", reverts="t6"))
+    assert last_change(entries, "h:1").time == "t1"  # type: ignore[union-attr]
+    entries.append(entry("succeeded", "h:1", "allkeys-lru", "noeviction", "t8", reverts="t1"))
+    assert last_change(entries, "h:1") is None
 
 
 async def test_policy_choices_are_validated_and_explained(

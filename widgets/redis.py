@@ -3,20 +3,28 @@
 Compact by design (about 50x12 cells on a 160x45 screen): warnings on top in the level
 colour, then one fact per line, each cut with an ellipsis rather than wrapped.  Every
 server-provided string (version, policy, warnings quoting them) is shown as plain text.
+
+The body takes the focus so the pane's keys work: `[` / `]` choose a database from the
+keyspace line (the URL's by default), `F` asks for FLUSHDB of it, `P` for a new
+maxmemory-policy, `ctrl+z` to revert the last policy change, `D` for the deep views.
+The pane only posts ActionRequested / ViewRequested; the app does the rest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.events import Resize
 from textual.widgets import Static
 
 from cockpit.model import Level, RedisSnapshot
 from cockpit.textsafe import clean
 from widgets.cells import LEVEL_MARK, LEVEL_STYLE, bar, bytes_text, duration, pct, rate
+from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane, age_text, since
 
 DIM = "dim"
@@ -102,15 +110,27 @@ def _clients_line(snap: RedisSnapshot) -> Text:
     return line
 
 
-def _keys_line(snap: RedisSnapshot) -> Text:
+def url_db(snap: RedisSnapshot) -> int:
+    """The database the cockpit's URL selects, from the snapshot's host:port/db."""
+    tail = snap.server.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _keys_line(snap: RedisSnapshot, selected: int | None = None) -> Text:
+    """Key counts per db; the selected db (the target of F and D) is marked ▸."""
     line = Text("keys ", style=DIM)
     if not snap.keys:
         return line.append("none")
+    counts = dict(snap.keys)
+    if selected is not None and selected not in counts:
+        counts[selected] = 0
     ttl = dict(snap.expires)
-    for index, (db, count) in enumerate(snap.keys):
+    for index, db in enumerate(sorted(counts)):
         if index:
             line.append(SEP)
-        line.append(f"db{db} ", style=DIM).append(count_text(count))
+        chosen = db == selected
+        line.append(("▸" if chosen else "") + f"db{db} ", style="bold reverse" if chosen else DIM)
+        line.append(count_text(counts[db]), style="bold" if chosen else "")
         if ttl.get(db):
             line.append(f" ({count_text(ttl[db])} ttl)", style=DIM)
     return line
@@ -131,7 +151,12 @@ def _persistence_line(snap: RedisSnapshot, now: datetime) -> Text:
     return line
 
 
-def body_text(snap: RedisSnapshot, width: int = 48, now: datetime | None = None) -> Text:
+def body_text(
+    snap: RedisSnapshot,
+    width: int = 48,
+    now: datetime | None = None,
+    selected_db: int | None = None,
+) -> Text:
     """Everything but the warnings, one fact per line, cut (not wrapped) at the width."""
     now = now or datetime.now(UTC)
     bar_width = max(6, min(20, width - 30))
@@ -140,7 +165,7 @@ def body_text(snap: RedisSnapshot, width: int = 48, now: datetime | None = None)
         _policy_line(snap),
         _rates_line(snap),
         _clients_line(snap),
-        _keys_line(snap),
+        _keys_line(snap, selected_db),
         _persistence_line(snap, now),
         *(Text(clean(note, 300), style="dim italic") for note in snap.notes),
     ]
@@ -150,11 +175,24 @@ def body_text(snap: RedisSnapshot, width: int = 48, now: datetime | None = None)
     return body
 
 
+class RedisBody(Static, can_focus=True):
+    """The pane's facts; focusable so that the pane's keys reach the pane."""
+
+
 class RedisPane(Pane):
     """`show(snapshot)` on every poll; `mark_failed(failure)` keeps the last data, stale."""
 
     PANE_TITLE = "Redis"
     SOURCES = ("redis",)
+    BINDINGS = [
+        Binding("left_square_bracket,left", "previous_db", "◂db", key_display="["),
+        Binding("right_square_bracket,right", "next_db", "db▸", key_display="]"),
+        Binding("P", "policy", "Policy"),
+        Binding("ctrl+z", "revert_policy", "Revert policy"),
+        Binding("F", "flushdb", "FLUSHDB"),
+        Binding("D", "deep_view", "Deep views"),
+    ]
+    MUTATING = frozenset({"policy", "revert_policy", "flushdb"})
     DEFAULT_CSS = """
     RedisPane #redis-warnings { height: auto; max-height: 40%; display: none; }
     RedisPane #redis-warnings.shown { display: block; }
@@ -164,11 +202,12 @@ class RedisPane(Pane):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.snapshot: RedisSnapshot | None = None
+        self.selected_db: int | None = None  # None: the URL's database
 
     def compose(self) -> ComposeResult:
         yield self.compose_failure()
         yield Static("", id="redis-warnings", markup=False, classes="pane-body")
-        yield Static("", id="redis-body", markup=False, classes="pane-body")
+        yield RedisBody("", id="redis-body", markup=False, classes="pane-body")
 
     def show(self, snap: RedisSnapshot) -> None:
         self.snapshot = snap
@@ -186,4 +225,79 @@ class RedisPane(Pane):
         warnings.update(warnings_text(snap))
         warnings.set_class(bool(snap.warnings), "shown")
         width = self.content_size.width or 48
-        self.query_one("#redis-body", Static).update(body_text(snap, width))
+        body = body_text(snap, width, selected_db=self.target_db)
+        self.query_one("#redis-body", Static).update(body)
+
+    # -- choosing a database ------------------------------------------------------------
+
+    @property
+    def target_db(self) -> int | None:
+        """The database F and D act on: the one chosen, else the URL's."""
+        if self.selected_db is not None:
+            return self.selected_db
+        return url_db(self.snapshot) if self.snapshot is not None else None
+
+    def databases(self) -> list[int]:
+        """The dbs to choose from: those with keys, plus the URL's."""
+        if self.snapshot is None:
+            return []
+        return sorted({db for db, _ in self.snapshot.keys} | {url_db(self.snapshot)})
+
+    def _step_db(self, step: int) -> None:
+        choices = self.databases()
+        if not choices or self.snapshot is None:
+            return
+        current = self.target_db
+        index = choices.index(current) if current in choices else 0
+        self.selected_db = choices[(index + step) % len(choices)]
+        self._render_snapshot(self.snapshot)
+
+    def action_previous_db(self) -> None:
+        self._step_db(-1)
+
+    def action_next_db(self) -> None:
+        self._step_db(1)
+
+    # -- actions and views (the app builds, confirms, runs and journals them) ------------
+
+    def _ready(self) -> RedisSnapshot | None:
+        if self.snapshot is None:
+            self.notify("No Redis data yet", severity="warning")
+        return self.snapshot
+
+    def action_policy(self) -> None:
+        if (snap := self._ready()) is not None:
+            self.post_message(ActionRequested("redis.policy", snapshot=snap))
+
+    def action_revert_policy(self) -> None:
+        if (snap := self._ready()) is not None:
+            self.post_message(ActionRequested("redis.policy-revert", snapshot=snap))
+
+    def action_flushdb(self) -> None:
+        if (snap := self._ready()) is not None:
+            self.post_message(ActionRequested("redis.flushdb", snapshot=snap, db=self.target_db))
+
+    def action_deep_view(self) -> None:
+        if self._ready() is not None:
+            self.post_message(ViewRequested("redis-deep", db=self.target_db))
+
+    def palette_entries(self) -> list[tuple[str, str, Callable[[], object], bool]]:
+        """(name, key help, callback, mutating) for the app's command palette."""
+        db = self.target_db
+        where = f"db{db}" if db is not None else "the selected db"
+        return [
+            ("Redis: set maxmemory-policy", "P in Redis", self.action_policy, True),
+            (
+                "Redis: revert the last policy change",
+                "ctrl+z in Redis",
+                self.action_revert_policy,
+                True,
+            ),
+            (f"Redis: FLUSHDB {where}", "F in Redis", self.action_flushdb, True),
+            (
+                "Redis: deep views (memory, slowlog, clients, big keys)",
+                "D in Redis",
+                self.action_deep_view,
+                False,
+            ),
+        ]

@@ -1,0 +1,58 @@
+"""The Redis deep views, opened by name ("redis-deep") through cockpit.views.
+
+It opens a source with a client of its own on the chosen database (the URL's unless
+the pane chose another), reads memory, slow log and clients at once so the screen
+opens with data, and hands the screen the source; the screen closes it when it goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual.screen import Screen
+
+from cockpit.sources.redis_deep import RedisDeepSource, ScanLimits
+from widgets.redis_views import RedisDeepScreen
+
+LIMITS = ScanLimits()
+
+
+def budget_text(limits: ScanLimits) -> str:
+    return (
+        f"COUNT {limits.count}, {limits.pause_s * 1000:.0f} ms between batches, "
+        f"at most {limits.key_budget:,} keys or {limits.time_budget_s:g} s"
+    )
+
+
+class _Feeds:
+    """The source, with the big-keys sample bound to the view's limits."""
+
+    def __init__(self, source: RedisDeepSource, limits: ScanLimits) -> None:
+        self.source = source
+        self.limits = limits
+        self.server = source.server
+        self.db = source.db
+        self.memory = source.memory
+        self.slowlog = source.slowlog
+        self.clients = source.clients
+        self.close = source.close
+
+    def big_keys(self) -> Any:
+        return self.source.big_keys(self.limits)
+
+
+async def open_deep_view(
+    app: Any, db: int | None = None, limits: ScanLimits | None = None, **_: Any
+) -> Screen:
+    settings = app.settings
+    source = RedisDeepSource(settings.effective_redis_url(), settings.redis.connect_timeout, db)
+    limits = limits or LIMITS
+    try:
+        memory, slowlog, clients = await asyncio.gather(
+            source.memory(), source.slowlog(), source.clients()
+        )
+    except BaseException:
+        await source.close()
+        raise
+    return RedisDeepScreen(_Feeds(source, limits), memory, slowlog, clients, budget_text(limits))
