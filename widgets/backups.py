@@ -29,12 +29,13 @@ RERENDER_S = 30.0  # ages move slowly; re-render them this often between polls
 MAX_PROBLEM_LINES = 4
 MAX_OBJECT_ROWS = 50
 
+# kubectl get jobs' order (its COMPLETIONS column says nothing for a one-pod backup).
 JOB_COLUMNS = (
     ("job", "JOB"),
     ("status", "STATUS"),
     ("by", "BY"),
-    ("started", "STARTED"),
     ("took", "DURATION"),
+    ("age", "AGE"),
 )
 OBJECT_COLUMNS = (("key", "KEY"), ("size", "SIZE"), ("age", "AGE"))
 
@@ -112,17 +113,20 @@ def s3_line(snap: BackupsSnapshot, now: datetime) -> Text:
     return line
 
 
-def job_cells(job: JobRow, now: datetime) -> Cells:
+def job_cells(job: JobRow, now: datetime, cronjob: str) -> Cells:
     status_level = {"Failed": Level.CRIT, "Suspended": Level.WARN}.get(job.status, Level.OK)
     status = leveled(job.status, status_level)
     if job.status == "Running":
         status = plain(job.status, "bold cyan")
+    # The pane is narrow and every Job is "<cronjob>-...": show what tells them apart
+    # (the problem lines keep the full name for kubectl).
+    name = job.name.removeprefix(f"{cronjob}-") if job.name != cronjob else job.name
     return (
-        plain(job.name),
+        plain(f"…{name}" if name != job.name else name),
         status,
         plain("manual" if job.manual else "cron", DIM if not job.manual else ""),
-        plain(ago(job.started, now) if job.started else "-"),
         plain(duration(job.duration_s(now))),
+        plain(since(job.started, now)),
     )
 
 
@@ -149,8 +153,7 @@ class BackupsPane(Pane):
     }
     BackupsPane #backups-problems.shown { display: block; }
     BackupsPane #backups-summary { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
-    BackupsPane #backups-jobs { height: auto; max-height: 6; }
-    BackupsPane #backups-objects { height: 1fr; min-height: 3; }
+    BackupsPane KeyedTable { scrollbar-size-horizontal: 0; }
     """
 
     def __init__(self, **kwargs: object) -> None:
@@ -167,6 +170,13 @@ class BackupsPane(Pane):
         yield KeyedTable(OBJECT_COLUMNS, id="backups-objects")
 
     def on_mount(self) -> None:
+        # Layout, not looks: the few Jobs take their rows, the objects get the rest.  Set
+        # inline because the app's stylesheet gives every DataTable `height: 1fr`, which
+        # outranks a widget's DEFAULT_CSS whatever its specificity.
+        jobs = self.query_one("#backups-jobs", KeyedTable)
+        jobs.styles.height = "auto"
+        jobs.styles.max_height = 6
+        self.query_one("#backups-objects", KeyedTable).styles.height = "1fr"
         self._show_title(None)
         self.tick()
 
@@ -197,7 +207,7 @@ class BackupsPane(Pane):
             [cron_line(snap, now), success_line(snap, now), s3_line(snap, now)]
         )
         self.query_one("#backups-summary", Static).update(summary)
-        jobs = [(job.uid or job.name, job_cells(job, now)) for job in snap.jobs]
+        jobs = [(job.uid or job.name, job_cells(job, now, snap.cronjob)) for job in snap.jobs]
         self.query_one("#backups-jobs", KeyedTable).apply(jobs)
         cutoff = now - timedelta(days=snap.retention_days)
         shown = snap.objects[:MAX_OBJECT_ROWS]
