@@ -89,13 +89,8 @@ class FlushDb(Action):
 
     def params(self) -> tuple[Param, ...]:
         return (
-            Param(
-                "mode",
-                "mode",
-                self.mode or "sync",
-                choices=MODES,
-                help="async: memory freed in the background",
-            ),
+            # The modal gives a label 24 cells: the plan explains the two modes.
+            Param("mode", "sync / async", self.mode or "sync", choices=MODES),
         )
 
     def with_params(self, values: dict[str, str]) -> FlushDb:

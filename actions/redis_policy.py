@@ -187,20 +187,19 @@ class SetPolicy(Action):
 
     def params(self) -> tuple[Param, ...]:
         return (
-            Param(
-                "policy",
-                PARAMETER,
-                self.policy,
-                choices=POLICIES,
-                help=f"now {self.current}; runbook {self.recommended or '?'}",
-            ),
+            # Short: the modal gives a label 24 cells; the plan's list marks the runbook's.
+            Param("policy", "policy", self.policy, choices=POLICIES, help=f"now {self.current}"),
         )
 
     def with_params(self, values: dict[str, str]) -> SetPolicy:
-        choice = values.get("policy", self.policy).strip().lower()
-        if choice not in POLICIES:
+        typed = values.get("policy", self.policy).strip().lower()
+        # A unique prefix is enough ("allkeys-lr"): the plan then shows the full name.
+        matches = [p for p in POLICIES if p == typed] or [
+            p for p in POLICIES if p.startswith(typed)
+        ]
+        if len(matches) != 1 or not typed:
             raise ValueError(f"{PARAMETER} must be one of: {', '.join(POLICIES)}")
-        return replace(self, policy=choice)
+        return replace(self, policy=matches[0])
 
     def plan(self) -> Plan:
         server = self.server or _server(self.snapshot)

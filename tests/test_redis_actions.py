@@ -183,6 +183,10 @@ async def test_policy_choices_are_validated_and_explained(
     action = await SetPolicy().prepare(make_ctx(redis_server_limited.url))
     with pytest.raises(ValueError, match="must be one of"):
         action.with_params({"policy": "allkeys-lru; FLUSHDB"})
+    for ambiguous in ("", "allkeys-l", "volatile"):
+        with pytest.raises(ValueError):
+            action.with_params({"policy": ambiguous})
+    assert action.with_params({"policy": "allkeys-lf"}).policy == "allkeys-lfu"
     ttl = action.with_params({"policy": " Volatile-TTL "})
     assert ttl.policy == "volatile-ttl"
     plan = ttl.plan()

@@ -62,6 +62,13 @@ def stat_value(name: str, value: str) -> Text:
     return shown
 
 
+def micros(us: int) -> str:
+    """Slow-log durations: most are microseconds, the interesting ones milliseconds."""
+    if us < 1000:
+        return f"{us}µs"
+    return f"{us / 1000:.1f}ms" if us < 1_000_000 else duration(us / 1e6)
+
+
 def problem(message: str) -> Text:
     return Text("⚠ " + clean(message, 400), style="bold yellow")
 
@@ -89,7 +96,7 @@ def slowlog_rows(log: RedisSlowlog, now: datetime) -> list[tuple[str, tuple[Text
                 (
                     plain(e.id),
                     plain(f"{since(e.started, now)} ago"),
-                    plain(duration(e.duration_us / 1e6), "bold" if e.duration_us >= 1e5 else ""),
+                    plain(micros(e.duration_us), "bold" if e.duration_us >= 10_000 else ""),
                     plain(client),
                     plain(" ".join(e.args)),
                 ),
@@ -156,6 +163,9 @@ class RedisDeepScreen(Screen[None]):
     DEFAULT_CSS = """
     RedisDeepScreen .deep-problem { height: auto; }
     RedisDeepScreen #deep-title { height: 1; padding: 0 1; }
+    RedisDeepScreen #deep-tabs { height: 1fr; }
+    RedisDeepScreen #deep-tabs > ContentSwitcher { height: 1fr; }
+    RedisDeepScreen TabPane { height: 1fr; padding: 0; }
     RedisDeepScreen #doctor { height: auto; max-height: 40%; padding: 0 1;
         border: round $accent; }
     RedisDeepScreen #bigkeys-status { height: auto; }
