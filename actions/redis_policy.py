@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from redis.asyncio import Redis
-
 from actions.base import Action, Param, Plan, Progress, Refused, Result, Risk
 from actions.redis_context import RedisActionContext, talking
 from cockpit.model import RedisSnapshot
@@ -84,8 +82,8 @@ class PolicyState:
 async def read_state(ctx: RedisActionContext) -> PolicyState:
     """CONFIG GET of the policy and maxmemory, the run_id and keys with a TTL."""
     client = ctx.client()
+    policy = await read_policy(ctx)
     async with talking(ctx, "CONFIG GET", CONFIG_HINT):
-        policy = await read_policy(ctx, client)
         maxmemory = await client.config_get("maxmemory")
     async with talking(ctx, "INFO"):
         server = await client.info("server")
@@ -96,10 +94,9 @@ async def read_state(ctx: RedisActionContext) -> PolicyState:
     )
 
 
-async def read_policy(ctx: RedisActionContext, client: Redis | None = None) -> str:
-    client = client or ctx.client()
+async def read_policy(ctx: RedisActionContext) -> str:
     async with talking(ctx, "CONFIG GET", CONFIG_HINT):
-        reply = await client.config_get(PARAMETER)
+        reply = await ctx.client().config_get(PARAMETER)
     if PARAMETER not in reply:
         raise Refused(f"this server has no {PARAMETER} setting")
     return text(reply[PARAMETER])

@@ -25,29 +25,14 @@ def budget_text(limits: ScanLimits) -> str:
     )
 
 
-class _Feeds:
-    """The source, with the big-keys sample bound to the view's limits."""
-
-    def __init__(self, source: RedisDeepSource, limits: ScanLimits) -> None:
-        self.source = source
-        self.limits = limits
-        self.server = source.server
-        self.db = source.db
-        self.memory = source.memory
-        self.slowlog = source.slowlog
-        self.clients = source.clients
-        self.close = source.close
-
-    def big_keys(self) -> Any:
-        return self.source.big_keys(self.limits)
-
-
 async def open_deep_view(
     app: Any, db: int | None = None, limits: ScanLimits | None = None, **_: Any
 ) -> Screen:
     settings = app.settings
-    source = RedisDeepSource(settings.effective_redis_url(), settings.redis.connect_timeout, db)
     limits = limits or LIMITS
+    source = RedisDeepSource(
+        settings.effective_redis_url(), settings.redis.connect_timeout, db, limits
+    )
     try:
         memory, slowlog, clients = await asyncio.gather(
             source.memory(), source.slowlog(), source.clients()
@@ -55,4 +40,4 @@ async def open_deep_view(
     except BaseException:
         await source.close()
         raise
-    return RedisDeepScreen(_Feeds(source, limits), memory, slowlog, clients, budget_text(limits))
+    return RedisDeepScreen(source, memory, slowlog, clients, budget_text(limits))

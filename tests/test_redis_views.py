@@ -52,8 +52,8 @@ FAST = ScanLimits(count=100, pause_s=0.002, top_n=10)
 async def open_source() -> AsyncIterator[Any]:
     made: list[RedisDeepSource] = []
 
-    def make(url: str, db: int | None = None) -> RedisDeepSource:
-        source = RedisDeepSource(url, 2.0, db)
+    def make(url: str, db: int | None = None, limits: ScanLimits = FAST) -> RedisDeepSource:
+        source = RedisDeepSource(url, 2.0, db, limits)
         made.append(source)
         return source
 
@@ -143,7 +143,7 @@ async def test_refused_commands_become_messages(
     assert (await source.slowlog()).error.startswith("SLOWLOG is not permitted")
     assert (await source.clients()).error.startswith("CLIENT LIST is not permitted")
     fill_dbs(server, {0: 5})
-    progress = [p async for p in source.big_keys(FAST)]
+    progress = [p async for p in source.big_keys()]
     assert (
         progress[-1].state == "failed" and "MEMORY USAGE is not permitted" in progress[-1].message
     )
@@ -201,7 +201,7 @@ async def test_big_keys_sample_stays_gentle_and_finds_the_big_ones(
         assert pinger.stdout is not None and pinger.stdout.readline().strip() == "ready"
         ticker = asyncio.create_task(loop_lag())
         source = open_source(server.url)
-        progress = [p async for p in source.big_keys(FAST)]
+        progress = [p async for p in source.big_keys()]
         ticker.cancel()
     finally:
         out, _ = pinger.communicate("", timeout=10)
@@ -234,11 +234,11 @@ async def test_big_keys_sample_is_cancellable(
     owned_redis_server: RedisServer, open_source: Any
 ) -> None:
     fill_dbs(owned_redis_server, {0: 5_000})
-    source = open_source(owned_redis_server.url)
+    source = open_source(owned_redis_server.url, limits=ScanLimits(count=100, pause_s=0.05))
     seen: list[Any] = []
 
     async def consume() -> None:
-        async for progress in source.big_keys(ScanLimits(count=100, pause_s=0.05)):
+        async for progress in source.big_keys():
             seen.append(progress)
 
     task = asyncio.create_task(consume())
@@ -257,8 +257,8 @@ async def test_big_keys_sample_stops_at_its_budgets(
     owned_redis_server: RedisServer, open_source: Any
 ) -> None:
     fill_dbs(owned_redis_server, {2: 3_000})
-    source = open_source(owned_redis_server.url, db=2)
-    by_keys = [p async for p in source.big_keys(ScanLimits(key_budget=300, pause_s=0))]
+    source = open_source(owned_redis_server.url, 2, ScanLimits(key_budget=300, pause_s=0))
+    by_keys = [p async for p in source.big_keys()]
     assert by_keys[-1].state == "key budget" and 300 <= by_keys[-1].scanned < 500
     assert by_keys[-1].db == 2 and by_keys[-1].dbsize == 3_000
     ticks = iter(range(1000))

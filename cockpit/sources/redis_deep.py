@@ -17,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from redis import exceptions as rexc
@@ -45,6 +45,7 @@ from cockpit.textsafe import clean, one_line
 SLOWLOG_ENTRIES = 128
 ARG_CHARS = 64  # one argument of a slow-log command, shown
 COMMAND_CHARS = 240  # the whole command line, shown
+T = TypeVar("T")
 
 
 # -- connecting ------------------------------------------------------------------------
@@ -350,9 +351,12 @@ async def scan_big_keys(
 class RedisDeepSource:
     """One client of its own for the deep views of one database; `close()` when done."""
 
-    def __init__(self, url: str, timeout: float, db: int | None = None) -> None:
+    def __init__(
+        self, url: str, timeout: float, db: int | None = None, limits: ScanLimits = ScanLimits()
+    ) -> None:
         self.target: RedisTarget = describe_url(url)
         self.db = url_db(url) if db is None else db
+        self.limits = limits
         self.client = open_raw_client(url_with_db(url, self.db), timeout)
 
     @property
@@ -360,33 +364,28 @@ class RedisDeepSource:
         """host:port/db of the database shown; never the password."""
         return f"{self.target.server.rsplit('/', 1)[0]}/{self.db}"
 
-    def _error(self, exc: BaseException) -> SourceError:
-        return redis_error(exc, self.target)
+    async def _read(self, read: Callable[[Redis], Awaitable[T]]) -> T:
+        try:
+            return await read(self.client)
+        except Exception as exc:
+            raise redis_error(exc, self.target) from exc
 
     async def memory(self) -> RedisMemoryReport:
-        try:
-            return await memory_report(self.client)
-        except Exception as exc:
-            raise self._error(exc) from exc
+        return await self._read(memory_report)
 
     async def slowlog(self) -> RedisSlowlog:
-        try:
-            return await slowlog(self.client)
-        except Exception as exc:
-            raise self._error(exc) from exc
+        return await self._read(slowlog)
 
     async def clients(self) -> RedisClientList:
-        try:
-            return await client_list(self.client)
-        except Exception as exc:
-            raise self._error(exc) from exc
+        return await self._read(client_list)
 
-    async def big_keys(self, limits: ScanLimits = ScanLimits()) -> AsyncIterator[RedisBigKeyScan]:
+    async def big_keys(self) -> AsyncIterator[RedisBigKeyScan]:
+        """The sample within `self.limits`; cancel the consuming task to stop it."""
         try:
-            async for progress in scan_big_keys(self.client, self.db, limits):
+            async for progress in scan_big_keys(self.client, self.db, self.limits):
                 yield progress
         except (rexc.RedisError, OSError) as exc:
-            raise self._error(exc) from exc
+            raise redis_error(exc, self.target) from exc
 
     async def close(self) -> None:
         try:
