@@ -37,6 +37,7 @@ from cockpit.audit import Journal
 from cockpit.config import APP_NAME, Settings
 from cockpit.errors import SourceError, describe
 from cockpit.model import (
+    BackupsSnapshot,
     EventsSnapshot,
     HostSnapshot,
     KubeSnapshot,
@@ -47,6 +48,7 @@ from cockpit.model import (
     worst,
 )
 from cockpit.polling import Poller, backoff_delay
+from cockpit.sources.backups import BackupsSource
 from cockpit.sources.host import HostSource
 from cockpit.sources.kube import KubeSource
 from cockpit.sources.kube_client import KubeTarget, connect
@@ -56,6 +58,7 @@ from cockpit.sources.postgres import PostgresSource
 from cockpit.sources.redis import RedisSource
 from cockpit.views import open_view
 from widgets.actionbar import ActionBar
+from widgets.backups import BackupsPane
 from widgets.confirm import ConfirmScreen
 from widgets.errorlog import ErrorLogPane
 from widgets.events import EventsPane
@@ -134,6 +137,7 @@ class CockpitApp(App[None]):
         self.launch = launch
         self.settings = launch.settings
         self.kube: KubeSource | None = None
+        self.backups: BackupsSource | None = None
         self.kube_target: KubeTarget | None = None
         self.pollers: dict[str, Poller] = {}
         self.latest: dict[str, Any] = {}
@@ -175,6 +179,7 @@ class CockpitApp(App[None]):
         with Horizontal(id="row-data"):
             yield PostgresPane(id="postgres", classes="pane")
             yield RedisPane(id="redis", classes="pane")
+            yield BackupsPane(id="backups", classes="pane")
             yield HostPane(id="host", classes="pane")
         yield ActionBar(id="actions")
         yield Footer()
@@ -183,6 +188,10 @@ class CockpitApp(App[None]):
     def main(self) -> Screen:
         """The screen with the panes (queries must not look at a modal on top)."""
         return self.screen_stack[0]
+
+    def _panes_alive(self) -> bool:
+        """False while starting or shutting down, when messages can outlive the panes."""
+        return bool(self.screen_stack) and not self._exit and bool(self.main.query(CockpitHeader))
 
     @property
     def panes(self) -> list[Pane]:
@@ -247,9 +256,12 @@ class CockpitApp(App[None]):
         self.start_poller("host", host.snapshot, poll.host, label="host")
         postgres = PostgresSource(self.settings)
         redis = RedisSource(self.settings)
-        self._sources_to_close += [postgres.close, redis.close]
+        # Backups show S3 before Kubernetes connects; the CronJob half joins later.
+        self.backups = BackupsSource(self.settings)
+        self._sources_to_close += [postgres.close, redis.close, self.backups.close]
         self.start_poller("postgres", postgres.snapshot, poll.postgres)
         self.start_poller("redis", redis.snapshot, poll.redis)
+        self.start_poller("backups", self.backups.snapshot, poll.backups)
 
     @work(group="kube-connect", exclusive=True)
     async def _start_kube(self) -> None:
@@ -294,13 +306,16 @@ class CockpitApp(App[None]):
         self.start_poller("top", kube.top_snapshot, poll.metrics)
         self.start_poller("events", kube.events_snapshot, poll.events)
         self.start_poller("logs", kube.log_batch, poll.logs)
+        if self.backups is not None:
+            self.backups.attach(kube.backups_snapshot)
+            self.pollers["backups"].refresh()
 
     # -- routing ------------------------------------------------------------------------
 
     @on(SnapshotReady)
     def _route_snapshot(self, message: SnapshotReady) -> None:
-        if not self.screen_stack:
-            return  # shutting down: the panes are gone
+        if not self._panes_alive():
+            return
         source, snapshot = message.source, message.snapshot
         self.latest[source] = snapshot
         if isinstance(snapshot, KubeSnapshot):
@@ -313,6 +328,8 @@ class CockpitApp(App[None]):
             self.main.query_one(EventsPane).show(snapshot)
         elif isinstance(snapshot, LogBatch):
             self.main.query_one(ErrorLogPane).show(snapshot)
+        elif isinstance(snapshot, BackupsSnapshot):
+            self.main.query_one(BackupsPane).show(snapshot)
         elif isinstance(snapshot, HostSnapshot):
             self.main.query_one(HostPane).show(snapshot)
         else:
@@ -323,8 +340,8 @@ class CockpitApp(App[None]):
 
     @on(SourceFailed)
     def _route_failure(self, message: SourceFailed) -> None:
-        if not self.screen_stack:
-            return  # shutting down: the panes are gone
+        if not self._panes_alive():
+            return
         failure = message.failure
         for pane in self.panes:
             if pane.SOURCES and pane.SOURCES[0] == failure.source:
@@ -334,8 +351,8 @@ class CockpitApp(App[None]):
         self._update_overall()
 
     def _update_overall(self) -> None:
-        if not self.screen_stack:
-            return  # shutting down: the panes are gone
+        if not self._panes_alive():
+            return
         panes = self.panes
         level = worst(p.effective_level for p in panes)
         problems = []
@@ -353,8 +370,8 @@ class CockpitApp(App[None]):
             war_header.set_overall(level, problems)
 
     def _tick(self) -> None:
-        if not self.screen_stack:
-            return  # shutting down: the panes are gone
+        if not self._panes_alive():
+            return
         now = datetime.now(UTC)
         self.main.query_one(CockpitHeader).refresh_text()
         for pane in self.panes:

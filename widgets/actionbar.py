@@ -30,6 +30,12 @@ class ActionRow(Horizontal):
         super().__init__(classes="action-row")
         self.key = key
         self.title = title
+        self._state: tuple[float | None, str] = (None, "starting")
+        self._outcome: tuple[bool, str] | None = None
+
+    def on_mount(self) -> None:
+        # Progress or an outcome may arrive before the row was mounted: show it now.
+        self._show()
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -41,19 +47,30 @@ class ActionRow(Horizontal):
         yield Static("", classes="action-text", markup=False)
 
     def progress(self, fraction: float | None, text: str) -> None:
+        self._state = (fraction, text)
+        self._show()
+
+    def finish(self, ok: bool, message: str) -> None:
+        self._outcome = (ok, message)
+        self.add_class("ok" if ok else "failed")
+        self._show()
+
+    def _show(self) -> None:
+        if not self.is_mounted or not self.query(ProgressBar):
+            return
         bar = self.query_one(ProgressBar)
+        label = self.query_one(".action-text", Static)
+        if self._outcome is not None:
+            ok, message = self._outcome
+            bar.update(total=100, progress=100 if ok else bar.progress)
+            label.update(Text(("✔ " if ok else "✖ ") + one_line(message, 300)))
+            return
+        fraction, text = self._state
         if fraction is None:
             bar.update(total=None)
         else:
             bar.update(total=100, progress=round(100 * max(0.0, min(1.0, fraction))))
-        self.query_one(".action-text", Static).update(Text(one_line(text, 200)))
-
-    def finish(self, ok: bool, message: str) -> None:
-        self.add_class("ok" if ok else "failed")
-        bar = self.query_one(ProgressBar)
-        bar.update(total=100, progress=100 if ok else bar.progress)
-        mark = "✔ " if ok else "✖ "
-        self.query_one(".action-text", Static).update(Text(mark + one_line(message, 300)))
+        label.update(Text(one_line(text, 200)))
 
 
 class ActionBar(Vertical):

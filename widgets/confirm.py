@@ -107,12 +107,10 @@ class ConfirmScreen(ModalScreen[Confirmation]):
             for param in self.action.params():
                 yield from self._param_row(param)
             yield Static("", id="confirm-error", markup=False)
-            if self.plan.confirm_phrase:
-                yield Label(
-                    Text.assemble("Type ", (self.plan.confirm_phrase, "bold"), " to confirm:"),
-                    id="confirm-phrase-label",
-                )
-                yield Input(placeholder=self.plan.confirm_phrase, id="confirm-phrase")
+            # Always there, shown only when the plan asks for it: a parameter change
+            # (scale to 0) can turn a plan high-risk after the modal opened.
+            yield Label("", id="confirm-phrase-label")
+            yield Input(id="confirm-phrase")
             yield Static(Text(self.mode_note), id="confirm-mode", markup=False)
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
@@ -129,7 +127,17 @@ class ConfirmScreen(ModalScreen[Confirmation]):
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
+        self._show_phrase()
         self._refresh_execute()
+
+    def _show_phrase(self) -> None:
+        phrase = self.plan.confirm_phrase
+        label = self.query_one("#confirm-phrase-label", Label)
+        field = self.query_one("#confirm-phrase", Input)
+        label.display = field.display = bool(phrase)
+        if phrase:
+            label.update(Text.assemble("Type ", (phrase, "bold"), " to confirm:"))
+            field.placeholder = phrase
 
     # -- live re-planning ---------------------------------------------------------------
 
@@ -147,6 +155,7 @@ class ConfirmScreen(ModalScreen[Confirmation]):
                 self._param_error = ""
                 self.query_one("#confirm-plan-text", Static).update(plan_text(self.plan))
                 self.set_class(self.plan.risk is Risk.HIGH, "risk-high")
+                self._show_phrase()
             except ValueError as exc:
                 self._param_error = str(exc)
             self.query_one("#confirm-error", Static).update(Text(self._param_error))
@@ -156,10 +165,7 @@ class ConfirmScreen(ModalScreen[Confirmation]):
         phrase = self.plan.confirm_phrase
         if not phrase:
             return True
-        inputs = self.query("#confirm-phrase")
-        if not inputs:
-            return False  # the plan became high-risk after compose: no field to type into
-        return inputs.first(Input).value.strip() == phrase
+        return self.query_one("#confirm-phrase", Input).value.strip() == phrase
 
     def _refresh_execute(self) -> None:
         blocked = bool(self._param_error) or not self._phrase_ok()

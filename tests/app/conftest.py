@@ -79,7 +79,7 @@ def make_app(make_settings: Callable[..., Settings]) -> Callable[..., CockpitApp
 
 
 async def wait_for(
-    pilot: Any, condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+    pilot: Any, condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition"
 ) -> Any:
     """Let the app run until `condition()` is truthy; fail with `what` otherwise."""
     import time
@@ -105,3 +105,22 @@ async def wait_async(
             return value
         await pilot.pause(0.1)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+@pytest.fixture
+def kubectl_for(tmp_path: Path) -> Callable[[SimCluster], Any]:
+    """The real kubectl against a simulated cluster (see tests/sim/conftest.py)."""
+    from tests.sim.conftest import Kubectl
+
+    def make(sim: SimCluster) -> Any:
+        workdir = tmp_path / f"kubectl-{sim.port}"
+        workdir.mkdir(exist_ok=True)
+        return Kubectl(sim, workdir)
+
+    return make
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    from cockpit.audit import Journal
+
+    return Journal(path).read()
