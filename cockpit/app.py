@@ -152,6 +152,7 @@ class CockpitApp(App[None]):
             dry_run=self.settings.dry_run,
         )
         self.access: AccessChecker | None = None
+        self._marked_pods = False
         self._requested: set[str] = set()  # actions between key press and the end of the run
         self._action_contexts: dict[str, Any] = {}
 
@@ -321,6 +322,9 @@ class CockpitApp(App[None]):
         if isinstance(snapshot, KubeSnapshot):
             self.main.query_one(WorkloadsPane).show(snapshot)
             self.main.query_one(PodsPane).show(snapshot)
+            if not self._marked_pods:
+                self._marked_pods = True
+                self.call_after_refresh(mark, "pods_populated", len(snapshot.pods))
         elif isinstance(snapshot, TopSnapshot):
             self.main.query_one(TopPane).show(snapshot)
             self.main.query_one(PodsPane).show_usage(snapshot)
@@ -842,6 +846,16 @@ def _binding_rows(bindings: Iterable[Any]) -> list[tuple[str, str]]:
             keys = binding.key_display or binding.key.replace(",", " / ")
             rows.append((keys, binding.description or binding.action))
     return rows
+
+
+def mark(event: str, detail: object = "") -> None:
+    """Benchmarks: append "<event> <unix time> <detail>" to $COCKPIT_BENCH_MARKS, if set."""
+    path = os.environ.get("COCKPIT_BENCH_MARKS")
+    if path:
+        import time
+
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"{event} {time.time():.6f} {detail}\n")
 
 
 def save_log_lines(pod: str, lines: list[str]) -> str:
