@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.client_exceptions import ClientConnectionResetError
 
 from cockpit.sim import discovery, protobuf, tables
 from cockpit.sim.controller import Controller
@@ -507,7 +508,10 @@ class ApiServer:
                 await resp.write(b"".join(line(t, o) for t, o in first))
             if initial_events and bookmarks:
                 await resp.write(self._bookmark(r.kind, start_rv, initial_end=True))
-            await self._pump(request, resp, watcher, line, timeout, bookmarks, r.kind)
+            try:
+                await self._pump(request, resp, watcher, line, timeout, bookmarks, r.kind)
+            except (ConnectionResetError, ClientConnectionResetError):
+                pass  # the client hung up mid-write: a normal end of a watch
             return resp
         finally:
             self.store.remove_watcher(watcher)
