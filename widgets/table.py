@@ -32,8 +32,8 @@ class KeyedTable(DataTable):
         self._column_spec = tuple(columns)
         self._cells: dict[str, Cells] = {}
         self._order: list[str] = []
-
-    def on_mount(self) -> None:
+        # Columns exist from the start: a snapshot can arrive before on_mount, and rows
+        # added to a table without columns would size every column to its header.
         for key, label in self._column_spec:
             self.add_column(label, key=key)
 
