@@ -137,7 +137,10 @@ class KubeSnapshot:
 
     @property
     def not_ready(self) -> int:
-        return sum(1 for p in self.pods if p.phase != "Succeeded" and p.ready < p.total)
+        """Pods that should serve and do not (finished Job pods are not counted)."""
+        return sum(
+            1 for p in self.pods if p.phase not in ("Succeeded", "Failed") and p.ready < p.total
+        )
 
 
 # -- Kubernetes: top (metrics.k8s.io) --------------------------------------------------

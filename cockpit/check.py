@@ -1,0 +1,161 @@
+"""`cockpit check`: every source polled once, one line each, exit status by the worst level.
+
+For scripts, cron and a quick look from a shell where a full screen is not wanted:
+0 all OK, 1 something at WARN, 2 something CRIT or unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cockpit.config import Settings
+from cockpit.errors import describe
+from cockpit.model import (
+    BackupsSnapshot,
+    EventsSnapshot,
+    HostSnapshot,
+    KubeSnapshot,
+    Level,
+    PgSnapshot,
+    RedisSnapshot,
+    TopSnapshot,
+)
+from cockpit.sources.host import HostSource
+from cockpit.sources.kube import KubeSource
+from cockpit.sources.kube_client import connect
+from cockpit.sources.postgres import PostgresSource
+from cockpit.sources.redis import RedisSource
+from cockpit.textsafe import one_line
+
+
+def summarise(name: str, snapshot: Any) -> tuple[Level, str]:
+    """(level, one line) for a snapshot of any source."""
+    if isinstance(snapshot, KubeSnapshot):
+        failing = [p.name for p in snapshot.pods if p.level is Level.CRIT]
+        text = f"{len(snapshot.pods)} pods, {snapshot.not_ready} not ready"
+        if failing:
+            text += f"; failing: {', '.join(failing[:5])}"
+        degraded = [w.name for w in snapshot.workloads if w.ready < w.desired]
+        if degraded:
+            text += f"; degraded: {', '.join(degraded)}"
+        return snapshot.level, text
+    if isinstance(snapshot, TopSnapshot):
+        if not snapshot.available:
+            return Level.OK, snapshot.message
+        hot = [
+            f"{p.name} mem {p.mem_limit_pct:.0f}%"
+            for p in snapshot.pods
+            if p.level > Level.OK and p.mem_limit_pct is not None
+        ]
+        return snapshot.level, "; ".join(hot) or "within the thresholds"
+    if isinstance(snapshot, EventsSnapshot):
+        warnings = [e for e in snapshot.events if e.type == "Warning"]
+        text = f"{len(warnings)} warnings"
+        if warnings:
+            e = warnings[0]
+            text += f"; newest: {e.reason} {e.object_kind.lower()}/{e.object_name}"
+        return snapshot.level, text
+    if isinstance(snapshot, PgSnapshot):
+        text = (
+            f"{snapshot.connections}/{snapshot.max_connections} connections, "
+            f"{len(snapshot.idle_over_threshold)} idle > "
+            f"{snapshot.idle_threshold_s / 60:.0f} min, {len(snapshot.blocked)} blocked, "
+            f"rtt {snapshot.rtt_ms:.1f} ms"
+        )
+        return snapshot.level, text
+    if isinstance(snapshot, RedisSnapshot):
+        memory = (
+            f"{snapshot.memory_pct:.0f}% of maxmemory"
+            if snapshot.memory_pct is not None
+            else "no maxmemory"
+        )
+        text = f"{memory}, policy {snapshot.policy}"
+        if snapshot.warnings:
+            text += f"; {snapshot.warnings[0]}"
+        return snapshot.level, text
+    if isinstance(snapshot, HostSnapshot):
+        disk = snapshot.disks[0] if snapshot.disks else None
+        text = f"cpu {snapshot.cpu_pct:.0f}%, mem {snapshot.mem_pct:.0f}%"
+        if disk is not None:
+            text += f", disk {disk.mount} {disk.percent:.0f}%"
+        return snapshot.level, text
+    if isinstance(snapshot, BackupsSnapshot):
+        last = snapshot.jobs[0] if snapshot.jobs else None
+        text = f"last job {last.name}: {last.status}" if last else "no backup jobs"
+        if snapshot.s3_message:
+            text += f"; S3: {snapshot.s3_message}"
+        return snapshot.level, text
+    return Level.OK, str(snapshot)
+
+
+async def _one(name: str, fetch: Callable[[], Awaitable[Any]], timeout: float) -> dict:
+    try:
+        snapshot = await asyncio.wait_for(fetch(), timeout)
+    except Exception as exc:  # reported, like a pane would
+        message, hint = describe(exc)
+        return {"source": name, "level": "UNREACHABLE", "text": message, "hint": hint}
+    level, text = summarise(name, snapshot)
+    return {"source": name, "level": level.label, "text": text}
+
+
+async def check(settings: Settings, context: str | None, namespace: str | None) -> list[dict]:
+    timeout = settings.poll.timeout
+    host = HostSource(settings.thresholds)
+    postgres = PostgresSource(settings)
+    redis = RedisSource(settings)
+    jobs: list[Awaitable[dict]] = [
+        _one("host", host.snapshot, timeout),
+        _one("postgres", postgres.snapshot, timeout),
+        _one("redis", redis.snapshot, timeout),
+    ]
+    kube: KubeSource | None = None
+    results: list[dict] = []
+    try:
+        target = await asyncio.wait_for(
+            asyncio.to_thread(connect, settings.kube, context=context, namespace=namespace),
+            timeout,
+        )
+    except Exception as exc:
+        message, hint = describe(exc)
+        results.append(
+            {"source": "kubernetes", "level": "UNREACHABLE", "text": message, "hint": hint}
+        )
+    else:
+        kube = KubeSource(target, settings)
+        kube.start()
+        jobs += [
+            _one("pods", kube.kube_snapshot, timeout),
+            _one("top", kube.top_snapshot, timeout),
+            _one("events", kube.events_snapshot, timeout),
+            _one("backups", kube.backups_snapshot, timeout),
+        ]
+    try:
+        results += await asyncio.gather(*jobs)
+    finally:
+        await postgres.close()
+        await redis.close()
+        if kube is not None:
+            await asyncio.to_thread(kube.stop)
+    return results
+
+
+def run_check(
+    settings: Settings, context: str | None, namespace: str | None, as_json: bool = False
+) -> int:
+    results = asyncio.run(check(settings, context, namespace))
+    if as_json:
+        print(json.dumps(results, indent=2))
+    else:
+        width = max(len(r["source"]) for r in results)
+        for r in results:
+            line = f"{r['source']:<{width}}  {r['level']:<11}  {one_line(r['text'], 300)}"
+            if r.get("hint"):
+                line += f" ({one_line(r['hint'], 200)})"
+            print(line)
+    levels = {r["level"] for r in results}
+    if levels & {"CRIT", "UNREACHABLE"}:
+        return 2
+    return 1 if "WARN" in levels else 0
