@@ -29,6 +29,7 @@ from widgets.table import Cells, KeyedTable
 Loader = Callable[[], Awaitable[PgDeepSnapshot]]
 
 TABS = ("slow", "indexes", "settings", "blocking")
+AFTER_ACTION_S = (1.0, 3.0)  # re-reads after coming back from a confirmation
 ORDERS = ("mean", "total", "calls", "rows")
 ORDER_WORDS = {
     "mean": "mean time per call",
@@ -323,6 +324,10 @@ class PgDeepScreen(Screen[None]):
         if self._covered:
             self._covered = False
             self.action_refresh()
+            # The action confirmed there runs (and verifies) after the modal closed:
+            # look again once it has had time to finish.
+            for delay in AFTER_ACTION_S:
+                self.set_timer(delay, self.action_refresh)
 
     # -- data in ----------------------------------------------------------------------
 
