@@ -287,6 +287,20 @@ async def test_pane_keys_request_actions_and_views() -> None:
             ("postgres.connectivity", {"server": "127.0.0.1:5432/excel_unified"}),
         ]
         assert [v.view for v in app.views] == ["pg-deep"]
+        # The same, for the command palette (the app keeps only non-mutating ones when
+        # read-only).
+        entries = pane.palette_entries()
+        assert [(name.split(":")[0], mutating) for name, _, _, mutating in entries] == [
+            ("PostgreSQL", True),
+            ("PostgreSQL", False),
+            ("PostgreSQL", False),
+            ("PostgreSQL", True),
+            ("PostgreSQL", True),
+        ]
+        assert entries[3][0] == f"PostgreSQL: cancel the query of pid {chosen.pid}"
+        entries[4][2]()
+        await pilot.pause()
+        assert app.requested[-1].action_id == "postgres.terminate"
 
 
 async def test_pane_keys_in_read_only_mode_and_for_hidden_sessions() -> None:

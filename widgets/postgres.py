@@ -12,6 +12,8 @@ as markup.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -325,6 +327,26 @@ class PostgresPane(Pane):
 
     def action_deep_views(self) -> None:
         self.post_message(ViewRequested("pg-deep"))
+
+    def palette_entries(self) -> list[tuple[str, str, Callable[[], object], bool]]:
+        """(name, help, callback, mutating) for the command palette, for the selection."""
+        entries: list[tuple[str, str, Callable[[], object], bool]] = [
+            ("PostgreSQL: terminate idle sessions", "K in PostgreSQL", self.action_terminate_idle,
+             True),
+            ("PostgreSQL: connectivity test (SELECT 1)", "t in PostgreSQL",
+             self.action_connectivity_test, False),
+            ("PostgreSQL: deep views (slow queries, indexes, settings, locks)",
+             "D in PostgreSQL", self.action_deep_views, False),
+        ]  # fmt: skip
+        s = self.selected_session()
+        if s is not None and not s.hidden:
+            entries += [
+                (f"PostgreSQL: cancel the query of pid {s.pid}", "c in PostgreSQL",
+                 self.action_cancel_session, True),
+                (f"PostgreSQL: terminate session {s.pid}", "x in PostgreSQL",
+                 self.action_terminate_session, True),
+            ]  # fmt: skip
+        return entries
 
     def action_cycle_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
