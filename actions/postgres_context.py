@@ -115,6 +115,10 @@ class PgActionContext:
                     raise pg_error(exc, self.server, self.settings) from None
         raise AssertionError("unreachable")
 
+    async def backend_pid(self) -> int:
+        """The pid of the action connection's own backend (connecting if need be)."""
+        return (await self.connection()).info.backend_pid
+
     async def ensure(self) -> None:
         """Make sure the connection answers before a mutation (which is never retried)."""
         await self.rows("SELECT 1")

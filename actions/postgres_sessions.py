@@ -136,6 +136,8 @@ class CancelSession(Action):
     async def execute(self, ctx: PgActionContext, dry_run: bool) -> Result:
         params = self._guard()
         pid = self.session.pid
+        if pid == await ctx.backend_pid():
+            raise Refused(f"pid {pid} is the cockpit's own action connection; nothing done")
         if dry_run:
             rows = await ctx.rows(CHECK, params)
             if not rows:
@@ -178,10 +180,10 @@ class CancelSession(Action):
             if not rows:
                 return Result(True, f"{result.message}; the session is gone")
             row = rows[0]
-            if not self.terminating and (
-                row["state"] != "active" or row["query_start"] != s.query_start
-            ):
+            if not self.terminating and row["state"] != "active":
                 return Result(True, f"{result.message}; its query stopped (now {row['state']})")
+            if not self.terminating and row["query_start"] != s.query_start:
+                return Result(True, f"{result.message}; it has moved on to another query")
             if time.monotonic() > deadline:
                 still = "still there" if self.terminating else "still running its query"
                 return Result(

@@ -461,6 +461,10 @@ async def test_the_action_connection_names_itself_and_reconnects(owned_pg_server
         )
         assert row == [{"app": "cockpit-action", "timeout": "3s", "lock": "1s"}]
         pid = conn.info.backend_pid
+        # Picked in the pane by mistake: the cockpit does not cut its own branch.
+        with pytest.raises(Refused, match="the cockpit's own action connection"):
+            await h.run(TerminateSession(pg_session(owned_pg_server, pid)))
+        assert h.ctx.connected and (await h.ctx.backend_pid()) == pid
         with owned_pg_server.connect() as control:
             control.execute("SELECT pg_terminate_backend(%s)", (pid,))
         # The next read notices, reconnects and answers.
