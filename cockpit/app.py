@@ -118,7 +118,7 @@ class PaneCommands(Provider):
 
 
 class CockpitApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "cockpit"
     COMMANDS = App.COMMANDS | {PaneCommands}
     BINDINGS = [
@@ -538,62 +538,15 @@ class CockpitApp(App[None]):
         return commands
 
     def _action_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        """Every action, for the current selection, as palette commands."""
-        pods = self.main.query_one(PodsPane)
-        workloads = self.main.query_one(WorkloadsPane)
-        pod = pods.selected_pod()
-        workload = workloads.selected_workload()
+        """Every pane's actions (for its current selection) and the global ones."""
         entries: list[tuple[str, str, Callable[[], Any], bool]] = []
-        if pod is not None:
-            entries += [
-                (f"Logs of pod {pod.name}", "enter in Pods", pods.action_open_logs, False),
-                (f"Previous logs of pod {pod.name}", "p in Pods", pods.action_previous_logs, False),
-                (f"Restart pod {pod.name}", "ctrl+d in Pods", pods.action_restart_pod, True),
-            ]
-        if workload is not None:
-            name = workload.name
-            entries += [
-                (
-                    f"Rollout restart {name}",
-                    "R in Workloads",
-                    workloads.action_rollout_restart,
-                    True,
-                ),
-                (f"Rollout undo {name}", "u in Workloads", workloads.action_rollout_undo, True),
-                (f"Scale {name}", "s in Workloads", workloads.action_scale, True),
-                (
-                    f"Describe service of {name}",
-                    "d in Workloads",
-                    workloads.action_describe_service,
-                    False,
-                ),
-            ]
-        entries += [
-            (
-                "Rollout restart ALL deployments",
-                "A in Workloads",
-                workloads.action_restart_all,
-                True,
-            ),
-            (
-                "Emergency stop (scale " + ", ".join(self.settings.kube.emergency_stop) + " to 0)",
-                "E in Workloads",
-                workloads.action_emergency_stop,
-                True,
-            ),
-            (
-                "Restore the runbook's replica counts",
-                "O in Workloads",
-                workloads.action_restore_counts,
-                True,
-            ),
-            ("Run the backup job now", "B", self.action_trigger_backup, True),
-        ]
-        mode = "read-only mode" if self.read_only else ""
+        for pane in self.panes:
+            entries += pane.palette_entries()
+        entries.append(("Run the backup job now", "B", self.action_trigger_backup, True))
         return [
             (name, help_text, callback)
             for name, help_text, callback, mutating in entries
-            if not (mutating and mode)
+            if not (mutating and self.read_only)
         ]
 
     def _refresh_all(self) -> None:

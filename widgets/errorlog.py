@@ -23,6 +23,11 @@ from widgets.filter import FilterBar, matcher
 from widgets.pane import Pane
 
 APP_STYLES = ("cyan", "magenta", "green", "blue", "bright_cyan", "bright_magenta")
+# Rendering thousands of lines at once (the 24 h backlog arriving in one batch) stalls
+# the UI; the view only needs the newest screenfuls.  Older lines stay in `self.lines`
+# and are written when the filter changes or the view is paused to scroll back.
+WRITE_PER_BATCH = 300
+REWRITE_MAX = 2000  # on a filter change or a pause: enough to scroll back through
 
 
 def line_text(line: LogLine, app_style: str) -> Text:
@@ -103,16 +108,16 @@ class ErrorLogPane(Pane):
             self.level = Level.OK
         self._update_status()
 
-    def _write(self, lines: list[LogLine]) -> None:
+    def _write(self, lines: list[LogLine], limit: int = WRITE_PER_BATCH) -> None:
         log = self.log_view
-        for line in lines[-self.max_lines :]:
+        for line in lines[-limit:]:
             log.write(line_text(line, self._styles.get(line.app, "cyan")))
 
     def _rewrite(self) -> None:
         log = self.log_view
         log.clear()
         self.pending = 0
-        self._write([line for line in self.lines if self._visible(line)])
+        self._write([line for line in self.lines if self._visible(line)], limit=REWRITE_MAX)
 
     def _update_status(self) -> None:
         batch = self.last_batch

@@ -7,6 +7,7 @@ recovers by itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -116,6 +117,10 @@ class Pane(Vertical, can_focus=False):
 
     def _failure_line(self) -> FailureLine:
         return self.query_one(FailureLine)
+
+    def palette_entries(self) -> list[tuple[str, str, Callable[[], object], bool]]:
+        """(name, key help, callback, mutating) for this pane's actions in the palette."""
+        return []
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in self.MUTATING and getattr(self.app, "read_only", False))

@@ -260,7 +260,12 @@ class PgDeepScreen(Screen[None]):
         "terminate_session": "blocking",
     }
     DEFAULT_CSS = """
+    PgDeepScreen { overflow: hidden; }
     PgDeepScreen #pg-deep-status { height: 1; background: $panel; padding: 0 1; }
+    PgDeepScreen TabbedContent, PgDeepScreen ContentSwitcher, PgDeepScreen TabPane {
+        height: 1fr;
+    }
+    PgDeepScreen TabPane { padding: 0; }
     PgDeepScreen .pg-deep-note { height: auto; padding: 0 1; color: $text-muted; }
     PgDeepScreen KeyedTable { height: 1fr; }
     PgDeepScreen #pg-deep-detail { height: auto; max-height: 6; padding: 0 1;

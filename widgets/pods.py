@@ -160,6 +160,16 @@ class PodsPane(Pane):
         key = self.table.selected_key
         return self._by_uid.get(key) if key else None
 
+    def palette_entries(self) -> list[tuple[str, str, Callable[[], object], bool]]:
+        pod = self.selected_pod()
+        if pod is None:
+            return []
+        return [
+            (f"Logs of pod {pod.name}", "enter in Pods", self.action_open_logs, False),
+            (f"Previous logs of pod {pod.name}", "p in Pods", self.action_previous_logs, False),
+            (f"Restart pod {pod.name}", "ctrl+d in Pods", self.action_restart_pod, True),
+        ]
+
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
 

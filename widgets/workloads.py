@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from textual.app import ComposeResult
@@ -125,6 +126,40 @@ class WorkloadsPane(Pane):
 
     def _request(self, action_id: str, **args: object) -> None:
         self.post_message(ActionRequested(action_id, namespace=self.namespace, **args))
+
+    def palette_entries(self) -> list[tuple[str, str, Callable[[], object], bool]]:
+        entries: list[tuple[str, str, Callable[[], object], bool]] = []
+        workload = self.selected_workload()
+        if workload is not None:
+            name = workload.name
+            entries += [
+                (f"Rollout restart {name}", "R in Workloads", self.action_rollout_restart, True),
+                (f"Rollout undo {name}", "u in Workloads", self.action_rollout_undo, True),
+                (f"Scale {name}", "s in Workloads", self.action_scale, True),
+                (
+                    f"Describe service of {name}",
+                    "d in Workloads",
+                    self.action_describe_service,
+                    False,
+                ),
+            ]
+        stop = ", ".join(self.app.settings.kube.emergency_stop)
+        entries += [
+            ("Rollout restart ALL deployments", "A in Workloads", self.action_restart_all, True),
+            (
+                f"Emergency stop (scale {stop} to 0)",
+                "E in Workloads",
+                self.action_emergency_stop,
+                True,
+            ),
+            (
+                "Restore the runbook's replica counts",
+                "O in Workloads",
+                self.action_restore_counts,
+                True,
+            ),
+        ]
+        return entries
 
     def action_rollout_restart(self) -> None:
         if (w := self._deployment()) is not None:

@@ -20,8 +20,17 @@ from cockpit.sim.pace import Pace
 from cockpit.sim.runner import SimCluster
 
 FAST_POLL = PollSettings(
-    pods=0.3, metrics=0.5, events=0.5, logs=0.3, postgres=0.5, redis=0.5, host=1.0,
-    health=5.0, backups=1.0, timeout=3.0, backoff_max=2.0,
+    pods=0.3,
+    metrics=0.5,
+    events=0.5,
+    logs=0.3,
+    postgres=0.5,
+    redis=0.5,
+    host=1.0,
+    health=5.0,
+    backups=1.0,
+    timeout=3.0,
+    backoff_max=2.0,
 )
 
 
@@ -30,7 +39,9 @@ def make_sim() -> Iterator[Callable[..., SimCluster]]:
     made: list[SimCluster] = []
 
     def make(scenario: str = "incident", **kwargs: Any) -> SimCluster:
-        kwargs.setdefault("pace", Pace.fast())
+        # Half an hour of generated log history: 24 h of it at the fast pace is a few
+        # hundred thousand lines per container, which only slows the tests down.
+        kwargs.setdefault("pace", Pace.fast().with_(history_hours=0.5))
         sim = SimCluster(scenario, **kwargs)
         made.append(sim)
         return sim.start()

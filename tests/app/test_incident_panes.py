@@ -22,7 +22,8 @@ async def test_incident_shows_in_every_kubernetes_pane(make_sim, make_app) -> No
         statuses = {p.status for p in pods.snapshot.pods}
         assert "CrashLoopBackOff" in statuses
         assert "OOMKilled" in statuses or any(
-            c.last_reason == "OOMKilled" for p in pods.snapshot.pods for c in p.containers)
+            c.last_reason == "OOMKilled" for p in pods.snapshot.pods for c in p.containers
+        )
         # Worst first: the crash-looping pod heads the table.
         first = pods.table.keys_in_order()[0]
         assert pods._by_uid[first].level is Level.CRIT
@@ -66,8 +67,11 @@ async def test_healthy_scenario_is_calm(make_sim, make_app) -> None:
         await wait_for(pilot, lambda: pods.snapshot is not None, what="pods")
         await wait_for(
             pilot,
-            lambda: all(p.level is Level.OK for p in pods.snapshot.pods
-                        if not p.name.startswith("postgres-backup")),
+            lambda: all(
+                p.level is Level.OK
+                for p in pods.snapshot.pods
+                if not p.name.startswith("postgres-backup")
+            ),
             what="all pods OK",
         )
         assert "CrashLoopBackOff" not in {p.status for p in pods.snapshot.pods}

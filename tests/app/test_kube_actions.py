@@ -38,15 +38,21 @@ def pod_uids(sim, selector: str = "app=rails") -> dict[str, str]:
 async def ready_app(pilot, app) -> tuple[PodsPane, WorkloadsPane]:
     pods = app.main.query_one(PodsPane)
     workloads = app.main.query_one(WorkloadsPane)
-    await wait_for(pilot, lambda: pods.snapshot is not None and workloads.snapshot is not None,
-                   what="the first snapshot")
+    await wait_for(
+        pilot,
+        lambda: pods.snapshot is not None and workloads.snapshot is not None,
+        what="the first snapshot",
+    )
     await wait_for(pilot, lambda: app.access is not None, what="the kube connection")
     return pods, workloads
 
 
 async def select_pod(pilot, pods: PodsPane, predicate) -> PodRow:
-    pod = await wait_for(pilot, lambda: next((p for p in pods.snapshot.pods if predicate(p)),
-                                             None), what="a matching pod")
+    pod = await wait_for(
+        pilot,
+        lambda: next((p for p in pods.snapshot.pods if predicate(p)), None),
+        what="a matching pod",
+    )
     pods.table.focus()
     assert pods.table.select_key(pod.uid)
     await pilot.pause()
@@ -95,7 +101,8 @@ async def test_restart_pod_confirmed_replaced_and_journaled(
         await wait_for(
             pilot,
             lambda: any(e.get("outcome") == "succeeded" for e in read_journal(journal_path)),
-            timeout=20, what="the verified outcome",
+            timeout=20,
+            what="the verified outcome",
         )
     entry = next(e for e in read_journal(journal_path) if e["outcome"] == "succeeded")
     assert entry["action"] == "pod.restart" and entry["targets"] == [f"pod/{pod.name}"]
@@ -148,8 +155,9 @@ async def test_scale_to_zero_needs_the_name_typed(make_sim, make_app, kubectl_fo
         await pilot.pause()
         assert not execute.disabled
         await pilot.click("#execute")
-        await wait_for(pilot, lambda: not pod_uids(sim, "app=sidekiq"), timeout=15,
-                       what="sidekiq pods gone")
+        await wait_for(
+            pilot, lambda: not pod_uids(sim, "app=sidekiq"), timeout=15, what="sidekiq pods gone"
+        )
     out = kubectl_for(sim)("get", "deployment", "sidekiq", "-o", "jsonpath={.spec.replicas}")
     assert out.stdout.strip() == "0"
 
@@ -167,11 +175,14 @@ async def test_scale_up_through_the_modal(make_sim, make_app, kubectl_for) -> No
         assert "kubectl scale deployment nginx --replicas=4" in screen.plan.command
         assert screen.plan.confirm_phrase is None
         await pilot.click("#execute")
-        await wait_for(pilot, lambda: len(pod_uids(sim, "app=nginx")) == 4, timeout=15,
-                       what="4 nginx pods")
+        await wait_for(
+            pilot, lambda: len(pod_uids(sim, "app=nginx")) == 4, timeout=15, what="4 nginx pods"
+        )
     kubectl = kubectl_for(sim)
-    assert kubectl("get", "deployment", "nginx", "-o",
-                   "jsonpath={.spec.replicas}").stdout.strip() == "4"
+    assert (
+        kubectl("get", "deployment", "nginx", "-o", "jsonpath={.spec.replicas}").stdout.strip()
+        == "4"
+    )
 
 
 async def test_dry_run_from_the_modal_changes_nothing(make_sim, make_app, journal_path) -> None:
@@ -184,9 +195,11 @@ async def test_dry_run_from_the_modal_changes_nothing(make_sim, make_app, journa
         await pilot.press("R")
         await modal(pilot, app)
         await pilot.click("#dry-run")
-        await wait_for(pilot, lambda: any(e["outcome"] == "dry-run ok"
-                                          for e in read_journal(journal_path)),
-                       what="the dry run's journal entry")
+        await wait_for(
+            pilot,
+            lambda: any(e["outcome"] == "dry-run ok" for e in read_journal(journal_path)),
+            what="the dry run's journal entry",
+        )
     after = apps(sim).read_namespaced_deployment("rails", NS)
     assert after.metadata.generation == before.metadata.generation
     assert after.metadata.resource_version == before.metadata.resource_version
@@ -214,7 +227,7 @@ async def test_read_only_offers_no_mutating_key(make_sim, make_app, journal_path
     sim = make_sim("healthy")
     app = make_app(sim, read_only=True)
     async with app.run_test(size=(160, 45)) as pilot:
-        pods, workloads = await ready_app(pilot, app)
+        pods, _workloads = await ready_app(pilot, app)
         pod = await select_pod(pilot, pods, healthy_rails)
         shown = {b.binding.action for b in app.screen.active_bindings.values()}
         assert "restart_pod" not in shown and "previous_logs" in shown
@@ -222,8 +235,9 @@ async def test_read_only_offers_no_mutating_key(make_sim, make_app, journal_path
         await pilot.pause(0.3)
         assert not isinstance(app.screen, ConfirmScreen)
         commands = [name for name, _, _ in app.palette_commands()]
-        assert not any(c.startswith(("Restart pod", "Scale", "Rollout", "Emergency"))
-                       for c in commands)
+        assert not any(
+            c.startswith(("Restart pod", "Scale", "Rollout", "Emergency")) for c in commands
+        )
         assert any(c.startswith("Logs of pod") for c in commands)
         # Even a direct request (a palette or key that forgot to check) is refused.
         from actions.catalog import build
@@ -281,12 +295,14 @@ async def test_rollout_undo_shows_the_diff_and_rolls_back(make_sim, make_app, ku
         screen = await modal(pilot, app)
         assert screen.plan.command == f"kubectl rollout undo deployment/rails -n {NS}"
         assert any("image" in line and "→" in line for line in screen.plan.details), (
-            screen.plan.details)
+            screen.plan.details
+        )
         await pilot.click("#execute")
         await wait_for(
             pilot,
             lambda: kubectl("get", "deployment", "rails", "-o", image).stdout.strip() != before,
-            timeout=15, what="the template rolled back",
+            timeout=15,
+            what="the template rolled back",
         )
     status = kubectl("rollout", "status", "deployment/rails", "--timeout=30s")
     assert "successfully rolled out" in status.stdout
@@ -299,8 +315,11 @@ async def test_describe_service_shows_endpoints(make_sim, make_app) -> None:
         _, workloads = await ready_app(pilot, app)
         await select_workload(pilot, workloads, "nginx")
         await pilot.press("d")
-        screen = await wait_for(pilot, lambda: app.screen if isinstance(app.screen, TextScreen)
-                                else None, what="the describe view")
+        screen = await wait_for(
+            pilot,
+            lambda: app.screen if isinstance(app.screen, TextScreen) else None,
+            what="the describe view",
+        )
         text = "\n".join(screen.lines)
         assert "Name:              nginx-service" in text
         assert "Endpoints:" in text and "(nginx-" in text

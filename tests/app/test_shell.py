@@ -28,8 +28,13 @@ async def test_starts_shows_target_and_quits_without_stray_threads(make_sim, mak
         await pilot.pause(0.5)
     assert not app.is_running
     sim.stop()
-    leftover = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()
-                and not t.name.startswith(("asyncio", "ThreadPoolExecutor", "cockpit-io"))]
+    leftover = [
+        t
+        for t in threading.enumerate()
+        if t.ident not in before
+        and t.is_alive()
+        and not t.name.startswith(("asyncio", "ThreadPoolExecutor", "cockpit-io"))
+    ]
     assert leftover == [], [t.name for t in leftover]
 
 
