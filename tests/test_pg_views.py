@@ -142,7 +142,7 @@ def test_statement_orders() -> None:
 
 def test_blocking_rows_read_as_a_tree() -> None:
     rows = [[c.plain for c in cells] for _, cells in block_rows(deep().blocking)]
-    assert rows[0][:3] == ["200", "30.0s", "blocks 1"]
+    assert rows[0][:3] == ["200", "txn 30.0s", "blocks 1"]
     assert rows[1][:4] == ["└─ 300", "1m35s", "ShareLock ← ExclusiveLock", "transaction 7"]
 
 

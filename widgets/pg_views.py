@@ -210,7 +210,8 @@ def block_rows(nodes: tuple[PgBlockNode, ...]) -> list[tuple[str, Cells]]:
         style = "bold red" if root else ""
         if root:
             mode = f"blocks {node.blocks}"
-            wait = duration(s.xact_seconds) if s.xact_seconds is not None else "-"
+            # A root waits for nothing: how long its transaction has been open instead.
+            wait = f"txn {duration(s.xact_seconds)}" if s.xact_seconds is not None else "-"
         else:
             mode = f"{node.wanted_mode} ← {node.held_mode or '?'}"
             wait = duration(node.wait_seconds)
