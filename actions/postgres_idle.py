@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -136,6 +137,19 @@ def threshold_words(minutes: float) -> str:
     return f"{minutes:g} min"
 
 
+def _who(sessions: list[IdleSession]) -> str:
+    """'excel_user 40, sidekiq 2 · apps rails 30, puma 10, -': whose connections go."""
+
+    def top(values: list[str]) -> str:
+        counts = Counter(v or "-" for v in values).most_common()
+        shown = ", ".join(f"{name} {n}" for name, n in counts[:4])
+        return shown + (f", {len(counts) - 4} more" if len(counts) > 4 else "")
+
+    return (
+        f"roles {top([s.user for s in sessions])} · apps {top([s.application for s in sessions])}"
+    )
+
+
 @dataclass(frozen=True)
 class TerminateIdle(Action):
     id = "postgres.terminate-idle"
@@ -182,13 +196,14 @@ class TerminateIdle(Action):
 
     def params(self) -> tuple[Param, ...]:
         return (
+            Param("minutes", "idle minutes", f"{self.minutes:g}", help="runbook 10; or 30s"),
             Param(
-                "minutes",
-                "idle for more than (minutes)",
-                f"{self.minutes:g}",
-                help="runbook: 10; or 30s",
+                "states",
+                "state",
+                self.states,
+                choices=tuple(STATES),
+                help="or " + " / ".join(k for k in STATES if k != self.states),
             ),
-            Param("states", "state", self.states, choices=tuple(STATES)),
         )
 
     def with_params(self, values: dict[str, str]) -> TerminateIdle:
@@ -285,8 +300,9 @@ class TerminateIdle(Action):
             ),
             command=self.command(),
             targets=(f"postgres/{self.server or 'server'}",),
-            blast_radius=f"{len(targets)} of the {total} idle client connections; "
-            "connection pools (Rails, Sidekiq) reconnect on their next checkout",
+            blast_radius=f"{len(targets)} of the {total} idle client connections"
+            + (f" ({_who(targets)})" if targets else "")
+            + "; connection pools (Rails, Sidekiq) reconnect on their next checkout",
             risk=risk,
             confirm_phrase=CONFIRM if risk is Risk.HIGH else None,
             details=tuple(details),
