@@ -359,19 +359,26 @@ class CockpitApp(App[None]):
             return
         panes = self.panes
         level = worst(p.effective_level for p in panes)
-        problems = []
+        short: list[str] = []  # for the one-line header
+        detailed: list[str] = []  # for the war room, which has room for a sentence
         for pane in sorted(panes, key=lambda p: -p.effective_level):
-            if pane.effective_level >= Level.WARN:
-                title = pane.PANE_TITLE
-                problems.append(f"{title} stale" if pane.failure else f"{title} {pane.level.label}")
-        self.main.query_one(CockpitHeader).set_overall(level, problems)
+            if pane.effective_level < Level.WARN:
+                continue
+            title = pane.PANE_TITLE
+            if pane.failure is not None:
+                short.append(f"{title} stale")
+                detailed.append(f"{title}: stale — {pane.failure.message}")
+            else:
+                short.append(f"{title} {pane.level.label}")
+                detailed.append(f"{title}: {pane.summary}" if pane.summary else short[-1])
+        self.main.query_one(CockpitHeader).set_overall(level, short)
         if self.war_room is not None and self.screen is self.war_room:
-            self.war_room.show(self.figures(), problems)
+            self.war_room.show(self.figures(), detailed)
             war_header = self.war_room.query_one(CockpitHeader)
             main_header = self.main.query_one(CockpitHeader)
             war_header.context, war_header.namespace = main_header.context, main_header.namespace
             war_header.mode, war_header.note = main_header.mode, main_header.note
-            war_header.set_overall(level, problems)
+            war_header.set_overall(level, short)
 
     def _tick(self) -> None:
         if not self._panes_alive():

@@ -181,6 +181,7 @@ class BackupsPane(Pane):
         self.tick()
 
     def show(self, snapshot: BackupsSnapshot, now: datetime | None = None) -> None:
+        self.summary = snapshot.problems[0][1] if snapshot.problems else ""
         self.snapshot = snapshot
         self.mark_fresh(snapshot.taken_at)
         self.level = snapshot.level

@@ -100,6 +100,7 @@ class ErrorLogPane(Pane):
             self._write(fresh)
         self.query_one("#errorlog-spark", Sparkline).data = list(batch.per_minute[-30:])
         rate = batch.rate
+        self.summary = f"{rate} error lines/min"
         if rate >= self.crit_rate:
             self.level = Level.CRIT
         elif rate >= self.warn_rate:

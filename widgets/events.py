@@ -61,6 +61,11 @@ class EventsPane(Pane):
             if e.type == "Warning" and e.last_seen and (now - e.last_seen).total_seconds() < 600
         ]
         self.level = Level.WARN if recent else Level.OK
+        self.summary = (
+            f"{recent[0].reason} {recent[0].object_kind.lower()}/{recent[0].object_name}"
+            if recent
+            else ""
+        )
         title = f"Events ({len(snapshot.events)}) · {warnings} warnings"
         if recent:
             title += f" · {len(recent)} in the last 10 min"

@@ -64,8 +64,11 @@ class CockpitHeader(Static):
             text.append(f"  [{self.note}]", style="dim")
         clock = now.strftime(" %Y-%m-%d %H:%M:%S %Z ")
         width = self.size.width or 160
-        pad = width - text.cell_len - len(clock)
-        if pad > 0:
-            text.append(" " * pad)
+        # The clock always shows: the problems list gives way to it, not the other way.
+        room = max(0, width - len(clock))
+        if text.cell_len > room:
+            text.truncate(max(0, room - 1), overflow="ellipsis")
+            text.append("…")
+        text.append(" " * max(0, room - text.cell_len))
         text.append(clock, style="bold")
         self.update(text)

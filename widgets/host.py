@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Sparkline, Static
 
-from cockpit.model import HostSnapshot
+from cockpit.model import HostSnapshot, Level
 from widgets.cells import LEVEL_STYLE, bar, bytes_text
 from widgets.pane import Pane
 
@@ -57,4 +57,6 @@ class HostPane(Pane):
             )
         self.query_one("#host-body", Static).update(body)
         self.level = snap.level
+        full = [d for d in snap.disks if d.level > Level.OK]
+        self.summary = ", ".join(f"disk {d.mount} {d.percent:.0f}%" for d in full[:2])
         self.set_title(f"Host · {snap.hostname}")

@@ -65,6 +65,7 @@ class Pane(Vertical, can_focus=False):
         self.taken_at: datetime | None = None
         self.failure: SourceFailure | None = None
         self.waiting_message = "waiting for the first data…"
+        self.summary = ""  # a few words on what is wrong, for the header and the war room
         self.set_title(self.PANE_TITLE)
         self.add_class("level-ok")
 

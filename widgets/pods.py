@@ -123,6 +123,8 @@ class PodsPane(Pane):
         title = f"Pods ({shown}) · {self.snapshot.namespace} · sort: {self.sort_name}"
         if bad:
             title += f" · {bad} failing"
+        failing = [p.name for p in all_pods if p.level is Level.CRIT]
+        self.summary = f"{len(failing)} failing ({', '.join(failing[:2])})" if failing else ""
         if self.filter_text:
             title += " · filter on"
         self.set_title(title)

@@ -195,6 +195,7 @@ class PostgresPane(Pane):
     # -- data in ----------------------------------------------------------------------
 
     def show(self, snapshot: PgSnapshot) -> None:
+        self.summary = "; ".join(snapshot.problems[:2])
         self.snapshot = snapshot
         self.mark_fresh(snapshot.taken_at)
         self.level = snapshot.level

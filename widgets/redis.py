@@ -210,6 +210,7 @@ class RedisPane(Pane):
         yield RedisBody("", id="redis-body", markup=False, classes="pane-body")
 
     def show(self, snap: RedisSnapshot) -> None:
+        self.summary = snap.warnings[0] if snap.warnings else ""
         self.snapshot = snap
         self.mark_fresh(snap.taken_at)
         self._render_snapshot(snap)

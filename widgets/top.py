@@ -83,6 +83,10 @@ class TopPane(Pane):
             hottest.append(f" mem {pct(pod.mem_limit_pct)} cpu {pct(pod.cpu_limit_pct)}  ")
         self.query_one("#top-hottest", Static).update(hottest)
         self.level = max((p.level for p in top.pods), default=Level.OK)
+        hot = [p for p in top.pods if p.level > Level.OK]
+        self.summary = ", ".join(
+            f"{p.name} mem {pct(p.mem_limit_pct)} cpu {pct(p.cpu_limit_pct)}" for p in hot[:2]
+        )
         sample = f"sample {since(top.sample_time)} old" if top.sample_time else "no sample time"
         total_cpu = millicores(self.cpu_history[-1])
         total_mem = bytes_text(self.mem_history[-1])

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.screen import Screen
-from textual.widgets import Digits, Static
+from textual.widgets import Static
 
 from cockpit.model import Level
+from widgets.bignumber import BigNumber
 from widgets.header import CockpitHeader
 
 
@@ -19,7 +20,7 @@ from widgets.header import CockpitHeader
 class Figure:
     key: str
     label: str
-    value: str  # digits, '.', '%', ':' and '-' render large
+    value: str  # digits, '.', '%', '/' and '-' render large
     level: Level
     detail: str = ""
 
@@ -34,12 +35,12 @@ class FigureBox(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="figure-label", markup=False)
-        yield Digits("-", classes="figure-value")
+        yield BigNumber(classes="figure-value")
         yield Static("", classes="figure-detail", markup=False)
 
     def show(self, figure: Figure) -> None:
         self.query_one(".figure-label", Static).update(Text(figure.label, style="bold"))
-        self.query_one(Digits).update(figure.value)
+        self.query_one(BigNumber).value = figure.value
         self.query_one(".figure-detail", Static).update(Text(figure.detail))
         for level in Level:
             self.set_class(level is figure.level, f"level-{level.css}")

@@ -89,7 +89,9 @@ class WorkloadsPane(Pane):
             )
         self.table.apply(rows)
         self.level = worst(w.level for w in snapshot.workloads)
-        degraded = sum(1 for w in snapshot.workloads if w.ready < w.desired or w.desired == 0)
+        low = [w for w in snapshot.workloads if w.ready < w.desired or w.desired == 0]
+        degraded = len(low)
+        self.summary = ", ".join(f"{w.name} {w.ready_text}" for w in low[:3])
         title = f"Workloads ({len(snapshot.workloads)})"
         if degraded:
             title += f" · {degraded} degraded"
