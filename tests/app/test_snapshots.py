@@ -51,9 +51,14 @@ def static_app(tmp_path: Path, **overrides: object) -> StaticCockpitApp:
 
 
 async def settle(pilot) -> None:
+    """Feed the scene and wait until every pane has drawn it (machine load varies)."""
     pilot.app.feed()
-    await pilot.pause(0.3)
+    for _ in range(200):
+        await pilot.pause(0.05)
+        if all(pane.taken_at is not None for pane in pilot.app.panes):
+            break
     await pilot.app.workers.wait_for_complete()
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.3)
 
 
