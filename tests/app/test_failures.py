@@ -1,0 +1,88 @@
+"""A dead or slow backend degrades its own pane only, and recovers by itself (issue 3)."""
+
+from __future__ import annotations
+
+import time
+
+from cockpit.config import PostgresSettings, RedisSettings
+from widgets.pods import PodsPane
+from widgets.postgres import PostgresPane
+from widgets.redis import RedisPane
+from widgets.top import TopPane
+
+from .conftest import wait_for
+
+
+async def responsive(pilot, app) -> float:
+    """Seconds for a key press to change the pods pane (the UI must never wait on I/O)."""
+    pods = app.main.query_one(PodsPane)
+    before = pods.sort_name
+    pods.table.focus()
+    started = time.monotonic()
+    await pilot.press("S")
+    await wait_for(pilot, lambda: pods.sort_name != before, timeout=5, what="the sort to change")
+    return time.monotonic() - started
+
+
+async def test_redis_stopped_mid_run_goes_stale_then_recovers(
+    make_sim, make_app, owned_redis_server
+) -> None:
+    sim = make_sim("healthy")
+    app = make_app(sim, redis=RedisSettings(url=owned_redis_server.url))
+    async with app.run_test(size=(160, 45)) as pilot:
+        pane = app.main.query_one(RedisPane)
+        await wait_for(pilot, lambda: pane.taken_at is not None, what="Redis data")
+        owned_redis_server.stop()
+        await wait_for(pilot, lambda: pane.failure is not None, what="Redis failing")
+        assert pane.has_class("stale")
+        assert "connection refused" in pane.failure.message.lower() or \
+            "connect" in pane.failure.message.lower()
+        assert pane.failure.retry_in is not None
+        assert "STALE" in str(pane.border_subtitle)
+        assert await responsive(pilot, app) < 1.0
+        owned_redis_server.start()
+        await wait_for(pilot, lambda: pane.failure is None, timeout=30, what="Redis back")
+        assert not pane.has_class("stale")
+
+
+async def test_postgres_restarted_mid_run_recovers(make_sim, make_app, owned_pg_server) -> None:
+    sim = make_sim("healthy")
+    app = make_app(sim, postgres=PostgresSettings(dsn=owned_pg_server.dsn()))
+    async with app.run_test(size=(160, 45)) as pilot:
+        pane = app.main.query_one(PostgresPane)
+        await wait_for(pilot, lambda: pane.taken_at is not None, what="PostgreSQL data")
+        first = pane.taken_at
+        owned_pg_server.stop()
+        await wait_for(pilot, lambda: pane.failure is not None, what="PostgreSQL failing")
+        assert pane.has_class("stale") and pane.snapshot is not None  # last good data kept
+        owned_pg_server.start()
+        await wait_for(pilot, lambda: pane.failure is None and pane.taken_at > first,
+                       timeout=30, what="PostgreSQL back")
+
+
+async def test_api_server_errors_and_hangs_do_not_freeze_the_ui(make_sim, make_app) -> None:
+    sim = make_sim("healthy")
+    # A short resync so the pods informer re-lists (and meets the fault) within the test.
+    app = make_app(sim, kube={"resync_seconds": 1.0, "request_timeout": 2.0})
+    async with app.run_test(size=(160, 45)) as pilot:
+        pods = app.main.query_one(PodsPane)
+        top = app.main.query_one(TopPane)
+        await wait_for(pilot, lambda: pods.snapshot is not None and top.snapshot is not None,
+                       what="first data")
+        sim.fail_requests(500)
+        await wait_for(pilot, lambda: top.failure is not None, what="metrics failing")
+        assert "500" in top.failure.message
+        await wait_for(pilot, lambda: pods.failure is not None, what="pods failing")
+        assert pods.snapshot is not None and pods.has_class("stale")
+        assert await responsive(pilot, app) < 1.0
+
+        sim.clear_faults()
+        sim.hang_requests()
+        await wait_for(pilot, lambda: top.failure is not None and
+                       ("no answer" in top.failure.message or "timed out" in
+                        top.failure.message), timeout=30, what="metrics hanging")
+        assert await responsive(pilot, app) < 1.0  # a hung API never blocks the screen
+
+        sim.clear_faults()
+        await wait_for(pilot, lambda: top.failure is None and pods.failure is None,
+                       timeout=40, what="recovery")
