@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 from kubernetes import client as kube_client
@@ -55,6 +56,7 @@ from cockpit.sources.kube_client import KubeTarget, connect
 from cockpit.sources.kube_describe import describe_service
 from cockpit.sources.kube_logs import PodLogStream
 from cockpit.sources.postgres import PostgresSource
+from cockpit.sources.postgres_conn import dsn_secrets, normalise_dsn
 from cockpit.sources.redis import RedisSource
 from cockpit.views import open_view
 from widgets.actionbar import ActionBar
@@ -144,7 +146,9 @@ class CockpitApp(App[None]):
         self.war_room: WarRoomScreen | None = None
         self._shutting_down = False
         self._sources_to_close: list[Callable[[], Awaitable[None]]] = []
-        self.journal = Journal(self.settings.effective_journal_path())
+        self.journal = Journal(
+            self.settings.effective_journal_path(), secrets=known_secrets(self.settings)
+        )
         self.runner = ActionRunner(
             self.journal,
             Who(launch.context or "", "", self.settings.kube.namespace),
@@ -806,6 +810,16 @@ def _binding_rows(bindings: Iterable[Any]) -> list[tuple[str, str]]:
             keys = binding.key_display or binding.key.replace(",", " / ")
             rows.append((keys, binding.description or binding.action))
     return rows
+
+
+def known_secrets(settings: Settings) -> tuple[str, ...]:
+    """Passwords the journal must mask even where they hide in free text."""
+    found = list(dsn_secrets(normalise_dsn(settings.effective_pg_dsn())))
+    for url in (settings.effective_redis_url(), settings.backups.endpoint_url or ""):
+        password = urlsplit(url).password if "://" in url else None
+        if password:
+            found.append(password)
+    return tuple(dict.fromkeys(found))
 
 
 def mark(event: str, detail: object = "") -> None:

@@ -6,6 +6,7 @@ resets, what counts as a problem) is tested without a server.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -44,6 +45,16 @@ class Counters:
     blks_read: int
     at: float  # monotonic seconds
     own: int  # statements the cockpit itself had run when these were read
+
+
+_PASSWORD_LITERAL = re.compile(r"(?i)(\bpassword\s+)(E?'(?:[^']|'')*'?)")
+
+
+def mask_passwords(query: str) -> str:
+    """Query text with every PASSWORD '...' literal replaced by '****'."""
+    if "password" not in query.lower():
+        return query
+    return _PASSWORD_LITERAL.sub(r"\1'****'", query)
 
 
 def rates(prev: Counters | None, cur: Counters) -> tuple[float | None, float | None]:
@@ -99,7 +110,7 @@ def session_from_row(row: Mapping[str, Any]) -> PgSession:
         wait_event_type=one_line(row["wait_event_type"] or "", 40),
         wait_event=one_line(row["wait_event"] or "", 60),
         backend_type=one_line(row["backend_type"] or "", 40),
-        query=one_line(row["query"] or "", QUERY_LEN),
+        query=one_line(mask_passwords(row["query"] or ""), QUERY_LEN),
         query_start=row["query_start"],
         xact_start=row["xact_start"],
         state_change=row["state_change"],

@@ -28,7 +28,7 @@ from cockpit.model import (
     PgSettingRow,
     PgStatement,
 )
-from cockpit.sources.postgres_build import TEXT_LEN, session_from_row
+from cockpit.sources.postgres_build import TEXT_LEN, mask_passwords, session_from_row
 from cockpit.sources.postgres_conn import connected_label
 from cockpit.textsafe import one_line
 
@@ -38,14 +38,6 @@ TREE_LIMIT = 500  # nodes in the blocking tree
 
 # CREATE/ALTER ROLE ... PASSWORD '...' is kept verbatim by pg_stat_statements and
 # pg_stat_activity: never show (or journal) the literal.
-_PASSWORD_LITERAL = re.compile(r"(?i)(\bpassword\s+)(E?'(?:[^']|'')*'?)")
-
-
-def mask_passwords(query: str) -> str:
-    """Query text with every PASSWORD '...' literal replaced by '****'."""
-    if "password" not in query.lower():
-        return query
-    return _PASSWORD_LITERAL.sub(r"\1'****'", query)
 
 
 # -- units ----------------------------------------------------------------------------
