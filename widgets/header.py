@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from cockpit.model import Level
 from widgets.cells import LEVEL_MARK
@@ -22,13 +22,13 @@ OVERALL_STYLE = {
 }
 
 
-class CockpitHeader(Static):
+class CockpitHeader(Widget):
     DEFAULT_CSS = """
     CockpitHeader { dock: top; height: 1; background: $panel; color: $foreground; }
     """
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self.context = "…"
         self.namespace = "…"
         self.mode = "ARMED"
@@ -48,8 +48,13 @@ class CockpitHeader(Static):
         self.overall, self.problems = level, problems
         self.refresh_text()
 
-    def refresh_text(self, now: datetime | None = None) -> None:
-        now = now or datetime.now().astimezone()
+    def refresh_text(self) -> None:
+        self.refresh()
+
+    def render(self) -> Text:
+        # Built at render time, for the width the header really has (a resize, or a
+        # first refresh before layout, must never push the clock off the line).
+        now = datetime.now().astimezone()
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" cockpit ", style="bold reverse")
         text.append(f" ctx {self.context} ", style="bold")
@@ -63,7 +68,7 @@ class CockpitHeader(Static):
         if self.note:
             text.append(f"  [{self.note}]", style="dim")
         clock = now.strftime(" %Y-%m-%d %H:%M:%S %Z ")
-        width = self.size.width or 160
+        width = self.size.width
         # The clock always shows: the problems list gives way to it, not the other way.
         room = max(0, width - len(clock))
         if text.cell_len > room:
@@ -71,4 +76,4 @@ class CockpitHeader(Static):
             text.append("…")
         text.append(" " * max(0, room - text.cell_len))
         text.append(clock, style="bold")
-        self.update(text)
+        return text
