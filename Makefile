@@ -30,10 +30,13 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 constraints:
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^cockpit' > constraints.txt.new
+	( echo "# Every package the project and its extras resolve to, known to work together."; \
+	  echo "# make installs with '-c constraints.txt'; regenerate with 'make constraints'."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^cockpit' ) > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
 clean:
