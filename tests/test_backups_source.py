@@ -189,7 +189,9 @@ async def test_a_silent_s3_neither_hides_kubernetes_nor_piles_up(
     assert first.jobs and first.level is Level.CRIT
     second = await source.snapshot()  # the first listing is still in flight
     assert second.s3_message == "S3 did not answer within 0.3 s"
-    assert silent_endpoint.accepted == 1  # waited for, not started again
+    # Waited for, not started again (the first may still be building its client on a
+    # loaded machine, so "at most one" here, "exactly one" below).
+    assert silent_endpoint.accepted <= 1
     deadline = time.monotonic() + 10
     third = second
     while third.s3_message.startswith("S3 did not") and time.monotonic() < deadline:
