@@ -209,6 +209,7 @@ def cmd_run(settings: Settings, context: str | None, namespace: str | None) -> i
 
 def cmd_demo(settings: Settings, scenario: str, size: int) -> int:
     from cockpit.app import CockpitApp, Launch
+    from cockpit.demo_s3 import demo_bucket
     from cockpit.sim.pace import Pace
     from cockpit.sim.runner import SimCluster
 
@@ -224,14 +225,9 @@ def cmd_demo(settings: Settings, scenario: str, size: int) -> int:
                 }
             )
             demo_settings = settings.model_copy(update={"kube": kube})
-            app = CockpitApp(
-                Launch(
-                    settings=demo_settings,
-                    context="cockpit-sim",
-                    note=f"demo: simulated cluster, {scenario}",
-                )
-            )
-            app.run()
+            with demo_bucket(demo_settings, scenario) as with_s3:
+                note = f"demo: simulated cluster, {scenario}"
+                CockpitApp(Launch(settings=with_s3, context="cockpit-sim", note=note)).run()
     return 0
 
 

@@ -72,8 +72,7 @@ class CockpitHeader(Widget):
         # The clock always shows: the problems list gives way to it, not the other way.
         room = max(0, width - len(clock))
         if text.cell_len > room:
-            text.truncate(max(0, room - 1), overflow="ellipsis")
-            text.append("…")
+            text.truncate(room, overflow="ellipsis")
         text.append(" " * max(0, room - text.cell_len))
         text.append(clock, style="bold")
         return text

@@ -13,6 +13,10 @@ from widgets.cells import LEVEL_STYLE, bar, bytes_text
 from widgets.pane import Pane
 
 
+class HostBody(Static, can_focus=True):
+    """Focusable so that the pane can be chosen (1-9, tab) and zoomed like the others."""
+
+
 class HostPane(Pane):
     PANE_TITLE = "Host"
     SOURCES = ("host",)
@@ -25,7 +29,7 @@ class HostPane(Pane):
     def compose(self) -> ComposeResult:
         yield self.compose_failure()
         yield Sparkline([], id="host-spark")
-        yield Static("", id="host-body", markup=False, classes="pane-body")
+        yield HostBody("", id="host-body", markup=False, classes="pane-body")
 
     def show(self, snap: HostSnapshot) -> None:
         self.snapshot = snap
