@@ -117,6 +117,11 @@ class Action(ABC):
     def permissions(self) -> tuple[Permission, ...]:
         return ()
 
+    @classmethod
+    def required(cls) -> tuple[Permission, ...]:
+        """The namespace-wide permissions this kind of action needs (for offering it)."""
+        return ()
+
     @abstractmethod
     def plan(self) -> Plan: ...
 

@@ -111,6 +111,10 @@ class RestartPod(Action):
     workload: WorkloadRow | None
     namespace: str
 
+    @classmethod
+    def required(cls) -> tuple[Permission, ...]:
+        return (Permission("delete", "pods"),)
+
     def permissions(self) -> tuple[Permission, ...]:
         return (Permission("delete", "pods", name=self.pod.name),)
 
@@ -288,6 +292,10 @@ class RolloutRestart(Action):
     workload: WorkloadRow
     namespace: str
 
+    @classmethod
+    def required(cls) -> tuple[Permission, ...]:
+        return (Permission("patch", "deployments", "apps"),)
+
     def permissions(self) -> tuple[Permission, ...]:
         return (Permission("patch", "deployments", "apps", name=self.workload.name),)
 
@@ -348,6 +356,10 @@ class RolloutRestartAll(Action):
     label = "Rollout restart ALL deployments"
     workloads: tuple[WorkloadRow, ...]
     namespace: str
+
+    @classmethod
+    def required(cls) -> tuple[Permission, ...]:
+        return (Permission("patch", "deployments", "apps"),)
 
     def permissions(self) -> tuple[Permission, ...]:
         return (Permission("patch", "deployments", "apps"),)
@@ -479,6 +491,13 @@ class RolloutUndo(Action):
     current: Revision | None
     previous: Revision | None
 
+    @classmethod
+    def required(cls) -> tuple[Permission, ...]:
+        return (
+            Permission("patch", "deployments", "apps"),
+            Permission("list", "replicasets", "apps"),
+        )
+
     def permissions(self) -> tuple[Permission, ...]:
         return (
             Permission("patch", "deployments", "apps", name=self.workload.name),
@@ -575,6 +594,10 @@ class Scale(Action):
             raise ValueError("more than 100 replicas: use kubectl if you really mean it")
         return replace(self, replicas=count)
 
+    @classmethod
+    def required(cls) -> tuple[Permission, ...]:
+        return (Permission("patch", "deployments", "apps", "scale"),)
+
     def permissions(self) -> tuple[Permission, ...]:
         return (Permission("patch", "deployments", "apps", "scale", name=self.workload.name),)
 
@@ -645,6 +668,10 @@ class ScaleMany(Action):
     counts: tuple[int, ...]
     namespace: str
     purpose: str  # "emergency stop" / "restore the runbook's counts"
+
+    @classmethod
+    def required(cls) -> tuple[Permission, ...]:
+        return (Permission("patch", "deployments", "apps", "scale"),)
 
     def permissions(self) -> tuple[Permission, ...]:
         return (Permission("patch", "deployments", "apps", "scale"),)
@@ -718,6 +745,10 @@ class TriggerBackup(Action):
 
     def name(self) -> str:
         return self.job_name or f"{self.cronjob}-manual-{int(time.time())}"[:63]
+
+    @classmethod
+    def required(cls) -> tuple[Permission, ...]:
+        return (Permission("create", "jobs", "batch"), Permission("get", "cronjobs", "batch"))
 
     def permissions(self) -> tuple[Permission, ...]:
         return (Permission("create", "jobs", "batch"), Permission("get", "cronjobs", "batch"))

@@ -31,6 +31,7 @@ from textual.widgets import Footer
 
 from actions.base import Action, Refused
 from actions.catalog import build as build_action
+from actions.catalog import catalog
 from actions.kube import KubeContext
 from actions.rbac import AccessChecker
 from actions.runner import ActionRunner, Busy, Who
@@ -300,6 +301,7 @@ class CockpitApp(App[None]):
         self._action_contexts["kube"] = KubeContext(
             target.api, target.namespace, self.settings.kube.request_timeout
         )
+        self._check_access()
         self.main.query_one(CockpitHeader).set_target(target.context, target.namespace)
         self.main.query_one(CockpitHeader).set_mode(self.mode_name())
         self.refresh_bindings()
@@ -508,11 +510,24 @@ class CockpitApp(App[None]):
         self.push_screen(HelpScreen(self.key_groups(), footer=self._contacts_text()))
 
     def key_groups(self) -> KeyGroups:
-        groups: KeyGroups = [("Everywhere", _binding_rows(self.BINDINGS))]
+        everywhere = [
+            b for b in self.BINDINGS if not (self.read_only and b.action == "trigger_backup")
+        ]
+        groups: KeyGroups = [("Everywhere", _binding_rows(everywhere))]
         groups[0][1].append(("1-9", "focus pane N (in screen order)"))
         groups[0][1].append(("tab / shift+tab", "next / previous pane"))
         for pane in self.panes:
-            rows = _binding_rows(pane.BINDINGS)
+            rows = []
+            for binding in pane.BINDINGS:
+                if not isinstance(binding, Binding):
+                    continue
+                if binding.action in pane.MUTATING and self.read_only:
+                    continue  # read-only: not offered at all
+                row = _binding_rows([binding])
+                reason = self.forbidden(pane.ACTION_IDS.get(binding.action, ""))
+                if row and reason:
+                    row = [(row[0][0], f"{row[0][1]} — FORBIDDEN: {reason}")]
+                rows += row
             if rows:
                 groups.append((f"{pane.PANE_TITLE} pane", rows))
         groups.append(("Log view (enter on a pod)", _binding_rows(LogScreen.BINDINGS)))
@@ -548,17 +563,52 @@ class CockpitApp(App[None]):
         commands.append(("Help: every key", "key ?", self.action_help))
         return commands
 
+    @work(group="rbac", exclusive=True)
+    async def _check_access(self) -> None:
+        """Ask the API server, once, which Kubernetes actions this identity may run."""
+        if self.access is None:
+            return
+        for cls in catalog().values():
+            if cls.context_kind != "kube":
+                continue
+            for permission in cls.required():
+                try:
+                    await self.access.check(permission)
+                except Exception:  # unreachable now: the keypress checks again
+                    return
+        self.refresh_bindings()
+
+    def forbidden(self, action_id: str) -> str | None:
+        """Why an action is forbidden, from the RBAC cache (None: allowed or unknown)."""
+        cls = catalog().get(action_id)
+        if cls is None or self.access is None or cls.context_kind != "kube":
+            return None
+        for permission in cls.required():
+            access = self.access.cached(permission)
+            if access is not None and not access.allowed:
+                return access.reason
+        return None
+
     def _action_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        """Every pane's actions (for its current selection) and the global ones."""
-        entries: list[tuple[str, str, Callable[[], Any], bool]] = []
-        for pane in self.panes:
-            entries += pane.palette_entries()
-        entries.append(("Run the backup job now", "B", self.action_trigger_backup, True))
-        return [
-            (name, help_text, callback)
-            for name, help_text, callback, mutating in entries
-            if not (mutating and self.read_only)
-        ]
+        """Every pane's actions (for its current selection) and the global ones;
+        forbidden ones say so (selecting one explains and journals the refusal)."""
+        commands: list[tuple[str, str, Callable[[], Any]]] = []
+        for pane in [*self.panes, None]:
+            if pane is None:
+                entries = [("Run the backup job now", "B", self.action_trigger_backup, True)]
+                ids = {"trigger_backup": "backup.trigger"}
+            else:
+                entries = pane.palette_entries()
+                ids = pane.ACTION_IDS
+            for name, help_text, callback, mutating in entries:
+                if mutating and self.read_only:
+                    continue
+                key_action = getattr(callback, "__name__", "").removeprefix("action_")
+                reason = self.forbidden(ids.get(key_action, ""))
+                if reason:
+                    name, help_text = f"{name} (forbidden)", reason
+                commands.append((name, help_text, callback))
+        return commands
 
     def _refresh_all(self) -> None:
         for poller in self.pollers.values():

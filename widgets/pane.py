@@ -59,6 +59,8 @@ class Pane(Vertical, can_focus=False):
     ALLOW_MAXIMIZE = True
     # Key actions that change something: hidden (keys, footer) in read-only mode.
     MUTATING: frozenset[str] = frozenset()
+    # Key action -> the action id it requests (actions.catalog), for RBAC notes.
+    ACTION_IDS: dict[str, str] = {}
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]

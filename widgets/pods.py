@@ -60,6 +60,7 @@ class PodsPane(Pane):
         Binding("ctrl+d", "restart_pod", "Restart pod"),
     ]
     MUTATING = frozenset({"restart_pod"})
+    ACTION_IDS = {"restart_pod": "pod.restart"}
 
     class OpenLogs(Message):
         """The user wants the full-screen log view of a pod."""

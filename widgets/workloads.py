@@ -49,6 +49,14 @@ class WorkloadsPane(Pane):
             "restart_all",
         }
     )
+    ACTION_IDS = {
+        "rollout_restart": "deployment.rollout-restart",
+        "rollout_undo": "deployment.rollout-undo",
+        "scale": "deployment.scale",
+        "emergency_stop": "deployment.scale-many",
+        "restore_counts": "deployment.scale-many",
+        "restart_all": "deployment.rollout-restart-all",
+    }
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)

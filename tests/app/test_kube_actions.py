@@ -258,6 +258,15 @@ async def test_forbidden_action_is_refused_with_the_missing_verb(
     async with app.run_test(size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
         pod = await select_pod(pilot, pods, healthy_rails)
+        # Offered as forbidden before anyone presses anything (SelfSubjectAccessReview).
+        await wait_for(pilot, lambda: app.forbidden("pod.restart"), what="the RBAC check")
+        names = {name: help_text for name, help_text, _ in app.palette_commands()}
+        assert names[f"Restart pod {pod.name} (forbidden)"].startswith(
+            "forbidden: you may not delete pods")
+        assert "Rollout restart ALL deployments" in names  # patching deployments is allowed
+        pods_keys = dict(dict(app.key_groups())["Pods pane"])
+        assert "FORBIDDEN" in pods_keys["ctrl+d"]
+        pods.table.focus()
         await pilot.press("ctrl+d")
         await wait_for(pilot, lambda: read_journal(journal_path), what="the refusal")
         assert not isinstance(app.screen, ConfirmScreen)
