@@ -248,6 +248,23 @@ async def _check_generation(ctx: KubeContext, workload: WorkloadRow) -> dict[str
     return data
 
 
+async def _patch_deployment(
+    ctx: KubeContext, name: str, body: Any, content_type: str, dry_run: bool
+) -> int:
+    """PATCH a deployment (or dry-run it); returns the generation the server answered."""
+    data = await _call(
+        ctx.apps.patch_namespaced_deployment,
+        name,
+        ctx.namespace,
+        body,
+        what=f"deployment {name}",
+        _request_timeout=ctx.timeout(),
+        _content_type=content_type,
+        **_dry(dry_run),
+    )
+    return int((data.get("metadata") or {}).get("generation") or 0)
+
+
 async def follow_rollout(
     ctx: KubeContext, name: str, generation: int, progress: Progress, replicas: int | None = None
 ) -> Result:
@@ -329,17 +346,9 @@ class RolloutRestart(Action):
                 }
             }
         }
-        data = await _call(
-            ctx.apps.patch_namespaced_deployment,
-            self.workload.name,
-            ctx.namespace,
-            body,
-            what=f"deployment {self.workload.name}",
-            _request_timeout=ctx.timeout(),
-            _content_type="application/strategic-merge-patch+json",
-            **_dry(dry_run),
+        generation = await _patch_deployment(
+            ctx, self.workload.name, body, "application/strategic-merge-patch+json", dry_run
         )
-        generation = int((data.get("metadata") or {}).get("generation") or 0)
         if dry_run:
             return Result(True, f"dry run: {self.workload.name} would roll to a new revision")
         return Result(True, f"{self.workload.name} restarted", {"generation": generation})
@@ -546,17 +555,9 @@ class RolloutUndo(Action):
             {"op": "replace", "path": "/spec/template", "value": template},
             {"op": "test", "path": "/metadata/generation", "value": self.workload.generation},
         ]
-        data = await _call(
-            ctx.apps.patch_namespaced_deployment,
-            self.workload.name,
-            ctx.namespace,
-            patch,
-            what=f"deployment {self.workload.name}",
-            _request_timeout=ctx.timeout(),
-            _content_type="application/json-patch+json",
-            **_dry(dry_run),
+        generation = await _patch_deployment(
+            ctx, self.workload.name, patch, "application/json-patch+json", dry_run
         )
-        generation = int((data.get("metadata") or {}).get("generation") or 0)
         if dry_run:
             return Result(
                 True,

@@ -328,26 +328,8 @@ def deployment_row(obj: dict) -> WorkloadRow:
         rollout = "progressing"
     else:
         rollout = "complete"
-    template = (spec.get("template") or {}).get("spec") or {}
-    return WorkloadRow(
-        kind="Deployment",
-        name=meta.get("name", ""),
-        uid=meta.get("uid", ""),
-        namespace=meta.get("namespace", ""),
-        desired=desired,
-        ready=ready,
-        updated=updated,
-        available=available,
-        revision=(meta.get("annotations") or {}).get("deployment.kubernetes.io/revision", ""),
-        generation=generation,
-        observed_generation=observed,
-        rollout=rollout,
-        level=workload_level(desired, ready, available, rollout),
-        images=tuple(c.get("image", "") for c in template.get("containers") or []),
-        selector=tuple(sorted(((spec.get("selector") or {}).get("matchLabels") or {}).items())),
-        resource_version=meta.get("resourceVersion", ""),
-        created=parse_time(meta.get("creationTimestamp")),
-    )
+    revision = (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision", "")
+    return _workload_row("Deployment", obj, desired, ready, updated, available, revision, rollout)
 
 
 def statefulset_row(obj: dict) -> WorkloadRow:
@@ -369,9 +351,25 @@ def statefulset_row(obj: dict) -> WorkloadRow:
         rollout = "progressing"
     else:
         rollout = "complete"
+    revision = update_rev.rsplit("-", 1)[-1] if update_rev else ""
+    return _workload_row("StatefulSet", obj, desired, ready, updated, available, revision, rollout)
+
+
+def _workload_row(
+    kind: str,
+    obj: dict,
+    desired: int,
+    ready: int,
+    updated: int,
+    available: int,
+    revision: str,
+    rollout: str,
+) -> WorkloadRow:
+    meta = obj.get("metadata") or {}
+    spec = obj.get("spec") or {}
     template = (spec.get("template") or {}).get("spec") or {}
     return WorkloadRow(
-        kind="StatefulSet",
+        kind=kind,
         name=meta.get("name", ""),
         uid=meta.get("uid", ""),
         namespace=meta.get("namespace", ""),
@@ -379,9 +377,9 @@ def statefulset_row(obj: dict) -> WorkloadRow:
         ready=ready,
         updated=updated,
         available=available,
-        revision=update_rev.rsplit("-", 1)[-1] if update_rev else "",
-        generation=generation,
-        observed_generation=observed,
+        revision=revision,
+        generation=int(meta.get("generation") or 0),
+        observed_generation=int((obj.get("status") or {}).get("observedGeneration") or 0),
         rollout=rollout,
         level=workload_level(desired, ready, available, rollout),
         images=tuple(c.get("image", "") for c in template.get("containers") or []),
