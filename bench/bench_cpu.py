@@ -1,0 +1,149 @@
+"""CPU of the cockpit process over 60 s in steady state, against the large sim.
+
+    python -m bench.bench_cpu [--runs 3] [--window 60] [--settle 15]
+
+The `large` simulated cluster (5,000 pods, demo pace: 2 log lines/s per container,
+metrics every 15 s) runs in its own process.  The cockpit runs as bench/run_cockpit.py
+(cockpit run's app, plus a watcher thread that only marks when the log history has
+been read and then ends) on a 160x45 pseudo-terminal with Textual's real driver; its
+pollers run at their defaults (pods 2 s, metrics 15 s, events 5 s, logs 1 s, local
+PostgreSQL and Redis 2 s, host 2 s, backups 60 s with S3 refused on a closed local
+port).
+
+Steady state: after the `pods_populated` mark, the `backlog_read` mark (every followed
+container's history is in) and --settle more seconds.  Then psutil's cpu_times() of
+the cockpit process (user + system, all threads) over --window seconds, as % of one
+core.  The main (UI) thread's share, the sim process's CPU and the machine's load in
+the same window are printed too.  Median over --runs; target <= 5 % of one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+from bench.common import Figure  # noqa: E402
+
+TARGET_PCT = 5.0
+
+
+def cpu_seconds(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
+def main_thread_seconds(proc: psutil.Process) -> float:
+    """The UI thread is the process's first thread (its id is the pid)."""
+    for thread in proc.threads():
+        if thread.id == proc.pid:
+            return thread.user_time + thread.system_time
+    return 0.0
+
+
+def one_run(
+    sim: common.SimProcess, home: Path, window: float, settle: float, timeout: float
+) -> dict[str, float | str]:
+    marks = home / "marks"
+    env = common.cockpit_env(home, sim.kubeconfig, marks)
+    argv = common.runner_argv("--quit-after", str(timeout + settle + window + 30))
+    with common.cockpit_on_pty(argv, env) as proc:
+        cockpit = psutil.Process(proc.pid)
+        simproc = psutil.Process(sim.pid)
+        populated = "yes"
+        try:
+            common.wait_mark(marks, "pods_populated", timeout, proc.alive)
+        except TimeoutError:
+            populated = "NO (timed out)"
+        backlog = "yes"
+        try:
+            common.wait_mark(marks, "backlog_read", timeout, proc.alive)
+        except TimeoutError:
+            backlog = "NO (timed out)"
+        time.sleep(settle)
+        psutil.cpu_percent()  # starts the machine-wide measurement
+        c0, m0, s0, b0 = (
+            cpu_seconds(cockpit),
+            main_thread_seconds(cockpit),
+            cpu_seconds(simproc),
+            proc.output_bytes,
+        )
+        t0 = time.monotonic()
+        time.sleep(window)
+        elapsed = time.monotonic() - t0
+        c1, m1, s1, b1 = (
+            cpu_seconds(cockpit),
+            main_thread_seconds(cockpit),
+            cpu_seconds(simproc),
+            proc.output_bytes,
+        )
+        machine_pct = psutil.cpu_percent()
+        return {
+            "cpu_pct": 100 * (c1 - c0) / elapsed,
+            "main_pct": 100 * (m1 - m0) / elapsed,
+            "sim_pct": 100 * (s1 - s0) / elapsed,
+            "machine_pct": machine_pct,
+            "out_kbs": (b1 - b0) / elapsed / 1024,
+            "threads": cockpit.num_threads(),
+            "populated": populated,
+            "backlog": backlog,
+            "load": common.load_text(),
+        }
+
+
+def run(argv: list[str] | None = None) -> list[Figure]:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--window", type=float, default=60.0)
+    parser.add_argument("--settle", type=float, default=15.0)
+    parser.add_argument("--timeout", type=float, default=90.0, help="for each mark")
+    parser.add_argument("--size", type=int, default=5000)
+    args = parser.parse_args(argv)
+
+    print(f"== cockpit CPU in steady state, {args.window:g} s windows ({common.now_text()})")
+    print(f"   {common.machine()}")
+    print(f"   {common.wait_quiet()}")
+    results = []
+    with (
+        common.scratch_dir("cpu") as tmp,
+        common.large_sim(Path(tmp) / "sim", size=args.size) as sim,
+    ):
+        for n in range(1, args.runs + 1):
+            r = one_run(sim, Path(tmp) / f"run{n}", args.window, args.settle, args.timeout)
+            results.append(r)
+            print(
+                f"   run {n}: cockpit {r['cpu_pct']:5.1f} % of a core "
+                f"(UI thread {r['main_pct']:5.1f} %), sim {r['sim_pct']:5.1f} %, "
+                f"machine {r['machine_pct']:5.1f} % of all CPUs; terminal output "
+                f"{r['out_kbs']:.1f} KiB/s; {r['threads']} threads; populated {r['populated']}, "
+                f"history read {r['backlog']}   [{r['load']}]"
+            )
+    pct = common.median([float(r["cpu_pct"]) for r in results])
+    ui = common.median([float(r["main_pct"]) for r in results])
+    met = pct <= TARGET_PCT
+    verdict = "met" if met else f"MISSED by {pct - TARGET_PCT:.1f} points ({pct / TARGET_PCT:.1f}x)"
+    print(
+        f"   median: {pct:.1f} % of one core (UI thread {ui:.1f} %); "
+        f"target <= {TARGET_PCT:g} %: {verdict}"
+    )
+    return [
+        Figure(
+            "CPU, steady state (60 s)",
+            f"{pct:.1f} % of a core",
+            f"<= {TARGET_PCT:g} %",
+            f"{pct / TARGET_PCT:.2f}x",
+            met,
+        )
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(common.bench_main(run))

@@ -1,0 +1,194 @@
+"""Launch until the pods pane is fully populated, against `kubectl get pods`.
+
+    python -m bench.bench_launch [--rounds 5] [--timeout 90] [--no-explain]
+
+One `large` simulated cluster (5,000 pods) in its own process serves both.  Each round
+runs, in this order:
+
+* `kubectl get pods -n excel-unified` with a fresh HOME and KUBECACHEDIR (no discovery
+  cache: the baseline), wall clock from process start to exit, output to a pipe;
+* the same with the cache the previous run left (warm discovery: reported only);
+* `python -m cockpit run --context cockpit-sim` on a 160x45 pseudo-terminal (Textual's
+  real driver, every frame written), wall clock from process start to the
+  `pods_populated` mark that cockpit/app.py writes after the first screen refresh that
+  shows the pods (call_after_refresh), whose count must be the 5,000 the sim serves.
+
+A first round warms the OS caches and is discarded.  Medians over the rounds; target:
+cockpit <= 1.5 x kubectl (fresh cache).  With --explain (the default), one more cockpit
+run with bench/trace.py's timing wrappers shows where the time goes (that run's
+timings carry the wrappers' small cost and are not part of the medians).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+from bench.common import Figure  # noqa: E402
+
+TARGET_RATIO = 1.5
+
+
+def time_kubectl(sim: common.SimProcess, home: Path, timeout: float) -> tuple[float, int]:
+    """(seconds, pod lines) of one `kubectl get pods` from process start to exit."""
+    env = common.kubectl_env(sim.kubeconfig, home)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [common.KUBECTL, "get", "pods", "-n", common.NAMESPACE],
+        env=env,
+        capture_output=True,
+        timeout=timeout,
+        check=True,
+    )
+    elapsed = time.perf_counter() - started
+    return elapsed, max(0, len(done.stdout.splitlines()) - 1)
+
+
+def time_cockpit(
+    sim: common.SimProcess, home: Path, timeout: float, argv: list[str] | None = None
+) -> tuple[float | None, int, Path, float]:
+    """(seconds or None on timeout, pods counted, marks file, start) of one launch."""
+    marks = home / "marks"
+    marks.unlink(missing_ok=True)
+    env = common.cockpit_env(home, sim.kubeconfig, marks)
+    with common.cockpit_on_pty(argv or common.cockpit_cli_argv(), env) as proc:
+        try:
+            when, detail = common.wait_mark(marks, "pods_populated", timeout, proc.alive)
+        except TimeoutError:
+            return None, 0, marks, proc.started_at
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; terminal: {proc.tail_text()[-600:]}") from None
+        return when - proc.started_at, int(detail or 0), marks, proc.started_at
+
+
+def explain(marks: Path, started: float) -> list[str]:
+    """The phases of one traced launch, from bench/trace.py's marks."""
+    lines = []
+    firsts: dict[str, tuple[float, str]] = {}
+    for name, when, detail in common.read_marks(marks):
+        if name == "call":
+            func, _, rest = detail.partition(" ")
+            label = func
+            if func in ("Informer._list", "KeyedTable.apply", "DataTable._update_dimensions"):
+                label = f"{func} {rest.split(' ', 1)[1] if ' ' in rest else ''}".strip()
+            if label not in firsts:
+                firsts[label] = (when, rest.split(" ", 1)[0])
+        elif name in ("imported", "pods_populated") and name not in firsts:
+            firsts[name] = (when, detail)
+    wanted = [
+        ("imported", "imports done (textual, kubernetes, psycopg, redis, boto3, ...)"),
+        ("kube_connect", "kubeconfig read (thread)"),
+        ("KubeSource.__init__", "KubeSource built: kubernetes API classes imported, on the loop"),
+        ("Informer._list pods", "pods listed (raw JSON, 5,000 rows converted, thread)"),
+        ("KubeSource.kube_snapshot", "first KubeSnapshot returned"),
+        ("PodsPane.render_rows", "first render_rows (cells for 5,000 pods, add_row, sort)"),
+        ("DataTable._update_dimensions 5000 rows", "DataTable measured the 5,000 new rows"),
+        ("pods_populated", "pods_populated mark (after the screen refresh)"),
+    ]
+    for label, words in wanted:
+        if label in firsts:
+            when, ms = firsts[label]
+            took = (
+                f" (took {float(ms):.0f} ms)" if label not in ("imported", "pods_populated") else ""
+            )
+            lines.append(f"    {when - started:6.2f} s  {words}{took}")
+    slow = [(when, detail) for name, when, detail in common.read_marks(marks) if name == "slow"]
+    blocked = [(w, d) for w, d in slow if w - started < firsts.get("pods_populated", (1e18,))[0]]
+    if blocked:
+        total = sum(float(d.split(" ", 1)[0]) for _, d in blocked)
+        lines.append(
+            f"    event loop blocked by callbacks > 50 ms before the mark: {total / 1000:.2f} s"
+            f" in {len(blocked)} callbacks"
+        )
+    return lines
+
+
+def run(argv: list[str] | None = None) -> list[Figure]:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--timeout", type=float, default=60.0, help="per cockpit launch")
+    parser.add_argument("--size", type=int, default=5000)
+    parser.add_argument("--no-explain", action="store_true")
+    args = parser.parse_args(argv)
+    if not common.kubectl_available():
+        print("kubectl not found: the baseline needs it", file=sys.stderr)
+        return [Figure("launch", "no kubectl", "<= 1.5x kubectl", "-", None)]
+
+    print(f"== launch to populated pods pane vs kubectl ({common.now_text()})")
+    print(f"   {common.machine()}")
+    print(f"   {common.wait_quiet()}")
+    cold: list[float] = []
+    warm: list[float] = []
+    cockpit: list[float] = []
+    timeouts = 0
+    with (
+        common.scratch_dir("launch") as tmp,
+        common.large_sim(Path(tmp) / "sim", size=args.size) as sim,
+    ):
+        print(f"   sim: pid {sim.pid}, {sim.url}")
+        for round_no in range(args.rounds + 1):
+            home = Path(tmp) / f"round{round_no}"
+            kube_home = home / "kubectl"
+            t_cold, lines = time_kubectl(sim, kube_home, args.timeout)
+            t_warm, _ = time_kubectl(sim, kube_home, args.timeout)
+            t_cockpit, count, _, _ = time_cockpit(sim, home / "cockpit", args.timeout)
+            shown = f"{t_cockpit:6.2f} s ({count} pods)" if t_cockpit else "TIMEOUT"
+            label = "warm-up" if round_no == 0 else f"round {round_no}"
+            print(
+                f"   {label:8}: kubectl {t_cold:5.2f} s fresh cache ({lines} pods), "
+                f"{t_warm:5.2f} s warm cache; cockpit {shown}   [{common.load_text()}]"
+            )
+            if round_no == 0:
+                continue
+            if count and count != args.size:
+                raise RuntimeError(f"the cockpit showed {count} pods, the sim serves {args.size}")
+            cold.append(t_cold)
+            warm.append(t_warm)
+            if t_cockpit is None:
+                timeouts += 1
+            else:
+                cockpit.append(t_cockpit)
+        if not args.no_explain:
+            home = Path(tmp) / "explain"
+            t_traced, _, marks, started = time_cockpit(
+                sim, home, args.timeout, common.runner_argv("--trace")
+            )
+            took = f"{t_traced:.2f} s" if t_traced else "TIMEOUT"
+            print(f"   where the time goes (one traced run, {took}; seconds from process start):")
+            for line in explain(marks, started):
+                print(line)
+
+    k_cold, k_warm = common.median(cold), common.median(warm)
+    if timeouts > len(cockpit):
+        value = f">{args.timeout:.0f} s ({timeouts}/{args.rounds} timed out)"
+        ratio = f">{args.timeout / k_cold:.0f}x"
+        met = False
+    else:
+        c = common.median(cockpit + [float("inf")] * timeouts)
+        value = f"{c:.2f} s" + (f" ({timeouts} timed out)" if timeouts else "")
+        ratio = f"{c / k_cold:.2f}x"
+        met = c <= TARGET_RATIO * k_cold
+    print(
+        f"   medians over {args.rounds} rounds: kubectl {k_cold:.2f} s (fresh cache), "
+        f"{k_warm:.2f} s (warm); cockpit {value}"
+    )
+    verdict = "met" if met else f"MISSED (target {TARGET_RATIO * k_cold:.2f} s)"
+    print(f"   ratio cockpit / kubectl: {ratio} (fresh), target <= {TARGET_RATIO}x: {verdict}")
+    if cockpit:
+        print(f"   cockpit / kubectl with a warm cache: {common.median(cockpit) / k_warm:.2f}x")
+    return [
+        Figure("launch: kubectl get pods (fresh cache)", f"{k_cold:.2f} s", "baseline", "-", None),
+        Figure("launch: cockpit, pods pane populated", value, f"<= {TARGET_RATIO}x", ratio, met),
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(common.bench_main(run))

@@ -1,0 +1,172 @@
+"""The cockpit as `cockpit run` builds it, plus a watcher thread that writes marks.
+
+    python -m bench.run_cockpit --context cockpit-sim [--report-every 2] [--quit-after 600]
+
+Same settings, same `CockpitApp(Launch(...))` and `app.run()` as cockpit/cli.py's
+cmd_run; the only addition is a thread that reads the error-log follower's counters
+(in-process, no API of its own) and appends to $COCKPIT_BENCH_MARKS:
+
+    backlog_read <t> <ingested>         every followed container has delivered lines
+                                        up to within BACKLOG_LAG_S of now
+    ingest <t> <ingested> <rss bytes>   every --report-every seconds (memory benchmark)
+
+Without --report-every the watcher ends once the backlog is read, so that it costs
+nothing in a CPU measurement afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/run_cockpit.py` from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from cockpit.app import CockpitApp, Launch, mark  # noqa: E402
+from cockpit.config import load_settings  # noqa: E402
+
+BACKLOG_LAG_S = 15.0  # live lines arrive every ~0.5 s per container at the demo pace
+
+
+def backlog_read(app: CockpitApp) -> bool:
+    """True when every followed container's last line is recent (the history is in)."""
+    kube = app.kube
+    if kube is None:
+        return False
+    logs = kube.logs
+    try:
+        # Private state, read-only, from another thread: retried if a dict changes size.
+        current = [(uid, c) for uid, c, previous in list(logs._streams) if not previous]
+        last = dict(logs._last_ts)
+    except RuntimeError:
+        return False
+    if not current:
+        return False
+    now = datetime.now(UTC)
+    for key in current:
+        ts = last.get(key)
+        if ts is None or (now - ts).total_seconds() > BACKLOG_LAG_S:
+            return False
+    return True
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def alloc_diff(before: Any, label: str, top: int = 12) -> None:
+    """Mark the allocation sites that grew most since `before` (tracemalloc snapshots)."""
+    import tracemalloc
+
+    after = tracemalloc.take_snapshot()
+    for stat in after.compare_to(before, "lineno")[:top]:
+        frame = stat.traceback[0]
+        where = f"{frame.filename.split('site-packages/')[-1]}:{frame.lineno}"
+        mark("alloc", f"{label} {stat.size_diff / 1024:+.0f}KiB {stat.count_diff:+d} {where}")
+
+
+def watch(
+    app: CockpitApp,
+    report_every: float | None,
+    quit_after: float | None,
+    alloc_after: int | None = None,
+) -> None:
+    started = time.monotonic()
+    backlog_marked = False
+    next_report = started
+    snapshot: Any = None
+    while True:
+        now = time.monotonic()
+        if alloc_after is not None:
+            import tracemalloc
+
+            ingested = app.kube.logs.ingested if app.kube is not None else 0
+            if snapshot is None and ingested >= alloc_after:
+                snapshot = tracemalloc.take_snapshot()
+                mark("alloc_start", ingested)
+        if quit_after is not None and now - started > quit_after:
+            if snapshot is not None:
+                alloc_diff(snapshot, "since_start")
+            mark("quit_after", f"{quit_after:g}")
+            with contextlib.suppress(Exception):
+                app.call_from_thread(app.action_quit)
+            return
+        kube = app.kube
+        ingested = kube.logs.ingested if kube is not None else 0
+        if not backlog_marked and backlog_read(app):
+            backlog_marked = True
+            mark("backlog_read", ingested)
+            if report_every is None and quit_after is None:
+                return
+        if report_every is not None and now >= next_report:
+            mark("ingest", f"{ingested} {rss_bytes()}")
+            next_report += report_every
+        time.sleep(0.25 if not backlog_marked else min(report_every or 1.0, 1.0))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--context", default="cockpit-sim")
+    parser.add_argument("--namespace", default=None)
+    parser.add_argument("--report-every", type=float, default=None, metavar="S")
+    parser.add_argument("--quit-after", type=float, default=None, metavar="S")
+    parser.add_argument("--headless", action="store_true", help="no terminal (160x45)")
+    parser.add_argument("--trace", action="store_true", help="timing marks (bench/trace.py)")
+    parser.add_argument(
+        "--alloc-after",
+        type=int,
+        default=None,
+        metavar="LINES",
+        help="tracemalloc: mark what grew between LINES ingested and --quit-after",
+    )
+    parser.add_argument(
+        "--arena-max",
+        type=int,
+        default=None,
+        metavar="N",
+        help="diagnosis: glibc mallopt(M_ARENA_MAX, N) before the app starts its threads",
+    )
+    args = parser.parse_args(argv)
+    if args.arena_max is not None:
+        import ctypes
+
+        M_ARENA_MAX = -8  # glibc malloc.h
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, args.arena_max)
+    if args.alloc_after is not None:
+        import tracemalloc
+
+        tracemalloc.start(1)
+    if args.trace:
+        from bench import trace
+
+        trace.install()
+        mark("imported", "")
+    kube = {"context": args.context}
+    if args.namespace:
+        kube["namespace"] = args.namespace
+    settings = load_settings(None, kube=kube)
+    app = CockpitApp(Launch(settings=settings, context=args.context, namespace=args.namespace))
+    watcher = threading.Thread(
+        target=watch,
+        args=(app, args.report_every, args.quit_after, args.alloc_after),
+        daemon=True,
+    )
+    watcher.start()
+    if args.headless:
+        app.run(headless=True, size=(160, 45))
+    else:
+        app.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

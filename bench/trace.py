@@ -1,0 +1,141 @@
+"""Where the cockpit's time goes: timing wrappers installed by `run_cockpit --trace`.
+
+Diagnostic only (the timed benchmark runs never install them): each wrapped function
+appends `call <t> <name> <ms> <detail>` to $COCKPIT_BENCH_MARKS, and every event-loop
+callback slower than SLOW_MS is recorded as `slow <t> <ms> <what>`, the way asyncio's
+debug mode reports slow callbacks but without its other costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cockpit.app import mark
+
+SLOW_MS = 50.0
+MAX_CALL_MARKS = 400  # per wrapped function: the start-up is what we want to see
+
+
+def _wrap(owner: Any, attr: str, name: str, detail: Callable[..., str] | None = None) -> None:
+    original = getattr(owner, attr)
+    count = 0
+
+    def record(started: float, args: tuple[Any, ...]) -> None:
+        nonlocal count
+        count += 1
+        if count <= MAX_CALL_MARKS:
+            ms = (time.perf_counter() - started) * 1000
+            extra = detail(*args) if detail is not None else ""
+            mark("call", f"{name} {ms:.1f} {extra}".rstrip())
+
+    if inspect.iscoroutinefunction(original):
+
+        @functools.wraps(original)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                record(started, args)
+
+        setattr(owner, attr, async_wrapper)
+    else:
+
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                record(started, args)
+
+        setattr(owner, attr, wrapper)
+
+
+def _slow_callbacks() -> None:
+    """Record every event-loop callback that holds the loop longer than SLOW_MS."""
+    run = asyncio.events.Handle._run
+
+    def timed_run(self: asyncio.events.Handle) -> None:
+        started = time.perf_counter()
+        run(self)
+        ms = (time.perf_counter() - started) * 1000
+        if ms > SLOW_MS:
+            what = repr(getattr(self, "_callback", self))
+            task = getattr(getattr(self, "_callback", None), "__self__", None)
+            if isinstance(task, asyncio.Task):
+                what = task.get_coro().__qualname__  # type: ignore[union-attr]
+            mark("slow", f"{ms:.0f} {what[:120]}")
+
+    asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
+
+
+def _layout_requests() -> None:
+    """Count who asks for a full layout (`refresh(layout=True)`), by widget and caller."""
+    import atexit
+    import sys
+    from collections import Counter
+
+    from textual.widget import Widget
+
+    counts: Counter[str] = Counter()
+    refresh = Widget.refresh
+
+    def counting_refresh(self: Widget, *regions: Any, **kwargs: Any) -> Any:
+        if kwargs.get("layout") or kwargs.get("recompose"):
+            frame = sys._getframe(1)
+            caller = f"{frame.f_code.co_qualname}:{frame.f_lineno}"
+            counts[f"{type(self).__name__}<-{caller}"] += 1
+        return refresh(self, *regions, **kwargs)
+
+    Widget.refresh = counting_refresh  # type: ignore[method-assign]
+
+    def dump() -> None:
+        for what, n in counts.most_common(25):
+            mark("layout", f"{n} {what}")
+
+    atexit.register(dump)
+
+
+def install() -> None:
+    from textual.screen import Screen
+    from textual.widgets import DataTable
+
+    import cockpit.app as app_module
+    from cockpit.sources import kube, kube_watch
+    from widgets.errorlog import ErrorLogPane
+    from widgets.pods import PodsPane
+    from widgets.table import KeyedTable
+
+    _slow_callbacks()
+    _layout_requests()
+    _wrap(app_module, "connect", "kube_connect")
+    _wrap(kube.KubeSource, "__init__", "KubeSource.__init__")
+    _wrap(kube_watch.Informer, "_list", "Informer._list", lambda self: self.name)
+    _wrap(kube.KubeSource, "kube_snapshot", "KubeSource.kube_snapshot")
+    _wrap(kube.KubeSource, "top_snapshot", "KubeSource.top_snapshot")
+    _wrap(PodsPane, "render_rows", "PodsPane.render_rows")
+    _wrap(KeyedTable, "apply", "KeyedTable.apply", lambda self, rows: f"{len(rows)} rows")
+    _wrap(
+        DataTable,
+        "_update_column_widths",
+        "DataTable._update_column_widths",
+        lambda self, cells: f"{len(cells)} cells",
+    )
+    _wrap(
+        DataTable,
+        "_update_dimensions",
+        "DataTable._update_dimensions",
+        lambda self, rows: f"{len(list(rows)) if isinstance(rows, set | list) else '?'} rows",
+    )
+    _wrap(DataTable, "sort", "DataTable.sort")
+    _wrap(Screen, "_on_timer_update", "Screen._on_timer_update")
+    _wrap(Screen, "_refresh_layout", "Screen._refresh_layout")
+    _wrap(app_module.CockpitApp, "_tick", "CockpitApp._tick")
+    _wrap(app_module.CockpitApp, "_update_overall", "CockpitApp._update_overall")
+    _wrap(ErrorLogPane, "show", "ErrorLogPane.show", lambda self, b: f"{len(b.lines)} lines")
