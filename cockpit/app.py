@@ -158,6 +158,7 @@ class CockpitApp(App[None]):
         )
         self.access: AccessChecker | None = None
         self._marked_pods = False
+        self._panes: list[Pane] = []
         self._requested: set[str] = set()  # actions between key press and the end of the run
         self._action_contexts: dict[str, Any] = {}
 
@@ -197,11 +198,12 @@ class CockpitApp(App[None]):
 
     def _panes_alive(self) -> bool:
         """False while starting or shutting down, when messages can outlive the panes."""
-        return bool(self.screen_stack) and not self._exit and bool(self.main.query(CockpitHeader))
+        return bool(self._panes) and not self._exit and self._panes[0].is_attached
 
     @property
     def panes(self) -> list[Pane]:
-        return list(self.main.query(Pane))
+        """The panes in screen order (found once: a DOM query per message adds up)."""
+        return self._panes
 
     def on_mount(self) -> None:
         # Blocking clients run in threads: the default pool (cores + 4) would let a few
@@ -209,6 +211,7 @@ class CockpitApp(App[None]):
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="cockpit-io")
         )
+        self._panes = list(self.main.query(Pane))
         header = self.main.query_one(CockpitHeader)
         header.note = self.launch.note
         header.set_mode(self.mode_name())

@@ -160,7 +160,7 @@ class PollSettings(Section):
     logs: float = Field(default=1.0, gt=0)
     postgres: float = Field(default=2.0, gt=0)
     redis: float = Field(default=2.0, gt=0)
-    host: float = Field(default=2.0, gt=0)
+    host: float = Field(default=5.0, gt=0)
     health: float = Field(default=30.0, gt=0)
     backups: float = Field(default=60.0, gt=0)
     timeout: float = Field(default=8.0, gt=0)  # one poll, before it counts as failed

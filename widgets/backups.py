@@ -145,6 +145,8 @@ def object_cells(obj: BackupObject, now: datetime, newest: bool, cutoff: datetim
 class BackupsPane(Pane):
     """`show(snapshot)` on every poll; `mark_failed(failure)` keeps the last data, stale."""
 
+    FRESH_FOR = 150.0  # polled every 60 s
+
     PANE_TITLE = "Backups"
     SOURCES = ("backups",)
     DEFAULT_CSS = """
@@ -190,14 +192,15 @@ class BackupsPane(Pane):
     def tick(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
         super().tick(now)
-        if not getattr(self.app, "read_only", False):
-            # The base class just wrote the data age; its getter hands it back as escaped
-            # markup (no cluster text in it), so prefixing it with markup is safe.
-            self.border_subtitle = f"[b]B[/b] run backup now · {self.border_subtitle or ''}"
         last = self._rendered_at
         due = last is not None and (now - last).total_seconds() >= RERENDER_S
         if self.snapshot is not None and due:
             self.render_snapshot(self.snapshot, now)
+
+    def subtitle_prefix(self) -> Text | None:
+        if getattr(self.app, "read_only", False):
+            return None
+        return Text.assemble(("B", "bold"), " run backup now · ")
 
     def render_snapshot(self, snap: BackupsSnapshot, now: datetime) -> None:
         self._rendered_at = now

@@ -63,6 +63,7 @@ class ErrorLogPane(Pane):
         self.lines: deque[LogLine] = deque(maxlen=max_lines)
         self.max_lines = max_lines
         self.paused = False
+        self._status_shown = Text()
         self.pending = 0
         self.last_batch: LogBatch | None = None
         self.filter_text = ""
@@ -98,7 +99,10 @@ class ErrorLogPane(Pane):
             self.pending += len(fresh)
         elif fresh:
             self._write(fresh)
-        self.query_one("#errorlog-spark", Sparkline).data = list(batch.per_minute[-30:])
+        spark = self.query_one("#errorlog-spark", Sparkline)
+        recent = list(batch.per_minute[-30:])
+        if spark.data != recent:  # assigning repaints, even the same numbers
+            spark.data = recent
         rate = batch.rate
         self.summary = f"{rate} error lines/min"
         if rate >= self.crit_rate:
@@ -134,7 +138,9 @@ class ErrorLogPane(Pane):
                 status.append(" · " + one_line(batch.problems[0], 120), style="yellow")
         if self.paused:
             status.append(f" · PAUSED ({self.pending} new)", style="bold reverse")
-        self.query_one("#errorlog-status", Static).update(status)
+        if status != self._status_shown:
+            self._status_shown = status
+            self.query_one("#errorlog-status", Static).update(status)
         scope = self.app_filter or "+".join(self.apps)
         title = f"Error logs · {scope}"
         if self.filter_text:

@@ -67,7 +67,8 @@ class CockpitHeader(Widget):
             text.append(" " + " · ".join(self.problems[:4]), style="bold")
         if self.note:
             text.append(f"  [{self.note}]", style="dim")
-        clock = now.strftime(" %Y-%m-%d %H:%M:%S %Z ")
+        # Minutes, not seconds: a clock that changes every second repaints every second.
+        clock = now.strftime(" %Y-%m-%d %H:%M %Z ")
         width = self.size.width
         # The clock always shows: the problems list gives way to it, not the other way.
         room = max(0, width - len(clock))

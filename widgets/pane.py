@@ -57,6 +57,7 @@ class Pane(Vertical, can_focus=False):
     PANE_TITLE = "pane"
     SOURCES: tuple[str, ...] = ()  # the poller names this pane shows
     ALLOW_MAXIMIZE = True
+    FRESH_FOR = 10.0  # seconds during which the data reads "live"
     # Key actions that change something: hidden (keys, footer) in read-only mode.
     MUTATING: frozenset[str] = frozenset()
     # Key action -> the action id it requests (actions.catalog), for RBAC notes.
@@ -68,6 +69,7 @@ class Pane(Vertical, can_focus=False):
         self.failure: SourceFailure | None = None
         self.waiting_message = "waiting for the first data…"
         self.summary = ""  # a few words on what is wrong, for the header and the war room
+        self._shown_age: tuple[Text | None, str] | None = None
         self.set_title(self.PANE_TITLE)
         self.add_class("level-ok")
 
@@ -106,17 +108,29 @@ class Pane(Vertical, can_focus=False):
         return text
 
     def tick(self, now: datetime | None = None) -> None:
-        """Refresh the age shown in the border (called every second by the app)."""
+        """Refresh the age shown in the border (called every second by the app).
+
+        Data younger than FRESH_FOR reads "live": a label that changed every second on
+        every pane would repaint the whole screen every second for nothing.
+        """
         now = now or datetime.now(UTC)
         if self.taken_at is None:
             age = "no data yet" if self.failure else "loading…"
         else:
-            age = f"{since(self.taken_at, now)} ago"
+            seconds = (now - self.taken_at).total_seconds()
+            age = "live" if seconds < self.FRESH_FOR else f"{since(self.taken_at, now)} ago"
         if self.failure is not None and self.taken_at is not None:
             age = f"STALE · last good {age}"
         elif self.failure is not None:
             age = "FAILING"
-        self.border_subtitle = Text(age)
+        prefix = self.subtitle_prefix()
+        if (prefix, age) != self._shown_age:
+            self._shown_age = (prefix, age)
+            self.border_subtitle = Text.assemble(prefix or "", age)
+
+    def subtitle_prefix(self) -> Text | None:
+        """Text before the data age in the bottom border (a key hint, for example)."""
+        return None
 
     def _failure_line(self) -> FailureLine:
         return self.query_one(FailureLine)

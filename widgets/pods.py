@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 
 from cockpit.model import KubeSnapshot, Level, PodRow, PodUsage, TopSnapshot, worst
-from widgets.cells import LEVEL_STYLE, bytes_text, leveled, millicores, plain
+from cockpit.textsafe import clean
+from widgets.cells import LEVEL_STYLE, bytes_text, millicores
 from widgets.filter import FilterBar, matcher
 from widgets.messages import ActionRequested
 from widgets.pane import Pane, since
-from widgets.table import Cells, KeyedTable
+from widgets.vtable import Cell, Cells, VirtualTable
 
 COLUMNS = (
     ("name", "NAME"),
@@ -43,6 +44,54 @@ def restarts_text(pod: PodRow, now: datetime) -> str:
     if pod.restarts and pod.last_restart is not None:
         return f"{pod.restarts} ({since(pod.last_restart, now)} ago)"
     return str(pod.restarts)
+
+
+def _text_lasts(moment: datetime | None, stamp: float) -> float:
+    """Seconds until an age shown as kubectl does ("45s", "5m", "3h", "2d") changes."""
+    if moment is None:
+        return 86400.0
+    age = max(0.0, stamp - moment.timestamp())
+    for limit, step in ((120, 1), (7200, 60), (172800, 3600)):
+        if age < limit:
+            return step - age % step
+    return 86400 - age % 86400
+
+
+def _expiry(pod: PodRow, stamp: float) -> float:
+    return stamp + min(_text_lasts(pod.created, stamp), _text_lasts(pod.last_restart, stamp))
+
+
+def _safe(value: object, style: str = "") -> Cell:
+    """Untrusted text (pod and node names, statuses) made safe, drawn only if seen."""
+    return Cell(clean(str(value), 500), style)
+
+
+def _pod_cells(pod: PodRow, now: datetime) -> Cells:
+    """NAME, READY, STATUS, RESTARTS, AGE and NODE."""
+    style = LEVEL_STYLE[pod.level]
+    ready_style = "" if pod.ready >= pod.total or pod.phase == "Succeeded" else "yellow"
+    return (
+        _safe(pod.name, style),
+        Cell(pod.ready_text, ready_style),
+        _safe(pod.status, style),
+        Cell(restarts_text(pod, now), "yellow" if pod.restarts else ""),
+        Cell(since(pod.created, now)),
+        _safe(pod.node, "dim"),
+    )
+
+
+NO_USAGE = (Cell("-"), Cell("-"))
+
+
+def _usage_cells(use: PodUsage | None) -> Cells:
+    """CPU and MEM with their % of limit."""
+    if use is None:
+        return NO_USAGE
+    style = LEVEL_STYLE[use.level]
+    return (
+        Cell(usage_text(millicores(use.cpu_m), use.cpu_limit_pct), style),
+        Cell(usage_text(bytes_text(use.mem_bytes), use.mem_limit_pct), style),
+    )
 
 
 def usage_text(amount: str, percent: float | None) -> str:
@@ -77,35 +126,79 @@ class PodsPane(Pane):
         self.sort_name = "worst first"
         self.filter_text = ""
         self._match: Callable[[str], bool] | None = None
-        self._cache: dict[str, tuple[tuple[object, ...], Cells]] = {}
+        # uid -> (pod row, its own cells, unix time until which their ages stay the same)
+        self._base: dict[str, tuple[PodRow, Cells, float]] = {}
+        self._usage_cells: dict[str, tuple[PodUsage | None, Cells]] = {}  # cpu, mem
+        self._rows: dict[str, tuple[Cells, Cells, Cells]] = {}  # own, usage, the row
+        self._next_expiry = 0.0
         self._by_uid: dict[str, PodRow] = {}
 
     def compose(self) -> ComposeResult:
         yield self.compose_failure()
-        yield KeyedTable(COLUMNS, id="pods-table")
+        # Thousands of pods: a virtual table renders only what is on screen.
+        yield VirtualTable(COLUMNS, id="pods-table")
         yield FilterBar(id="pods-filter")
 
     @property
-    def table(self) -> KeyedTable:
-        return self.query_one(KeyedTable)
+    def table(self) -> VirtualTable:
+        return self.query_one(VirtualTable)
 
     # -- data in ------------------------------------------------------------------------
 
     def show(self, snapshot: KubeSnapshot) -> None:
+        unchanged = self.snapshot is not None and snapshot.pods is self.snapshot.pods
         self.snapshot = snapshot
-        self._by_uid = {p.uid: p for p in snapshot.pods}
         self.mark_fresh(snapshot.taken_at)
+        if unchanged:
+            if time.time() >= self._next_expiry:
+                self._refresh_in_place(ages_only=True)  # same rows, same order
+            return
+        self._by_uid = {p.uid: p for p in snapshot.pods}
         self.render_rows()
 
     def show_usage(self, top: TopSnapshot) -> None:
         self.usage = {u.name: u for u in top.pods} if top.available else {}
-        if self.snapshot is not None:
-            self.render_rows()
+        if self.snapshot is None:
+            return
+        if self.sort_name in ("cpu", "memory"):
+            self.render_rows()  # the order depends on the usage
+        else:
+            self._refresh_in_place()
+
+    def _refresh_in_place(self, ages_only: bool = False) -> None:
+        """Rebuild the rows whose cells changed without re-sorting (the order cannot
+        have changed: same pods, and the sort does not look at what changed)."""
+        now = datetime.now(UTC)
+        stamp = now.timestamp()
+        usage = self.usage
+        changes: dict[str, Cells] = {}
+        table = self.table
+        if ages_only:
+            # Only rows whose age text expired: a scan of floats, not 5,000 rebuilds.
+            uids = [uid for uid, base in self._base.items() if base[2] <= stamp]
+            self._next_expiry = min(
+                (base[2] for base in self._base.values() if base[2] > stamp),
+                default=stamp + 60.0,
+            )
+        else:
+            uids = table.keys_in_order()
+            self._next_expiry = stamp + 60.0
+        for uid in uids:
+            pod = self._by_uid.get(uid)
+            if pod is None:
+                continue
+            cells = self._cells(pod, usage.get(pod.name), now, stamp)
+            if table.row_cells(uid) is not cells:
+                changes[uid] = cells
+        if changes:
+            table.update_rows(changes)
 
     def render_rows(self, now: datetime | None = None) -> None:
         if self.snapshot is None:
             return
         now = now or datetime.now(UTC)
+        stamp = now.timestamp()
+        self._next_expiry = stamp + 60.0
         pods = self.snapshot.pods
         if self._match is not None:
             match = self._match
@@ -113,49 +206,47 @@ class PodsPane(Pane):
         key = SORTS[self.sort_name]
         usage = self.usage
         ordered = sorted(pods, key=lambda p: key(p, usage.get(p.name)))
-        rows = [(p.uid, self._cells(p, usage.get(p.name), now)) for p in ordered]
-        if len(self._cache) > 2 * len(self._by_uid) + 100:
-            self._cache = {uid: v for uid, v in self._cache.items() if uid in self._by_uid}
+        rows = [(p.uid, self._cells(p, usage.get(p.name), now, stamp)) for p in ordered]
+        if len(self._rows) > 2 * len(self._by_uid) + 100:  # pods that went away
+            for cache in (self._base, self._usage_cells, self._rows):
+                for uid in [uid for uid in cache if uid not in self._by_uid]:
+                    del cache[uid]
         self.table.apply(rows)
         all_pods = self.snapshot.pods
         self.level = worst(p.level for p in all_pods)
-        bad = sum(1 for p in all_pods if p.level is Level.CRIT)
+        failing = [p.name for p in all_pods if p.level is Level.CRIT]
         shown = f"{len(pods)}/{len(all_pods)}" if self._match else str(len(all_pods))
         title = f"Pods ({shown}) · {self.snapshot.namespace} · sort: {self.sort_name}"
-        if bad:
-            title += f" · {bad} failing"
-        failing = [p.name for p in all_pods if p.level is Level.CRIT]
+        if failing:
+            title += f" · {len(failing)} failing"
         self.summary = f"{len(failing)} failing ({', '.join(failing[:2])})" if failing else ""
         if self.filter_text:
             title += " · filter on"
         self.set_title(title)
 
-    def _cells(self, pod: PodRow, use: PodUsage | None, now: datetime) -> Cells:
-        age = since(pod.created, now)
-        restarts = restarts_text(pod, now)
-        signature = (pod, use, age, restarts)
-        cached = self._cache.get(pod.uid)
-        if cached is not None and cached[0] == signature:
-            return cached[1]
-        style = LEVEL_STYLE[pod.level]
-        ready_style = "" if pod.ready >= pod.total or pod.phase == "Succeeded" else "yellow"
-        if use is None:
-            cpu, mem = Text("-"), Text("-")
-        else:
-            cpu = leveled(usage_text(millicores(use.cpu_m), use.cpu_limit_pct), use.level)
-            mem = leveled(usage_text(bytes_text(use.mem_bytes), use.mem_limit_pct), use.level)
-        cells = (
-            plain(pod.name, style),
-            plain(pod.ready_text, ready_style),
-            plain(pod.status, style),
-            plain(restarts, "yellow" if pod.restarts else ""),
-            plain(age),
-            cpu,
-            mem,
-            plain(pod.node, "dim"),
-        )
-        self._cache[pod.uid] = (signature, cells)
-        return cells
+    def _cells(self, pod: PodRow, use: PodUsage | None, now: datetime, stamp: float) -> Cells:
+        """A pod's cells, rebuilt only where the pod, its usage or a shown age changed.
+
+        At thousands of pods this is most of a poll's cost, so the pod's own cells (each
+        knowing until when its ages like "5m" or "3 (2h ago)" stay the same) and its
+        usage cells are cached apart: a metrics poll rebuilds two cells per pod, not all.
+        """
+        uid = pod.uid
+        base = self._base.get(uid)
+        if base is None or base[0] is not pod or stamp >= base[2]:
+            base = (pod, _pod_cells(pod, now), _expiry(pod, stamp))
+            self._base[uid] = base
+        self._next_expiry = min(self._next_expiry, base[2])
+        usage = self._usage_cells.get(uid)
+        if usage is None or usage[0] is not use:
+            usage = (use, _usage_cells(use))
+            self._usage_cells[uid] = usage
+        row = self._rows.get(uid)
+        if row is None or row[0] is not base[1] or row[1] is not usage[1]:
+            own, used = base[1], usage[1]
+            row = (own, used, (*own[:5], *used, own[5]))
+            self._rows[uid] = row
+        return row[2]
 
     # -- selection and actions ------------------------------------------------------------
 
@@ -187,8 +278,8 @@ class PodsPane(Pane):
         self.sort_name = names[(names.index(self.sort_name) + 1) % len(names)]
         self.render_rows()
 
-    @on(KeyedTable.RowSelected)
-    def _row_selected(self, event: KeyedTable.RowSelected) -> None:
+    @on(VirtualTable.RowSelected)
+    def _row_selected(self, event: VirtualTable.RowSelected) -> None:
         event.stop()
         self.action_open_logs()
 

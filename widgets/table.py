@@ -81,7 +81,10 @@ class KeyedTable(DataTable):
                 if same_cell(before, after):
                     merged.append(before)  # keep the object the table holds
                 else:
-                    self.update_cell(key, column, after, update_width=True)
+                    # Only a wider cell asks DataTable to re-measure: a narrower one makes
+                    # it re-measure the whole column, O(rows) per cell, O(rows²) per poll.
+                    wider = after.cell_len > self.columns[column].content_width
+                    self.update_cell(key, column, after, update_width=wider)
                     merged.append(after)
             self._cells[key] = tuple(merged)
             changed = True

@@ -28,6 +28,7 @@ HISTORY = 60  # samples kept for the sparklines
 class TopPane(Pane):
     PANE_TITLE = "Top"
     SOURCES = ("top",)
+    FRESH_FOR = 35.0  # metrics come every 15 s
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)

@@ -72,7 +72,11 @@ class WorkloadsPane(Pane):
         return self.query_one(KeyedTable)
 
     def show(self, snapshot: KubeSnapshot) -> None:
+        unchanged = self.snapshot is not None and snapshot.workloads is self.snapshot.workloads
         self.snapshot = snapshot
+        if unchanged:
+            self.mark_fresh(snapshot.taken_at)
+            return
         self._by_uid = {w.uid: w for w in snapshot.workloads}
         self.mark_fresh(snapshot.taken_at)
         now = datetime.now(UTC)

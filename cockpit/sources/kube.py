@@ -159,16 +159,27 @@ class KubeSource:
                 now,
                 cached.version,
             )
-        workloads = tuple(
-            sorted(
-                self.deployments.rows() + self.statefulsets.rows(),
-                key=lambda w: (w.kind != "Deployment", w.name),
+        previous = self._kube_cache[1] if self._kube_cache is not None else None
+        old_key = self._kube_cache[0] if self._kube_cache is not None else None
+        # The same tuple object when that informer did not change, so panes can tell
+        # "nothing new" by identity (a workload's status change says nothing about pods).
+        if previous is not None and old_key is not None and old_key[0] == key[0]:
+            pods = previous.pods
+        else:
+            pods = tuple(self.pods.rows())
+        if previous is not None and old_key is not None and old_key[1:] == key[1:]:
+            workloads = previous.workloads
+        else:
+            workloads = tuple(
+                sorted(
+                    self.deployments.rows() + self.statefulsets.rows(),
+                    key=lambda w: (w.kind != "Deployment", w.name),
+                )
             )
-        )
         snapshot = KubeSnapshot(
             context=self.target.context,
             namespace=self.namespace,
-            pods=tuple(self.pods.rows()),
+            pods=pods,
             workloads=workloads,
             taken_at=now,
             version=sum(key),

@@ -1,0 +1,296 @@
+"""A virtual table for thousands of rows: only the visible lines are ever rendered.
+
+Textual's DataTable measures every cell of every new row and, when a cell gets
+narrower, re-measures its whole column: at 5,000 pods whose CPU and memory change on
+every metrics poll that is seconds per update.  This table keeps the rows as a plain
+list, sizes columns from cell lengths, and renders a line only when it is on screen,
+so an update costs O(rows) list work and a repaint costs O(visible lines).
+
+It offers the same interface as KeyedTable (apply, selected_key, select_key,
+keys_in_order, row_cells, row_count), so a pane can use either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+class Cell(NamedTuple):
+    """A cell that becomes a Text only when it is drawn: at thousands of rows, most
+    cells are never on screen, and building a Text for each costs more than drawing.
+    `text` must already be safe (see cockpit.textsafe); it is never parsed as markup."""
+
+    text: str
+    style: str = ""
+
+    @property
+    def cell_len(self) -> int:
+        return cell_len(self.text)
+
+
+AnyCell = Text | Cell
+Cells = tuple[AnyCell, ...]
+GAP = 2  # spaces between columns
+MAX_COLUMN = 60  # a runaway cell (a huge name) does not push the rest off screen
+
+
+class VirtualTable(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    VirtualTable { height: 1fr; }
+    VirtualTable > .vtable--header { text-style: bold; background: $panel; }
+    VirtualTable > .vtable--cursor { background: $block-cursor-background;
+        color: $block-cursor-foreground; text-style: bold; }
+    VirtualTable:blur > .vtable--cursor { background: $block-cursor-blurred-background;
+        text-style: none; }
+    """
+    COMPONENT_CLASSES = {"vtable--header", "vtable--cursor"}
+    BINDINGS = [
+        Binding("up", "cursor_up", show=False),
+        Binding("down", "cursor_down", show=False),
+        Binding("pageup", "page_up", show=False),
+        Binding("pagedown", "page_down", show=False),
+        Binding("home", "first", show=False),
+        Binding("end", "last", show=False),
+        Binding("left", "scroll_left", show=False),
+        Binding("right", "scroll_right", show=False),
+        Binding("enter", "select", show=False),
+    ]
+
+    class RowSelected(Message):
+        """Enter (or a click on the selected row) on a row."""
+
+        def __init__(self, table: VirtualTable, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._columns = tuple(columns)
+        self._labels = tuple(Text(label) for _, label in columns)
+        self._keys: list[str] = []
+        self._cells: dict[str, Cells] = {}
+        self._index: dict[str, int] = {}
+        self._row_widths: dict[str, tuple[Cells, tuple[int, ...]]] = {}
+        self._widths: tuple[int, ...] = tuple(len(label) for _, label in columns)
+        self.cursor_row = 0
+
+    # -- the KeyedTable interface ----------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._keys)
+
+    @property
+    def selected_key(self) -> str | None:
+        if 0 <= self.cursor_row < len(self._keys):
+            return self._keys[self.cursor_row]
+        return None
+
+    def keys_in_order(self) -> list[str]:
+        return list(self._keys)
+
+    def row_cells(self, key: str) -> Cells | None:
+        return self._cells.get(key)
+
+    def apply(self, rows: Sequence[tuple[str, Cells]]) -> bool:
+        """Show exactly `rows`, in this order; the selection follows its key."""
+        selected = self.selected_key
+        keys = [key for key, _ in rows]
+        cells = dict(rows)
+        changed = keys != self._keys or any(self._cells.get(key) is not row for key, row in rows)
+        if not changed:
+            return False
+        self._keys = keys
+        self._cells = cells
+        self._index = {key: i for i, key in enumerate(keys)}
+        self._widths = self._measure(rows)
+        if selected is not None and selected in self._index:
+            self.cursor_row = self._index[selected]
+        else:
+            self.cursor_row = min(self.cursor_row, max(0, len(keys) - 1))
+        self._resize()
+        self.refresh()
+        return True
+
+    def update_rows(self, changes: dict[str, Cells]) -> None:
+        """New cells for rows already shown, in place (same order, same keys)."""
+        known = self._row_widths
+        grown = list(self._widths)
+        for key, row in changes.items():
+            index = self._index.get(key)
+            if index is None:
+                continue
+            old = self._cells[key]
+            self._cells[key] = row
+            cached = known.get(key)
+            widths = tuple(
+                width if new is prev else min(MAX_COLUMN, new.cell_len)
+                for new, prev, width in zip(
+                    row, old, cached[1] if cached else (0,) * len(row), strict=True
+                )
+            )
+            known[key] = (row, widths)
+            grown = [max(a, b) for a, b in zip(grown, widths, strict=True)]
+            self._refresh_row(index)
+        if tuple(grown) != self._widths:
+            self._widths = tuple(grown)
+            self._resize()
+            self.refresh()
+
+    def select_key(self, key: str) -> bool:
+        index = self._index.get(key)
+        if index is None:
+            return False
+        self._move_to(index)
+        return True
+
+    # -- sizes ------------------------------------------------------------------------
+
+    def _measure(self, rows: Sequence[tuple[str, Cells]]) -> tuple[int, ...]:
+        """Column widths: the widest cell of each column.  A row's widths are cached
+        until its cells change; while the set of rows stays the same, columns only
+        grow (a full re-measure, which can shrink them, waits for rows to come or go)."""
+        known = self._row_widths
+        same_rows = len(known) == len(rows) and all(key in known for key, _ in rows)
+        fresh: dict[str, tuple[Cells, tuple[int, ...]]] = {}
+        grown = list(self._widths)
+        for key, row in rows:
+            cached = known.get(key)
+            if cached is None:
+                cached = (row, tuple(min(MAX_COLUMN, cell.cell_len) for cell in row))
+                grown = [max(a, b) for a, b in zip(grown, cached[1], strict=True)]
+            elif cached[0] is not row:
+                # Re-measure only the cells that are new objects (a metrics poll
+                # changes CPU and MEM, not the name).
+                widths = tuple(
+                    width if new is old else min(MAX_COLUMN, new.cell_len)
+                    for new, old, width in zip(row, cached[0], cached[1], strict=True)
+                )
+                cached = (row, widths)
+                grown = [max(a, b) for a, b in zip(grown, widths, strict=True)]
+            fresh[key] = cached
+        self._row_widths = fresh
+        if same_rows:
+            return tuple(grown)
+        labels = tuple(len(label) for _, label in self._columns)
+        columns = zip(labels, *(widths for _, widths in fresh.values()), strict=True)
+        return tuple(max(column) for column in columns)
+
+    def _resize(self) -> None:
+        total = sum(self._widths) + GAP * (len(self._widths) - 1) + 1
+        self.virtual_size = Size(total, len(self._keys) + 1)  # +1: the header line
+
+    # -- rendering --------------------------------------------------------------------
+
+    def _line(self, cells: Sequence[AnyCell], style: Style | None) -> Strip:
+        line = Text(no_wrap=True, overflow="crop")
+        for i, (cell, width) in enumerate(zip(cells, self._widths, strict=False)):
+            piece = Text(cell.text, style=cell.style) if isinstance(cell, Cell) else cell.copy()
+            piece.truncate(width, overflow="ellipsis", pad=True)
+            line.append_text(piece)
+            if i < len(self._widths) - 1:
+                line.append(" " * GAP)
+        segments = line.render(self.app.console)
+        if style is not None:
+            # After the cells' own colours: the cursor bar must read the same on every row.
+            segments = Segment.apply_style(segments, post_style=style)
+        return Strip(list(segments), line.cell_len)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        if y == 0:
+            header = self.get_component_rich_style("vtable--header")
+            strip = self._line(self._labels, header)
+        else:
+            index = scroll_y + y - 1
+            if index >= len(self._keys):
+                return Strip.blank(width, self.rich_style)
+            key = self._keys[index]
+            style = (
+                self.get_component_rich_style("vtable--cursor")
+                if (index == self.cursor_row)
+                else None
+            )
+            strip = self._line(self._cells[key], style)
+            if style is not None:
+                # The cursor bar spans the whole width, not just the text.
+                strip = Strip([*strip, Segment(" " * max(0, width + scroll_x), style)])
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
+
+    # -- the cursor -------------------------------------------------------------------
+
+    def _move_to(self, index: int) -> None:
+        if not self._keys:
+            return
+        index = max(0, min(index, len(self._keys) - 1))
+        old = self.cursor_row
+        self.cursor_row = index
+        visible = max(1, self.size.height - 1)
+        top = self.scroll_offset.y
+        if index < top:
+            self.scroll_to(y=index, animate=False)
+        elif index >= top + visible:
+            self.scroll_to(y=index - visible + 1, animate=False)
+        self._refresh_row(old)
+        self._refresh_row(index)
+
+    def _refresh_row(self, index: int) -> None:
+        y = index - self.scroll_offset.y + 1
+        if 0 < y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def action_cursor_up(self) -> None:
+        self._move_to(self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_to(self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self._move_to(self.cursor_row - max(1, self.size.height - 2))
+
+    def action_page_down(self) -> None:
+        self._move_to(self.cursor_row + max(1, self.size.height - 2))
+
+    def action_first(self) -> None:
+        self._move_to(0)
+
+    def action_last(self) -> None:
+        self._move_to(len(self._keys) - 1)
+
+    def action_scroll_left(self) -> None:
+        self.scroll_to(x=max(0, self.scroll_offset.x - 8), animate=False)
+
+    def action_scroll_right(self) -> None:
+        self.scroll_to(x=self.scroll_offset.x + 8, animate=False)
+
+    def action_select(self) -> None:
+        key = self.selected_key
+        if key is not None:
+            self.post_message(self.RowSelected(self, key))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            return
+        index = self.scroll_offset.y + event.y - 1
+        if 0 <= index < len(self._keys):
+            if index == self.cursor_row and event.chain > 1:
+                self.action_select()
+            self._move_to(index)
