@@ -15,8 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 from kubernetes import client as kube_client
@@ -36,7 +35,7 @@ from actions.kube import KubeContext
 from actions.rbac import AccessChecker
 from actions.runner import ActionRunner, Busy, Who
 from cockpit.audit import Journal
-from cockpit.config import APP_NAME, Settings
+from cockpit.config import APP_NAME, Settings, dsn_password
 from cockpit.errors import SourceError, describe
 from cockpit.model import (
     BackupsSnapshot,
@@ -50,15 +49,11 @@ from cockpit.model import (
     worst,
 )
 from cockpit.polling import Poller, backoff_delay
-from cockpit.sources.backups import BackupsSource
 from cockpit.sources.host import HostSource
 from cockpit.sources.kube import KubeSource
 from cockpit.sources.kube_client import KubeTarget, connect
 from cockpit.sources.kube_describe import describe_service
 from cockpit.sources.kube_logs import PodLogStream
-from cockpit.sources.postgres import PostgresSource
-from cockpit.sources.postgres_conn import dsn_secrets, normalise_dsn
-from cockpit.sources.redis import RedisSource
 from cockpit.views import open_view
 from widgets.actionbar import ActionBar
 from widgets.backups import BackupsPane
@@ -79,7 +74,11 @@ from widgets.top import TopPane
 from widgets.warroom import Figure, WarRoomScreen
 from widgets.workloads import WorkloadsPane
 
+if TYPE_CHECKING:
+    from cockpit.sources.backups import BackupsSource
+
 KUBE_SOURCES = ("pods", "top", "events", "logs")
+LOCAL_SOURCES_AT_LATEST = 1.5  # seconds after start, when the pods take longer
 IO_THREADS = 32
 
 
@@ -211,13 +210,15 @@ class CockpitApp(App[None]):
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="cockpit-io")
         )
+        mark("app_mounted")
         self._panes = list(self.main.query(Pane))
         header = self.main.query_one(CockpitHeader)
         header.note = self.launch.note
         header.set_mode(self.mode_name())
         self.set_interval(1.0, self._tick)
         self._start_kube()
-        self._start_local_sources()
+        self._start_host()
+        self.set_timer(LOCAL_SOURCES_AT_LATEST, self._start_local_sources)
         focus = self.main.query_one("#pods-table")
         focus.focus()
 
@@ -259,10 +260,23 @@ class CockpitApp(App[None]):
     def _post_failure(self, failure: SourceFailure) -> None:
         self.post_message(SourceFailed(failure))
 
-    def _start_local_sources(self) -> None:
-        poll = self.settings.poll
+    def _start_host(self) -> None:
         host = HostSource(self.settings.thresholds)
-        self.start_poller("host", host.snapshot, poll.host, label="host")
+        self.start_poller("host", host.snapshot, self.settings.poll.host, label="host")
+
+    def _start_local_sources(self) -> None:
+        """PostgreSQL, Redis and S3: once the pods are on screen (or a moment later).
+
+        Their client libraries take a fifth of a second of CPU to import, which the
+        pods list would otherwise share; imported here, not at the top, for that.
+        """
+        if "postgres" in self.pollers:
+            return
+        from cockpit.sources.backups import BackupsSource
+        from cockpit.sources.postgres import PostgresSource
+        from cockpit.sources.redis import RedisSource
+
+        poll = self.settings.poll
         postgres = PostgresSource(self.settings)
         redis = RedisSource(self.settings)
         # Backups show S3 before Kubernetes connects; the CronJob half joins later.
@@ -271,6 +285,8 @@ class CockpitApp(App[None]):
         self.start_poller("postgres", postgres.snapshot, poll.postgres)
         self.start_poller("redis", redis.snapshot, poll.redis)
         self.start_poller("backups", self.backups.snapshot, poll.backups)
+        if self.kube is not None and "top" in self.pollers:
+            self.backups.attach(self.kube.backups_snapshot)  # Kubernetes came first
 
     @work(group="kube-connect", exclusive=True)
     async def _start_kube(self) -> None:
@@ -279,13 +295,9 @@ class CockpitApp(App[None]):
         since = datetime.now(UTC)
         while True:
             try:
-                target = await asyncio.to_thread(
-                    connect,
-                    self.settings.kube,
-                    self.launch.kube_configuration,
-                    context=self.launch.context,
-                    namespace=self.launch.namespace,
-                )
+                # Connect and start the watches in one hop off the loop: the pods list
+                # then runs while the first screen is still being drawn.
+                target, kube = await asyncio.to_thread(self._connect_and_watch)
                 break
             except SourceError as exc:
                 failures += 1
@@ -295,6 +307,7 @@ class CockpitApp(App[None]):
                         SourceFailure(name, exc.message, exc.hint, since, delay, failures)
                     )
                 await asyncio.sleep(delay)
+        mark("kube_connected")
         self.kube_target = target
         self.runner.who = Who(target.context, target.user, target.namespace)
         self.runner.read_only = self.settings.is_read_only(target.context)
@@ -304,21 +317,37 @@ class CockpitApp(App[None]):
         self._action_contexts["kube"] = KubeContext(
             target.api, target.namespace, self.settings.kube.request_timeout
         )
-        self._check_access()
         self.main.query_one(CockpitHeader).set_target(target.context, target.namespace)
         self.main.query_one(CockpitHeader).set_mode(self.mode_name())
         self.refresh_bindings()
-        kube = KubeSource(target, self.settings)
         self.kube = kube
+        self.start_poller("pods", kube.kube_snapshot, self.settings.poll.pods)
+
+    def _connect_and_watch(self) -> tuple[KubeTarget, KubeSource]:
+        target = connect(
+            self.settings.kube,
+            self.launch.kube_configuration,
+            context=self.launch.context,
+            namespace=self.launch.namespace,
+        )
+        kube = KubeSource(target, self.settings)
         kube.start()
+        return target, kube
+
+    def _start_after_first_pods(self) -> None:
+        """The rest of Kubernetes, once the pods are on screen: these load the client's
+        API classes (a second of CPU) and would otherwise slow the first screen down."""
+        kube = self.kube
+        if kube is None or "top" in self.pollers:
+            return
         poll = self.settings.poll
-        self.start_poller("pods", kube.kube_snapshot, poll.pods)
         self.start_poller("top", kube.top_snapshot, poll.metrics)
         self.start_poller("events", kube.events_snapshot, poll.events)
         self.start_poller("logs", kube.log_batch, poll.logs)
         if self.backups is not None:
             self.backups.attach(kube.backups_snapshot)
             self.pollers["backups"].refresh()
+        self._check_access()
 
     # -- routing ------------------------------------------------------------------------
 
@@ -334,6 +363,8 @@ class CockpitApp(App[None]):
             if not self._marked_pods:
                 self._marked_pods = True
                 self.call_after_refresh(mark, "pods_populated", len(snapshot.pods))
+                self.set_timer(0.5, self._start_after_first_pods)
+                self.call_after_refresh(self._start_local_sources)
         elif isinstance(snapshot, TopSnapshot):
             self.main.query_one(TopPane).show(snapshot)
             self.main.query_one(PodsPane).show_usage(snapshot)
@@ -356,6 +387,8 @@ class CockpitApp(App[None]):
         if not self._panes_alive():
             return
         failure = message.failure
+        if failure.source == "pods" and self.kube is not None:
+            self._start_after_first_pods()  # the other panes must say so too
         for pane in self.panes:
             if pane.SOURCES and pane.SOURCES[0] == failure.source:
                 pane.mark_failed(failure)
@@ -867,12 +900,13 @@ def _binding_rows(bindings: Iterable[Any]) -> list[tuple[str, str]]:
 
 def known_secrets(settings: Settings) -> tuple[str, ...]:
     """Passwords the journal must mask even where they hide in free text."""
-    found = list(dsn_secrets(normalise_dsn(settings.effective_pg_dsn())))
-    for url in (settings.effective_redis_url(), settings.backups.endpoint_url or ""):
-        password = urlsplit(url).password if "://" in url else None
-        if password:
-            found.append(password)
-    return tuple(dict.fromkeys(found))
+    found = [
+        dsn_password(settings.effective_pg_dsn()),
+        os.environ.get("PGPASSWORD"),
+        dsn_password(settings.effective_redis_url()),
+        dsn_password(settings.backups.endpoint_url or ""),
+    ]
+    return tuple(dict.fromkeys(secret for secret in found if secret))
 
 
 def mark(event: str, detail: object = "") -> None:

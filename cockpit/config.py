@@ -386,6 +386,19 @@ def mask_dsn(dsn: str) -> str:
     return _KV_PASSWORD.sub(r"\1****", dsn)
 
 
+def dsn_password(dsn: str) -> str | None:
+    """The password in a URL-style or key=value DSN, if any (without importing libpq)."""
+    if "://" in dsn:
+        return urlsplit(dsn).password
+    match = _KV_PASSWORD.search(dsn)
+    if not match:
+        return None
+    value = match.group(2)
+    if value.startswith("'") and value.endswith("'"):
+        value = value[1:-1].replace("\\'", "'").replace("\\\\", "\\")
+    return value
+
+
 def masked(value: Any, key: str = "") -> Any:
     """A copy of a settings dump with every secret masked."""
     if isinstance(value, dict):

@@ -29,6 +29,8 @@ def _picture(match: re.Match[str]) -> str:
 
 def clean(text: str, max_len: int = 4096) -> str:
     """One line of untrusted text, safe to show: controls made visible, length bounded."""
+    if text.isascii() and text.isprintable() and len(text) <= max_len:
+        return text  # the common case (names, statuses), checked in C
     if len(text) > max_len:
         text = f"{text[:max_len]}… [+{len(text) - max_len} chars]"
     text = text.replace("\t", "    ")

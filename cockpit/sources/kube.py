@@ -12,8 +12,9 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
+from functools import cached_property
 from typing import Any
+from urllib.parse import quote
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -47,6 +48,7 @@ from cockpit.sources.kube_convert import (
     statefulset_row,
 )
 from cockpit.sources.kube_logs import ErrorLogFollower
+from cockpit.sources.kube_raw import raw_getter
 from cockpit.sources.kube_watch import Informer
 from cockpit.thresholds import level_for
 
@@ -63,11 +65,7 @@ class KubeSource:
         self.target = target
         self.settings = settings
         self.namespace = target.namespace
-        self.core = client.CoreV1Api(target.api)
-        self.apps = client.AppsV1Api(target.api)
-        self.batch = client.BatchV1Api(target.api)
-        self.custom = client.CustomObjectsApi(target.api)
-        ns = self.namespace
+        ns = quote(self.namespace, safe="")
         ks = settings.kube
         common: dict[str, Any] = {
             "server": target.server,
@@ -75,31 +73,32 @@ class KubeSource:
             "request_timeout": ks.request_timeout,
         }
         self._on_first_sync = on_first_sync
+        api = target.api
         self.pods: Informer[PodRow] = Informer(
-            "pods", partial(self.core.list_namespaced_pod, ns), pod_row, **common
+            "pods", raw_getter(api, f"/api/v1/namespaces/{ns}/pods"), pod_row, **common
         )
         self.deployments: Informer[WorkloadRow] = Informer(
             "deployments",
-            partial(self.apps.list_namespaced_deployment, ns),
+            raw_getter(api, f"/apis/apps/v1/namespaces/{ns}/deployments"),
             deployment_row,
             **common,
         )
         self.statefulsets: Informer[WorkloadRow] = Informer(
             "statefulsets",
-            partial(self.apps.list_namespaced_stateful_set, ns),
+            raw_getter(api, f"/apis/apps/v1/namespaces/{ns}/statefulsets"),
             statefulset_row,
             **common,
         )
         self.events: Informer[EventRow] = Informer(
-            "events", partial(self.core.list_namespaced_event, ns), event_row, **common
+            "events", raw_getter(api, f"/api/v1/namespaces/{ns}/events"), event_row, **common
         )
         self.jobs: Informer[JobRow] = Informer(
-            "jobs", partial(self.batch.list_namespaced_job, ns), job_row, **common
+            "jobs", raw_getter(api, f"/apis/batch/v1/namespaces/{ns}/jobs"), job_row, **common
         )
         self.informers = (self.pods, self.deployments, self.statefulsets, self.events, self.jobs)
         logs = settings.logs
         self.logs = ErrorLogFollower(
-            self.core,
+            lambda: self.core,
             ns,
             logs.apps,
             logs.error_pattern,
@@ -111,6 +110,21 @@ class KubeSource:
         )
         self._kube_cache: tuple[tuple[int, ...], KubeSnapshot] | None = None
         self._started = False
+
+    # The generated API classes are slow to import (see kube_raw): only what needs
+    # them (log streams, metrics, the CronJob) loads them, after the first screen.
+
+    @cached_property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.target.api)
+
+    @cached_property
+    def batch(self) -> client.BatchV1Api:
+        return client.BatchV1Api(self.target.api)
+
+    @cached_property
+    def custom(self) -> client.CustomObjectsApi:
+        return client.CustomObjectsApi(self.target.api)
 
     # -- lifecycle --------------------------------------------------------------------
 

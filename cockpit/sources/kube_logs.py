@@ -109,7 +109,7 @@ class ErrorLogFollower:
 
     def __init__(
         self,
-        core: client.CoreV1Api,
+        core: Callable[[], client.CoreV1Api],  # called when the first stream opens
         namespace: str,
         apps: Iterable[str],
         pattern: str,
@@ -208,7 +208,7 @@ class ErrorLogFollower:
         label = f"{container} (previous)" if previous else container
 
         def open_stream() -> Any:
-            return self._core.read_namespaced_pod_log(
+            return self._core().read_namespaced_pod_log(
                 pod.name,
                 self._namespace,
                 container=container,

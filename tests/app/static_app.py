@@ -12,8 +12,11 @@ class StaticCockpitApp(CockpitApp):
     def _start_kube(self) -> None:  # type: ignore[override]
         """No cluster: the test feeds snapshots."""
 
+    def _start_host(self) -> None:
+        """No host polling: the host pane shows the scene's host."""
+
     def _start_local_sources(self) -> None:
-        """No PostgreSQL, Redis, S3 or host polling either."""
+        """No PostgreSQL, Redis or S3 polling either."""
 
     def feed(self, hostile: bool = False) -> None:
         header = self.main.query_one(CockpitHeader)
