@@ -8,6 +8,7 @@ SourceFailed, and the handlers below hand the snapshot to the panes that show it
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -287,6 +288,10 @@ class CockpitApp(App[None]):
         self.start_poller("backups", self.backups.snapshot, poll.backups)
         if self.kube is not None and "top" in self.pollers:
             self.backups.attach(self.kube.backups_snapshot)  # Kubernetes came first
+        # Every module is loaded now: take the few hundred thousand objects that live
+        # as long as the process out of the cyclic collector's sight, or each full
+        # collection walks them all and stalls the screen for a third of a second.
+        gc.freeze()
 
     @work(group="kube-connect", exclusive=True)
     async def _start_kube(self) -> None:

@@ -124,7 +124,7 @@ async def test_failed_job_and_ages_with_a_fixed_now() -> None:
         ]
         assert objects[0][1:] == ["5.0Mi", "31h"]
         assert pane.title_shown.plain == "Backups · postgres-backup · 3 problems"
-        assert str(pane.border_subtitle).startswith("[b]B[/b] run backup now · ")
+        assert "run backup now · " in str(pane.border_subtitle)
 
 
 async def test_s3_problem_is_shown_in_words_with_the_jobs_still_there() -> None:

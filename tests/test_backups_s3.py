@@ -142,6 +142,10 @@ def test_no_credentials_then_credentials_appear(
     with pytest.raises(SourceError) as caught:
         s3.list_backups(NOW)
     assert caught.value.message == NO_CREDENTIALS
+    # No client is built for nothing at every retry (each costs CPU and garbage).
+    with pytest.raises(SourceError):
+        s3.list_backups(NOW)
+    assert s3._client is None
     # The client is rebuilt after a credentials error, so fixing the environment (or an
     # `aws sso login`) is picked up by the next poll without a restart.
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -87,6 +87,7 @@ class S3Source:
             user_agent_extra="cockpit",
         )
         self._client: Any = None
+        self._session: Any = None
         self._lock = threading.Lock()  # boto3 sessions are not thread-safe to build
 
     @property
@@ -96,7 +97,14 @@ class S3Source:
     def _get_client(self) -> Any:
         with self._lock:
             if self._client is None:
-                session = boto3.session.Session()
+                if self._session is None:
+                    self._session = boto3.session.Session()
+                session = self._session
+                # A session without credentials looks again on every call; building a
+                # client for nothing costs a tenth of a second of CPU and leaves tens
+                # of thousands of objects to the cyclic collector, at every retry.
+                if session.get_credentials() is None:
+                    raise NoCredentialsError()
                 self._client = session.client(
                     "s3",
                     endpoint_url=self.settings.endpoint_url or None,
@@ -106,8 +114,10 @@ class S3Source:
             return self._client
 
     def reset(self) -> None:
+        """Forget the client and session: the next call reads the credentials afresh."""
         with self._lock:
             self._client = None
+            self._session = None
 
     def close(self) -> None:
         """Drop the client and its connection pool."""
@@ -134,7 +144,10 @@ class S3Source:
                 found.update(recent)
         except Exception as exc:
             error = s3_error(exc, self.settings)
-            if _needs_new_client(exc):
+            if isinstance(exc, NoCredentialsError):
+                with self._lock:
+                    self._client = None  # the session looks for credentials again
+            elif _needs_new_client(exc):
                 self.reset()
             raise error from None
         ordered = sorted(found.values(), key=_newest_first_key, reverse=True)

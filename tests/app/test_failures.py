@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from cockpit.config import PostgresSettings, RedisSettings
@@ -14,14 +15,25 @@ from .conftest import wait_for
 
 
 async def responsive(pilot, app) -> float:
-    """Seconds for a key press to change the pods pane (the UI must never wait on I/O)."""
+    """The worst event-loop delay over a second while a key is handled.
+
+    The UI must never wait on I/O.  Pilot's own press() waits for the whole app to go
+    idle, which measures the pollers' activity rather than how fast a key is served.
+    (Up to a few hundred ms can come from the kubernetes client building its models on
+    first use in a thread, which holds the GIL.)
+    """
     pods = app.main.query_one(PodsPane)
     before = pods.sort_name
     pods.table.focus()
-    started = time.monotonic()
-    await pilot.press("S")
-    await wait_for(pilot, lambda: pods.sort_name != before, timeout=5, what="the sort to change")
-    return time.monotonic() - started
+    worst = 0.0
+    deadline = time.monotonic() + 1.0
+    app.simulate_key("S")
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        await asyncio.sleep(0.01)
+        worst = max(worst, time.monotonic() - started - 0.01)
+    assert pods.sort_name != before, "the key was not handled"
+    return worst
 
 
 async def test_redis_stopped_mid_run_goes_stale_then_recovers(
@@ -39,7 +51,7 @@ async def test_redis_stopped_mid_run_goes_stale_then_recovers(
             "connect" in pane.failure.message.lower()
         assert pane.failure.retry_in is not None
         assert "STALE" in str(pane.border_subtitle)
-        assert await responsive(pilot, app) < 1.0
+        assert await responsive(pilot, app) < 0.5
         owned_redis_server.start()
         await wait_for(pilot, lambda: pane.failure is None, timeout=30, what="Redis back")
         assert not pane.has_class("stale")
@@ -74,14 +86,14 @@ async def test_api_server_errors_and_hangs_do_not_freeze_the_ui(make_sim, make_a
         assert "500" in top.failure.message
         await wait_for(pilot, lambda: pods.failure is not None, what="pods failing")
         assert pods.snapshot is not None and pods.has_class("stale")
-        assert await responsive(pilot, app) < 1.0
+        assert await responsive(pilot, app) < 0.5
 
         sim.clear_faults()
         sim.hang_requests()
         await wait_for(pilot, lambda: top.failure is not None and
                        ("no answer" in top.failure.message or "timed out" in
                         top.failure.message), timeout=30, what="metrics hanging")
-        assert await responsive(pilot, app) < 1.0  # a hung API never blocks the screen
+        assert await responsive(pilot, app) < 0.5  # a hung API never blocks the screen
 
         sim.clear_faults()
         await wait_for(pilot, lambda: top.failure is None and pods.failure is None,
