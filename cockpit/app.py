@@ -165,7 +165,8 @@ class CockpitApp(App[None]):
     # -- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield CockpitHeader(id="header")
+        self.header = CockpitHeader(id="header")  # kept: queries fail while shutting down
+        yield self.header
         with Horizontal(id="row-kube"):
             with Vertical(id="col-left"):
                 yield WorkloadsPane(id="workloads", classes="pane")
@@ -213,7 +214,7 @@ class CockpitApp(App[None]):
         )
         mark("app_mounted")
         self._panes = list(self.main.query(Pane))
-        header = self.main.query_one(CockpitHeader)
+        header = self.header
         header.note = self.launch.note
         header.set_mode(self.mode_name())
         self.set_interval(1.0, self._tick)
@@ -322,8 +323,8 @@ class CockpitApp(App[None]):
         self._action_contexts["kube"] = KubeContext(
             target.api, target.namespace, self.settings.kube.request_timeout
         )
-        self.main.query_one(CockpitHeader).set_target(target.context, target.namespace)
-        self.main.query_one(CockpitHeader).set_mode(self.mode_name())
+        self.header.set_target(target.context, target.namespace)
+        self.header.set_mode(self.mode_name())
         self.refresh_bindings()
         self.kube = kube
         self.start_poller("pods", kube.kube_snapshot, self.settings.poll.pods)
@@ -418,11 +419,11 @@ class CockpitApp(App[None]):
             else:
                 short.append(f"{title} {pane.level.label}")
                 detailed.append(f"{title}: {pane.summary}" if pane.summary else short[-1])
-        self.main.query_one(CockpitHeader).set_overall(level, short)
+        self.header.set_overall(level, short)
         if self.war_room is not None and self.screen is self.war_room:
             self.war_room.show(self.figures(), detailed)
             war_header = self.war_room.query_one(CockpitHeader)
-            main_header = self.main.query_one(CockpitHeader)
+            main_header = self.header
             war_header.context, war_header.namespace = main_header.context, main_header.namespace
             war_header.mode, war_header.note = main_header.mode, main_header.note
             war_header.set_overall(level, short)
@@ -431,7 +432,7 @@ class CockpitApp(App[None]):
         if not self._panes_alive():
             return
         now = datetime.now(UTC)
-        self.main.query_one(CockpitHeader).refresh_text()
+        self.header.refresh_text()
         for pane in self.panes:
             pane.tick(now)
 
