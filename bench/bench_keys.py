@@ -54,7 +54,7 @@ from cockpit.config import (  # noqa: E402
     Settings,
 )
 from widgets.pods import PodsPane  # noqa: E402
-from widgets.table import KeyedTable  # noqa: E402
+from widgets.vtable import VirtualTable  # noqa: E402
 
 TARGET_P99_MS = 50.0
 PRESS_TIMEOUT_S = 5.0
@@ -82,7 +82,7 @@ class Probe:
         changed = self.changed
         if changed is None or screen is not app.main:
             return
-        table = app.main.query_one("#pods-table", KeyedTable)
+        table = app.main.query_one("#pods-table", VirtualTable)
         dirty = screen._dirty_widgets  # what this frame re-rendered (Textual 8.2.8)
         if (table in dirty or screen in dirty) and changed():
             self.at = time.perf_counter()
@@ -171,7 +171,7 @@ def session(
     Reads of the app's state from here are single attribute/length reads (racy but
     harmless); the keys go in through the driver, as a terminal's input thread's do.
     """
-    table = app.main.query_one("#pods-table", KeyedTable)
+    table = app.main.query_one("#pods-table", VirtualTable)
     pods = app.main.query_one(PodsPane)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not (
@@ -240,7 +240,7 @@ async def measure(
         return results, state
 
     async with app.run_test(size=common.TERMINAL, headless=True):
-        app.main.query_one("#pods-table", KeyedTable).focus()
+        app.main.query_one("#pods-table", VirtualTable).focus()
         outcome = await loop.run_in_executor(None, guarded)
         await app.shutdown()
     return outcome

@@ -111,6 +111,7 @@ def install() -> None:
     from widgets.errorlog import ErrorLogPane
     from widgets.pods import PodsPane
     from widgets.table import KeyedTable
+    from widgets.vtable import VirtualTable
 
     _slow_callbacks()
     _layout_requests()
@@ -121,6 +122,7 @@ def install() -> None:
     _wrap(kube.KubeSource, "top_snapshot", "KubeSource.top_snapshot")
     _wrap(PodsPane, "render_rows", "PodsPane.render_rows")
     _wrap(KeyedTable, "apply", "KeyedTable.apply", lambda self, rows: f"{len(rows)} rows")
+    _wrap(VirtualTable, "apply", "VirtualTable.apply", lambda self, rows: f"{len(rows)} rows")
     _wrap(
         DataTable,
         "_update_column_widths",

@@ -8,7 +8,6 @@ SourceFailed, and the handlers below hand the snapshot to the panes that show it
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -35,6 +34,7 @@ from actions.catalog import catalog
 from actions.kube import KubeContext
 from actions.rbac import AccessChecker
 from actions.runner import ActionRunner, Busy, Who
+from cockpit import gctuning
 from cockpit.audit import Journal
 from cockpit.config import APP_NAME, Settings, dsn_password
 from cockpit.errors import SourceError, describe
@@ -289,10 +289,9 @@ class CockpitApp(App[None]):
         self.start_poller("backups", self.backups.snapshot, poll.backups)
         if self.kube is not None and "top" in self.pollers:
             self.backups.attach(self.kube.backups_snapshot)  # Kubernetes came first
-        # Every module is loaded now: take the few hundred thousand objects that live
-        # as long as the process out of the cyclic collector's sight, or each full
-        # collection walks them all and stalls the screen for a third of a second.
-        gc.freeze()
+        # Every module is loaded now (see cockpit/gctuning.py for why this matters).
+        gctuning.settle()
+        self.set_interval(gctuning.FULL_COLLECTION_EVERY_S, gctuning.full_collection)
 
     @work(group="kube-connect", exclusive=True)
     async def _start_kube(self) -> None:

@@ -18,6 +18,7 @@ from cockpit.model import BackupObject, BackupsSnapshot, JobRow, Level
 from cockpit.textsafe import clean, one_line
 from widgets.cells import LEVEL_MARK, LEVEL_STYLE, bytes_text, duration, leveled, plain
 from widgets.pane import Pane, since
+from widgets.statictext import set_text
 from widgets.table import Cells, KeyedTable
 
 DIM = "dim"
@@ -205,12 +206,12 @@ class BackupsPane(Pane):
     def render_snapshot(self, snap: BackupsSnapshot, now: datetime) -> None:
         self._rendered_at = now
         problems = self.query_one("#backups-problems", Static)
-        problems.update(problems_text(snap))
+        set_text(problems, problems_text(snap))
         problems.set_class(bool(snap.problems), "shown")
         summary = Text("\n", no_wrap=True, overflow="ellipsis").join(
             [cron_line(snap, now), success_line(snap, now), s3_line(snap, now)]
         )
-        self.query_one("#backups-summary", Static).update(summary)
+        set_text(self.query_one("#backups-summary", Static), summary)
         jobs = [(job.uid or job.name, job_cells(job, now, snap.cronjob)) for job in snap.jobs]
         self.query_one("#backups-jobs", KeyedTable).apply(jobs)
         cutoff = now - timedelta(days=snap.retention_days)

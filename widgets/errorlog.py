@@ -21,6 +21,7 @@ from cockpit.model import Level, LogBatch, LogLine
 from cockpit.textsafe import one_line
 from widgets.filter import FilterBar, matcher
 from widgets.pane import Pane
+from widgets.statictext import set_text
 
 APP_STYLES = ("cyan", "magenta", "green", "blue", "bright_cyan", "bright_magenta")
 # Rendering thousands of lines at once (the 24 h backlog arriving in one batch) stalls
@@ -140,7 +141,7 @@ class ErrorLogPane(Pane):
             status.append(f" · PAUSED ({self.pending} new)", style="bold reverse")
         if status != self._status_shown:
             self._status_shown = status
-            self.query_one("#errorlog-status", Static).update(status)
+            set_text(self.query_one("#errorlog-status", Static), status)
         scope = self.app_filter or "+".join(self.apps)
         title = f"Error logs · {scope}"
         if self.filter_text:

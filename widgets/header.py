@@ -35,6 +35,7 @@ class CockpitHeader(Widget):
         self.overall = Level.OK
         self.problems: list[str] = []
         self.note = ""  # e.g. "demo: simulated cluster"
+        self._shown: tuple[object, ...] = ()
 
     def set_target(self, context: str, namespace: str) -> None:
         self.context, self.namespace = context, namespace
@@ -49,7 +50,15 @@ class CockpitHeader(Widget):
         self.refresh_text()
 
     def refresh_text(self) -> None:
-        self.refresh()
+        """Repaint only when something shown changed (called every second and on
+        every snapshot: an unconditional repaint is a wasted frame)."""
+        shown = (
+            self.context, self.namespace, self.mode, self.overall, tuple(self.problems),
+            self.note, datetime.now().strftime("%H:%M"),
+        )
+        if shown != self._shown:
+            self._shown = shown
+            self.refresh()
 
     def render(self) -> Text:
         # Built at render time, for the width the header really has (a resize, or a

@@ -11,6 +11,7 @@ from textual.widgets import Sparkline, Static
 from cockpit.model import HostSnapshot, Level
 from widgets.cells import LEVEL_STYLE, bar, bytes_text
 from widgets.pane import Pane
+from widgets.statictext import set_text
 
 
 class HostBody(Static, can_focus=True):
@@ -59,7 +60,7 @@ class HostPane(Pane):
             body.append(
                 f"net  rx {bytes_text(snap.net_rx_bps)}/s  tx {bytes_text(snap.net_tx_bps)}/s"
             )
-        self.query_one("#host-body", Static).update(body)
+        set_text(self.query_one("#host-body", Static), body)
         self.level = snap.level
         full = [d for d in snap.disks if d.level > Level.OK]
         self.summary = ", ".join(f"disk {d.mount} {d.percent:.0f}%" for d in full[:2])

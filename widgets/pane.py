@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from cockpit.model import Level, SourceFailure
 from cockpit.textsafe import one_line
+from widgets.statictext import set_text
 
 
 def age_text(seconds: float) -> str:
@@ -94,7 +95,7 @@ class Pane(Vertical, can_focus=False):
         self.failure = failure
         self.add_class("stale")
         line = self._failure_line()
-        line.update(self.failure_text(failure))
+        set_text(line, self.failure_text(failure))
         line.add_class("shown")
         self.tick()
 

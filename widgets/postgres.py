@@ -23,6 +23,7 @@ from cockpit.model import Level, PgSession, PgSnapshot
 from widgets.cells import LEVEL_STYLE, bar, bytes_text, duration, plain, rate
 from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane
+from widgets.statictext import set_text
 from widgets.table import Cells, KeyedTable
 
 VIEWS = ("idle", "longest", "blocked", "all")
@@ -199,10 +200,10 @@ class PostgresPane(Pane):
         self.snapshot = snapshot
         self.mark_fresh(snapshot.taken_at)
         self.level = snapshot.level
-        self.query_one("#pg-summary", Static).update(self.summary_text(snapshot))
+        set_text(self.query_one("#pg-summary", Static), self.summary_text(snapshot))
         notes = self.query_one("#pg-notes", Static)
         line = self.notes_text(snapshot)
-        notes.update(line)
+        set_text(notes, line)
         notes.set_class(bool(line.plain), "shown")
         self.render_rows()
 
@@ -268,7 +269,7 @@ class PostgresPane(Pane):
 
     def on_resize(self) -> None:
         if self.snapshot is not None:
-            self.query_one("#pg-summary", Static).update(self.summary_text(self.snapshot))
+            set_text(self.query_one("#pg-summary", Static), self.summary_text(self.snapshot))
 
     @staticmethod
     def notes_text(snap: PgSnapshot) -> Text:

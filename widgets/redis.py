@@ -26,6 +26,7 @@ from cockpit.textsafe import clean
 from widgets.cells import LEVEL_MARK, LEVEL_STYLE, bar, bytes_text, duration, pct, rate
 from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane, age_text, since
+from widgets.statictext import set_text
 
 DIM = "dim"
 SEP = " · "
@@ -223,11 +224,11 @@ class RedisPane(Pane):
 
     def _render_snapshot(self, snap: RedisSnapshot) -> None:
         warnings = self.query_one("#redis-warnings", Static)
-        warnings.update(warnings_text(snap))
+        set_text(warnings, warnings_text(snap))
         warnings.set_class(bool(snap.warnings), "shown")
         width = self.content_size.width or 48
         body = body_text(snap, width, selected_db=self.target_db)
-        self.query_one("#redis-body", Static).update(body)
+        set_text(self.query_one("#redis-body", Static), body)
 
     # -- choosing a database ------------------------------------------------------------
 

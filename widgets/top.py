@@ -12,6 +12,7 @@ from textual.widgets import Sparkline, Static
 from cockpit.model import Level, TopSnapshot
 from widgets.cells import LEVEL_STYLE, bytes_text, leveled, millicores, pct, plain
 from widgets.pane import Pane, since
+from widgets.statictext import set_text
 from widgets.table import KeyedTable
 
 COLUMNS = (
@@ -52,7 +53,7 @@ class TopPane(Pane):
         self.mark_fresh(top.taken_at)
         message = self.query_one("#top-message", Static)
         if not top.available:
-            message.update(Text("⚠ " + top.message, style="yellow"))
+            set_text(message, Text("⚠ " + top.message, style="yellow"))
             message.display = True
             self.level = Level.OK
             self.set_title("Top · metrics unavailable")
@@ -82,7 +83,7 @@ class TopPane(Pane):
         for pod in top.pods[:3]:
             hottest.append(pod.name, style=LEVEL_STYLE[pod.level] or "bold")
             hottest.append(f" mem {pct(pod.mem_limit_pct)} cpu {pct(pod.cpu_limit_pct)}  ")
-        self.query_one("#top-hottest", Static).update(hottest)
+        set_text(self.query_one("#top-hottest", Static), hottest)
         self.level = max((p.level for p in top.pods), default=Level.OK)
         hot = [p for p in top.pods if p.level > Level.OK]
         self.summary = ", ".join(
