@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from cockpit.sources.backups import BackupsSource
 
 KUBE_SOURCES = ("pods", "top", "events", "logs")
-LOCAL_SOURCES_AT_LATEST = 1.5  # seconds after start, when the pods take longer
+LOCAL_SOURCES_AT_LATEST = 5.0  # seconds after start, when the pods take longer (a slow API)
 IO_THREADS = 32
 
 
@@ -311,6 +311,7 @@ class CockpitApp(App[None]):
                     self._post_failure(
                         SourceFailure(name, exc.message, exc.hint, since, delay, failures)
                     )
+                self._start_local_sources()  # no pods to wait for
                 await asyncio.sleep(delay)
         mark("kube_connected")
         self.kube_target = target
@@ -394,6 +395,7 @@ class CockpitApp(App[None]):
         failure = message.failure
         if failure.source == "pods" and self.kube is not None:
             self._start_after_first_pods()  # the other panes must say so too
+            self._start_local_sources()
         for pane in self.panes:
             if pane.SOURCES and pane.SOURCES[0] == failure.source:
                 pane.mark_failed(failure)

@@ -76,7 +76,11 @@ class Pane(Vertical, can_focus=False):
 
     def set_title(self, title: str | Text) -> None:
         """Titles carry names from the cluster: never let Textual parse them as markup."""
-        self.border_title = title if isinstance(title, Text) else Text(one_line(title, 200))
+        text = title if isinstance(title, Text) else Text(one_line(title, 200))
+        # Textual repaints the whole pane on every assignment, equal or not.
+        if text != getattr(self, "_title_text", None):
+            self._title_text = text
+            self.border_title = text
 
     def compose_failure(self) -> FailureLine:
         return FailureLine(classes="failure")

@@ -218,7 +218,7 @@ class PostgresPane(Pane):
         if len(self._cache) > 2 * len(live) + 100:
             self._cache = {k: v for k, v in self._cache.items() if k in live}
         self.table.apply([(s.key, self._cells(s, view)) for s in shown])
-        self.border_title = self.title_text(snap, view, len(shown))
+        self.set_title(self.title_text(snap, view, len(shown)))
 
     def _cells(self, s: PgSession, view: str) -> Cells:
         seconds = time_seconds(s, view)

@@ -216,7 +216,7 @@ class RedisPane(Pane):
         self.mark_fresh(snap.taken_at)
         self._render_snapshot(snap)
         self.level = snap.level
-        self.border_title = Text(f"Redis · {clean(snap.server, 60)}")
+        self.set_title(Text(f"Redis · {clean(snap.server, 60)}"))
 
     def on_resize(self, event: Resize) -> None:
         if self.snapshot is not None:

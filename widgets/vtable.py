@@ -133,6 +133,11 @@ class VirtualTable(ScrollView, can_focus=True):
         """New cells for rows already shown, in place (same order, same keys)."""
         known = self._row_widths
         grown = list(self._widths)
+        # Only rows on screen need a repaint: found once here, not per row (a metrics
+        # poll changes thousands of rows, and each region lookup walks the DOM).
+        top, height = self.scroll_offset.y, self.size.height
+        first_visible, last_visible = top, top + height - 2  # row 0 is the header
+        repaint: list[int] = []
         for key, row in changes.items():
             index = self._index.get(key)
             if index is None:
@@ -148,7 +153,12 @@ class VirtualTable(ScrollView, can_focus=True):
             )
             known[key] = (row, widths)
             grown = [max(a, b) for a, b in zip(grown, widths, strict=True)]
-            self._refresh_row(index)
+            if first_visible <= index <= last_visible:
+                repaint.append(index)
+        if repaint:
+            y0 = min(repaint) - top + 1
+            y1 = max(repaint) - top + 1
+            self.refresh(Region(0, y0, self.size.width, y1 - y0 + 1))
         if tuple(grown) != self._widths:
             self._widths = tuple(grown)
             self._resize()
