@@ -199,7 +199,8 @@ class CockpitApp(App[None]):
 
     def _panes_alive(self) -> bool:
         """False while starting or shutting down, when messages can outlive the panes."""
-        return bool(self._panes) and not self._exit and self._panes[0].is_attached
+        # App._running turns False as soon as shutdown begins, before the panes go.
+        return bool(self._panes) and self._running and not self._exit and self._panes[0].is_attached
 
     @property
     def panes(self) -> list[Pane]:

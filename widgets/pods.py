@@ -81,7 +81,7 @@ def _pod_cells(pod: PodRow, now: datetime) -> Cells:
 
 
 NO_USAGE = (Cell("-"), Cell("-"))
-REFRESH_CHUNK = 500  # rows rebuilt per turn of the event loop after a metrics poll
+REFRESH_CHUNK = 250  # rows rebuilt per turn of the event loop after a metrics poll
 CHUNK_PAUSE_S = 0.005  # a timer, not call_later: the message pump would not yield
 
 
@@ -191,8 +191,10 @@ class PodsPane(Pane):
             end = top + max(1, table.size.height)
             uids = order[top:end] + order[:top] + order[end:]  # what is seen first
             self._next_expiry = stamp + 60.0
-        self._pending = uids[REFRESH_CHUNK:]
-        self._refresh_uids(uids[:REFRESH_CHUNK])
+        # At once: what is on screen (a screenful is a few dozen rows); the rest later.
+        now_count = max(1, table.size.height) if not ages_only else REFRESH_CHUNK
+        self._pending = uids[now_count:]
+        self._refresh_uids(uids[:now_count])
         if self._pending and not self._pending_scheduled:
             self._pending_scheduled = True
             self.set_timer(CHUNK_PAUSE_S, self._refresh_pending)
