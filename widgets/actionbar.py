@@ -56,10 +56,11 @@ class ActionRow(Horizontal):
         self._show()
 
     def _show(self) -> None:
-        if not self.is_mounted or not self.query(ProgressBar):
+        # While the app shuts down, children go before their parent: either may be gone.
+        bars, labels = self.query(ProgressBar), self.query(".action-text")
+        if not self.is_mounted or not bars or not labels:
             return
-        bar = self.query_one(ProgressBar)
-        label = self.query_one(".action-text", Static)
+        bar, label = bars.first(ProgressBar), labels.first(Static)
         if self._outcome is not None:
             ok, message = self._outcome
             bar.update(total=100, progress=100 if ok else bar.progress)
