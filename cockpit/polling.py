@@ -131,8 +131,9 @@ class Poller:
         return delay
 
     async def _sleep(self, delay: float) -> None:
-        """Wait `delay` seconds, or less if refresh() is called."""
-        self._wake.clear()
+        """Wait `delay` seconds, or less if refresh() is called.  A refresh() that came
+        while the last poll ran is kept: its caller wants data from after that moment
+        (new Kubernetes half of the backups, a key press), so the next poll is now."""
         timer = asyncio.get_running_loop().call_later(delay, self._wake.set)
         try:
             await self._wake.wait()

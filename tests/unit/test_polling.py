@@ -108,6 +108,35 @@ async def test_refresh_wakes_the_poller() -> None:
     assert len(calls) == 2
 
 
+async def test_refresh_during_a_poll_is_not_lost() -> None:
+    """The backups source gets its Kubernetes half while its first poll is in flight:
+    the refresh asked for then must bring a poll right after, not 60 s later."""
+    calls = []
+    release = asyncio.Event()
+
+    async def fetch() -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            await release.wait()
+        return len(calls)
+
+    poller = Poller(
+        "backups",
+        fetch,
+        interval=60,
+        timeout=5,
+        on_result=lambda s, r: None,
+        on_failure=lambda f: None,
+    )
+    task = asyncio.create_task(poller.run())
+    await asyncio.sleep(0.05)
+    poller.refresh()  # while the first poll waits
+    release.set()
+    await asyncio.sleep(0.05)
+    task.cancel()
+    assert len(calls) == 2
+
+
 async def test_plain_exceptions_are_worded_and_secrets_masked() -> None:
     failures: list[SourceFailure] = []
 
