@@ -254,7 +254,9 @@ class CockpitApp(App[None]):
             backoff_max=poll.backoff_max,
         )
         self.pollers[name] = poller
-        self.run_worker(poller.run(), group=f"poll-{name}", exclusive=True, name=f"poll-{name}")
+        # The method, not a coroutine: a worker that never starts (at shutdown) leaves
+        # no coroutine behind un-awaited.
+        self.run_worker(poller.run, group=f"poll-{name}", exclusive=True, name=f"poll-{name}")
         return poller
 
     def _post_result(self, source: str, snapshot: Any) -> None:
