@@ -31,6 +31,7 @@ from tests.fixtures.postgres import (
     live_sessions,
     open_sessions,
 )
+from tests.pilot import confirm_modal, wait_for
 from widgets.confirm import ConfirmScreen
 from widgets.pg_views import PgDeepScreen
 from widgets.postgres import PostgresPane
@@ -79,17 +80,6 @@ def journal(app: CockpitApp) -> list[dict]:
     return Journal(app.settings.effective_journal_path()).read()
 
 
-async def wait_for(pilot, condition, timeout: float = 15.0, what: str = "condition") -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-
-
 async def ready_pane(pilot, app: CockpitApp, check=lambda snap: True) -> PostgresPane:
     pane = app.main.query_one(PostgresPane)
     # Beside a simulated cluster the first poll can wait seconds for a busy loop
@@ -105,12 +95,7 @@ async def ready_pane(pilot, app: CockpitApp, check=lambda snap: True) -> Postgre
     return pane
 
 
-async def modal(pilot, app: CockpitApp) -> ConfirmScreen:
-    return await wait_for(
-        pilot,
-        lambda: app.screen if isinstance(app.screen, ConfirmScreen) else None,
-        what="the confirmation modal",
-    )
+modal = confirm_modal
 
 
 async def outcome(pilot, app: CockpitApp, action: str, wanted: str) -> dict:

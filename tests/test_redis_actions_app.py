@@ -19,6 +19,7 @@ from cockpit.config import KubeSettings, PollSettings, PostgresSettings, RedisSe
 from cockpit.sim.pace import Pace
 from cockpit.sim.runner import SimCluster
 from tests.fixtures.redis import RedisServer, db_sizes, fill_dbs
+from tests.pilot import confirm_modal
 from widgets.confirm import ConfirmScreen
 from widgets.redis import RedisPane
 from widgets.redis_views import RedisDeepScreen
@@ -101,9 +102,7 @@ async def test_flushdb_from_the_pane_needs_the_db_number_typed(
         body = pane.query_one("#redis-body").render()
         assert "▸db1 30" in str(body)
         await pilot.press("F")
-        modal = await wait_for(
-            pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, "the modal"
-        )
+        modal = await confirm_modal(pilot, app)
         assert "delete all 30 keys of db1" in modal.plan.title
         assert modal.plan.confirm_phrase == "1"
         execute = modal.query_one("#execute", Button)
@@ -113,9 +112,7 @@ async def test_flushdb_from_the_pane_needs_the_db_number_typed(
         assert journal(app)[-1]["outcome"] == "cancelled"
 
         await pilot.press("F")
-        modal = await wait_for(
-            pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, "the modal"
-        )
+        modal = await confirm_modal(pilot, app)
         execute = modal.query_one("#execute", Button)
         modal.query_one("#confirm-phrase", Input).focus()
         await pilot.press("2")
@@ -151,9 +148,7 @@ async def test_policy_and_revert_keys(
         assert not isinstance(app.screen, ConfirmScreen)
 
         await pilot.press("P")
-        modal = await wait_for(
-            pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, "the modal"
-        )
+        modal = await confirm_modal(pilot, app)
         field = modal.query_one("#param-policy", Input)
         assert field.value == "allkeys-lru"  # the runbook's choice is the default
         assert "noeviction → allkeys-lru" in modal.plan.title
@@ -168,9 +163,7 @@ async def test_policy_and_revert_keys(
         assert journal(app)[-1]["result"]["old"] == "noeviction"
 
         await pilot.press("ctrl+z")
-        modal = await wait_for(
-            pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, "the modal"
-        )
+        modal = await confirm_modal(pilot, app)
         assert "allkeys-lru → noeviction (revert of " in modal.plan.title
         await pilot.click("#execute")
         await wait_for(pilot, lambda: policy_of(server) == "noeviction", "the revert")

@@ -18,6 +18,7 @@ from cockpit.config import (
 )
 from cockpit.sim.pace import Pace
 from cockpit.sim.runner import SimCluster
+from tests.pilot import wait_for  # noqa: F401  (the app tests import it from here)
 
 FAST_POLL = PollSettings(
     pods=0.3,
@@ -87,21 +88,6 @@ def make_app(make_settings: Callable[..., Settings]) -> Callable[..., CockpitApp
         return CockpitApp(Launch(settings=settings, context="cockpit-sim"))
 
     return make
-
-
-async def wait_for(
-    pilot: Any, condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition"
-) -> Any:
-    """Let the app run until `condition()` is truthy; fail with `what` otherwise."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 async def wait_async(

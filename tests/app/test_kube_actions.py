@@ -12,6 +12,7 @@ from kubernetes import client as k8s
 from textual.widgets import Button, Input
 
 from cockpit.model import PodRow, WorkloadRow
+from tests.pilot import confirm_modal
 from widgets.confirm import ConfirmScreen
 from widgets.pods import PodsPane
 from widgets.textview import TextScreen
@@ -67,16 +68,7 @@ async def select_workload(pilot, workloads: WorkloadsPane, name: str) -> Workloa
     return workload
 
 
-async def modal(pilot, app) -> ConfirmScreen:
-    def mounted() -> ConfirmScreen | None:
-        screen = app.screen
-        if isinstance(screen, ConfirmScreen) and screen.query("#execute"):
-            return screen
-        return None
-
-    screen = await wait_for(pilot, mounted, what="the confirmation modal")
-    await pilot.pause()
-    return screen
+modal = confirm_modal
 
 
 def healthy_rails(p: PodRow) -> bool:
