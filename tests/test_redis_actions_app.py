@@ -6,7 +6,6 @@ PostgreSQL points at a closed port (its pane just shows the failure).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from cockpit.sim.pace import Pace
 from cockpit.sim.runner import SimCluster
 from tests.fixtures.redis import RedisServer, db_sizes, fill_dbs
 from tests.pilot import confirm_modal
+from tests.pilot import wait_for as wait_until
 from widgets.confirm import ConfirmScreen
 from widgets.redis import RedisPane
 from widgets.redis_views import RedisDeepScreen
@@ -60,12 +60,7 @@ def make_app(sim: SimCluster, tmp_path: Path) -> Callable[..., CockpitApp]:
 
 
 async def wait_for(pilot: Any, condition: Callable[[], Any], what: str, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return await wait_until(pilot, condition, timeout=timeout, what=what)
 
 
 async def focused_redis_pane(app: CockpitApp, pilot: Any, keys: Any = None) -> RedisPane:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from cockpit.sim import log_lines as L
 from cockpit.sim.log_lines import Bits, Gen
 
+OOM_LAST_S = 0.2  # an OOM-killed run logs its last memory error this long before the kill
+OOM_QUIET_S = 0.25  # and its regular lines stop this long before the kill
 LINE_STEP = 1e-6  # lines of one event are this far apart, so their order survives sorting
 # Average lines per regular event, so that `log_lines_per_s` counts lines, not events.
 MEAN_LINES = {
@@ -100,13 +102,20 @@ class Instance:
         """Regular events start after the boot banner."""
         return self.start + 2.0
 
+    def _regular_until(self) -> float:
+        """Regular events end with the run; a run that is OOM-killed stops serving a
+        moment before its last memory error (a process at its memory limit stalls in
+        allocation), so that error is its last line, as the runbook's check expects."""
+        if self.end is None:
+            return math.inf
+        return self.end - OOM_QUIET_S if self.kind == "oom" else self.end
+
     def regular(self, a: float, b: float, strict: bool = False) -> Iterator[tuple[float, str]]:
         """Lines of regular events with a <= t <= b (a < t if strict), in order."""
         if self.timeline is None:
             return
         a = max(a, self._regular_from())
-        if self.end is not None:
-            b = min(b, self.end)
+        b = min(b, self._regular_until())
         if b < a:
             return
         tl = self.timeline
@@ -124,8 +133,7 @@ class Instance:
         if self.timeline is None or n <= 0:
             return []
         a = max(a, self._regular_from())
-        if self.end is not None:
-            b = min(b, self.end)
+        b = min(b, self._regular_until())
         if b < a:
             return []
         tl = self.timeline
@@ -200,5 +208,6 @@ def _script(inst: Instance) -> Iterator[tuple[float, str]]:
         span = min(600.0, max(1.0, inst.end - s - 2.5))
         steps = 12
         for k in range(steps):
-            t = inst.end - span + (span - 0.2) * k / (steps - 1)  # the last just before the kill
+            # The last just before the kill, after the regular lines have stopped.
+            t = inst.end - span + (span - OOM_LAST_S) * k / (steps - 1)
             yield from _at(t, L.fastapi_memory(0.62 + 0.37 * k / (steps - 1), g))

@@ -201,6 +201,22 @@ def test_tail_is_the_end_of_the_full_range() -> None:
     assert times == sorted(times)
 
 
+def test_an_oom_killed_run_ends_on_its_memory_error_however_busy() -> None:
+    """The runbook's daily check (`kubectl logs -l app=fastapi`, last 10 lines) must
+    find the memory error of an OOM-killed run, even when traffic was heavy just before
+    the kill (a CI run once saw a 12-line traceback push it out of the tail)."""
+    book = LogBook("incident", Pace.fast().with_(log_lines_per_s=2000.0), clock=lambda: NOW)
+    for n in range(20):
+        p = pod(f"fastapi-{n}", "fastapi")
+        inst = book.instance(p, "fastapi", Run(NOW - 80, NOW - 12, 137, "OOMKilled"))
+        assert inst.kind == "oom"
+        everything = list(inst.lines(NOW - 90, NOW))
+        assert len(everything) > 1000  # busy right up to the end
+        last = [text for _, text in inst.tail(NOW - 90, NOW, 10)]
+        assert last[-1].startswith("ERROR:    memory usage"), last
+        assert sum("memory usage" in x and "error" in x.lower() for x in last) >= 1
+
+
 def test_kube_timestamps_are_rfc3339nano() -> None:
     assert kube_ts(0.5) == "1970-01-01T00:00:00.5Z"
     assert kube_ts(1.0) == "1970-01-01T00:00:01Z"
