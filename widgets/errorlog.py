@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from math import inf
 
 from rich.text import Text
 from textual import on
@@ -39,6 +40,14 @@ def line_text(line: LogLine, app_style: str) -> Text:
     text.append("/" + line.container + " ", style="dim")
     text.append(line.text)  # already neutralised by the source; appended as plain text
     return text
+
+
+def newest(lines: list[LogLine], limit: int) -> list[LogLine]:
+    """The `limit` newest lines, oldest first.  Lines arrive in stream order: one pod's
+    24 h backlog can land after another pod's live line, so arrival order is not time
+    order, and the last `limit` arrivals could drop the line that just happened."""
+    chronological = sorted(lines, key=lambda x: (x.time.timestamp() if x.time else inf, x.seq))
+    return chronological[-limit:]
 
 
 class ErrorLogPane(Pane):
@@ -116,7 +125,7 @@ class ErrorLogPane(Pane):
 
     def _write(self, lines: list[LogLine], limit: int = WRITE_PER_BATCH) -> None:
         log = self.log_view
-        for line in lines[-limit:]:
+        for line in newest(lines, limit):
             log.write(line_text(line, self._styles.get(line.app, "cyan")))
 
     def _rewrite(self) -> None:

@@ -99,3 +99,37 @@ async def test_error_feed_follows_pods_that_come_and_go(make_sim, make_app) -> N
             and sum(1 for n in logs.last_batch.followed if n.startswith("rails-")) == 3,
             timeout=30, what="the replacement followed instead",
         )
+
+
+async def test_a_live_line_arriving_before_a_long_backlog_is_shown(tmp_path: Path) -> None:
+    """Streams deliver in their own order: pod A's live line can reach the pane before
+    pod B's 24 h backlog in the same batch.  The pane writes the newest lines (by time),
+    so the live line is on screen however long the backlog."""
+    from datetime import UTC, datetime, timedelta
+
+    from cockpit.model import LogBatch, LogLine
+
+    from .test_snapshots import static_app
+
+    now = datetime.now(UTC)
+    live = LogLine(1, now, "rails-a", "rails", "rails", "ERROR live one")
+    backlog = [
+        LogLine(2 + i, now - timedelta(hours=20, seconds=-i), "rails-b", "rails", "rails",
+                f"ERROR old {i}")
+        for i in range(1000)
+    ]  # fmt: skip
+    batch = LogBatch(
+        lines=(live, *backlog), per_minute=(), followed=("rails-a", "rails-b"), capped=0,
+        problems=(), taken_at=now, backlog_done=False,
+    )  # fmt: skip
+    app = static_app(tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        pane = app.main.query_one(ErrorLogPane)
+        await pilot.pause()
+        pane.show(batch)
+        await pilot.pause()
+        rendered = [strip.text for strip in pane.log_view.lines]
+        assert any("ERROR live one" in text for text in rendered)
+        assert rendered and "ERROR live one" in rendered[-1]  # the newest, last
+        assert not any("ERROR old 0 " in t or t.endswith("ERROR old 0") for t in rendered)
+        assert len(pane.lines) == 1001  # all kept for scrolling back and filtering
