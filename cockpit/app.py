@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 from kubernetes import client as kube_client
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
@@ -161,6 +161,14 @@ class CockpitApp(App[None]):
         self._panes: list[Pane] = []
         self._requested: set[str] = set()  # actions between key press and the end of the run
         self._action_contexts: dict[str, Any] = {}
+        self.collector = gctuning.FullCollector()
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys and clicks as they come from the terminal: the full collection waits
+        # for a pause in them (see cockpit/gctuning.py).
+        if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
+            self.collector.note_input()
+        await super().on_event(event)
 
     # -- layout -------------------------------------------------------------------------
 
@@ -294,7 +302,7 @@ class CockpitApp(App[None]):
             self.backups.attach(self.kube.backups_snapshot)  # Kubernetes came first
         # Every module is loaded now (see cockpit/gctuning.py for why this matters).
         gctuning.settle()
-        self.set_interval(gctuning.FULL_COLLECTION_EVERY_S, gctuning.full_collection)
+        self.set_interval(gctuning.CHECK_EVERY_S, self.collector.maybe_collect)
 
     @work(group="kube-connect", exclusive=True)
     async def _start_kube(self) -> None:

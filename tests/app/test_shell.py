@@ -55,8 +55,10 @@ async def test_help_lists_every_key_and_war_room_toggles(make_sim, make_app) -> 
     app = make_app(sim)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: app.query_one(PodsPane).snapshot is not None, what="pods")
+        before = app.collector.last_input
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        assert app.collector.last_input > before  # a key puts the full collection off
         groups = dict(app.key_groups())
         everywhere = {key for key, _ in groups["Everywhere"]}
         assert {"q", "question_mark", "z", "w"} <= everywhere

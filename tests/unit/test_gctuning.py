@@ -30,3 +30,39 @@ def test_settle_freezes_and_stops_automatic_full_collections() -> None:
     finally:
         gctuning._settled = was_settled
         gc.set_threshold(*before)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_full_collection_waits_for_a_pause_in_the_keys() -> None:
+    clock = Clock()
+    collector = gctuning.FullCollector(clock)
+    clock.now += gctuning.FULL_COLLECTION_EVERY_S - 1
+    assert not collector.due()  # too early
+    clock.now += 1
+    assert collector.due()  # on time, nobody typing
+    collector.note_input()
+    assert not collector.due()  # a key just now: wait
+    clock.now += gctuning.QUIET_S - 0.1
+    assert collector.maybe_collect() is None and collector.collections == 0
+    clock.now += 0.2
+    assert collector.maybe_collect() is not None and collector.collections == 1
+    assert not collector.due()  # the next one is a full interval away
+
+
+def test_full_collection_is_never_put_off_forever() -> None:
+    clock = Clock()
+    collector = gctuning.FullCollector(clock)
+    while clock.now - 1000.0 < gctuning.OVERDUE_S - 1:
+        clock.now += 0.5
+        collector.note_input()  # keys without end
+        assert not collector.due()
+    clock.now += 1
+    collector.note_input()
+    assert collector.due()  # overdue: memory must not grow without bound
