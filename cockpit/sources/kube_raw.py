@@ -28,6 +28,8 @@ def raw_getter(api: client.ApiClient, path: str) -> Callable[..., Any]:
         timeout_seconds: int | None = None,
         label_selector: str | None = None,
         field_selector: str | None = None,
+        limit: int | None = None,
+        _continue: str | None = None,
     ) -> Any:
         query = [
             (name, value)
@@ -38,6 +40,8 @@ def raw_getter(api: client.ApiClient, path: str) -> Callable[..., Any]:
                 ("timeoutSeconds", timeout_seconds),
                 ("labelSelector", label_selector),
                 ("fieldSelector", field_selector),
+                ("limit", limit),
+                ("continue", _continue),
             )
             if value is not None
         ]

@@ -2,8 +2,13 @@
 
 The blocking client lives on a thread; the event loop only ever reads the converted
 rows under a lock.  Lists read raw JSON (`_preload_content=False`): at thousands of
-pods the client's model layer, not the network, is the cost.  A watch that reports
-410 Gone triggers an immediate re-list; every `resync_s` the list is redone anyway.
+pods the client's model layer, not the network, is the cost.  Re-lists come in pages
+of `list_chunk` objects, as kubectl and client-go read them: 5,000 pods parsed at once
+are some 60 MB of dicts, and each resync added that much to the resident size (the
+allocator keeps it).  The first list is read whole: the screen is waiting for it, one
+request is 0.2 s faster at 5,000 pods, and the memory it leaves is reused.  A watch (or a
+list continuation) that reports 410 Gone triggers an immediate re-list; every
+`resync_s` the list is redone anyway.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ class Informer(Generic[Row]):
         watch_timeout_s: int = 60,
         keep: Callable[[dict], bool] | None = None,
         on_change: Callable[[], None] | None = None,
+        list_chunk: int = 500,
+        whole_first_list: bool = True,
     ) -> None:
         self.name = name
         self._list_call = list_call
@@ -52,6 +59,8 @@ class Informer(Generic[Row]):
         self._request_timeout = request_timeout
         self._watch_timeout_s = watch_timeout_s
         self._on_change = on_change
+        self._list_chunk = list_chunk
+        self._whole_first_list = whole_first_list
         self._rows: dict[str, Row] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -128,24 +137,50 @@ class Informer(Generic[Row]):
         return response
 
     def _list(self) -> str:
-        response = self._call(_request_timeout=(self._request_timeout, self._request_timeout * 3))
-        try:
-            body = json.loads(response.data)
-        finally:
-            response.release_conn()
+        """List every page; returns the resourceVersion to watch from: the first
+        page's, so a change made while later pages were read comes again as an event."""
         rows: dict[str, Row] = {}
-        for item in body.get("items") or []:
-            if self._keep is not None and not self._keep(item):
-                continue
-            uid = (item.get("metadata") or {}).get("uid") or item["metadata"].get("name", "")
-            rows[uid] = self._convert(item)
+        rv = ""
+        token: str | None = None
+        while True:
+            body = self._page(token)
+            meta = body.get("metadata") or {}
+            rv = rv or str(meta.get("resourceVersion") or "")
+            for item in body.get("items") or []:
+                if self._keep is not None and not self._keep(item):
+                    continue
+                uid = (item.get("metadata") or {}).get("uid") or item["metadata"].get("name", "")
+                rows[uid] = self._convert(item)
+            token = meta.get("continue") or None
+            del body
+            if token is None or self._stop.is_set():
+                break
         with self._lock:
             self._rows = rows
         self.lists += 1
         self._contact()
         self._changed()
         self.synced.set()
-        return str((body.get("metadata") or {}).get("resourceVersion") or "")
+        return rv
+
+    def _page(self, token: str | None) -> dict:
+        whole = self._whole_first_list and self.lists == 0  # see the module's docstring
+        chunk = 0 if whole else self._list_chunk
+        paging: dict[str, Any] = {"limit": chunk} if chunk else {}
+        if token is not None:
+            paging["_continue"] = token
+        try:
+            response = self._call(
+                _request_timeout=(self._request_timeout, self._request_timeout * 3), **paging
+            )
+        except ApiException as exc:
+            if token is not None and exc.status == 410:
+                raise _Expired() from exc  # the continue token expired: list from the top
+            raise
+        try:
+            return json.loads(response.data)
+        finally:
+            response.release_conn()
 
     def _watch(self, rv: str, deadline: float) -> str:
         remaining = max(1, int(min(self._watch_timeout_s, deadline - time.monotonic())))
