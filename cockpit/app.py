@@ -210,6 +210,11 @@ class CockpitApp(App[None]):
         # App._running turns False as soon as shutdown begins, before the panes go.
         return bool(self._panes) and self._running and not self._exit and self._panes[0].is_attached
 
+    def _quitting(self) -> bool:
+        """True once shutdown has begun: a worker resuming after an await must not touch
+        the screens (they may be gone) nor start anything."""
+        return self._shutting_down or self._exit or not self._running
+
     @property
     def panes(self) -> list[Pane]:
         """The panes in screen order (found once: a DOM query per message adds up)."""
@@ -324,6 +329,9 @@ class CockpitApp(App[None]):
                     )
                 self._start_local_sources()  # no pods to wait for
                 await asyncio.sleep(delay)
+        if self._quitting():  # quit while the kubeconfig was read: nothing to show
+            await asyncio.to_thread(kube.stop)
+            return
         mark("kube_connected")
         self.kube_target = target
         self.runner.who = Who(target.context, target.user, target.namespace)
@@ -348,7 +356,8 @@ class CockpitApp(App[None]):
             namespace=self.launch.namespace,
         )
         kube = KubeSource(target, self.settings)
-        kube.start()
+        if not self._quitting():  # no watches that nobody would stop
+            kube.start()
         return target, kube
 
     def _start_after_first_pods(self) -> None:
@@ -630,7 +639,8 @@ class CockpitApp(App[None]):
                     await self.access.check(permission)
                 except Exception:  # unreachable now: the keypress checks again
                     return
-        self.refresh_bindings()
+        if not self._quitting():  # the screens may be gone by now
+            self.refresh_bindings()
 
     def forbidden(self, action_id: str) -> str | None:
         """Why an action is forbidden, from the RBAC cache (None: allowed or unknown)."""
