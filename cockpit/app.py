@@ -785,6 +785,8 @@ class CockpitApp(App[None]):
             # Read-only actions (a connectivity test, ...) run at once, journaled all the same.
             await self._execute(action, ctx, dry_run=False)
             return
+        if self._quitting():
+            return
         session_dry = self.runner.dry_run
         note = (
             "DRY-RUN session: the server validates, nothing changes"
@@ -813,6 +815,8 @@ class CockpitApp(App[None]):
             bar.finish(plan.key, False, str(exc))
             self.notify(str(exc), title="Refused", severity="error", markup=False, timeout=10)
             return
+        if self._quitting():
+            return  # journaled already; nobody left to tell
         bar.finish(plan.key, result.ok, result.message)
         self.notify(
             result.message,
@@ -873,14 +877,15 @@ class CockpitApp(App[None]):
                 self.notify(describe(exc)[0], severity="error", markup=False)
                 return
             title = f"kubectl describe svc -n {self.kube_target.namespace} {name}"
-            await self.push_screen(TextScreen(title, lines))
+            if not self._quitting():
+                await self.push_screen(TextScreen(title, lines))
             return
         try:
             screen = await open_view(self, view, args)
         except Exception as exc:
             self.notify(describe(exc)[0], severity="error", markup=False)
             return
-        if screen is not None:
+        if screen is not None and not self._quitting():
             await self.push_screen(screen)
 
     def _service_for(self, workload: str) -> str:
