@@ -162,8 +162,8 @@ class ErrorLogPane(Pane):
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
 
-    @on(FilterBar.Changed)
-    def _filter_changed(self, event: FilterBar.Changed) -> None:
+    @on(FilterBar.FilterChanged)
+    def _filter_changed(self, event: FilterBar.FilterChanged) -> None:
         self.filter_text = event.text
         self._match = matcher(event.text)
         self._rewrite()

@@ -33,7 +33,9 @@ class FilterBar(Input):
     """
     BINDINGS = [Binding("escape", "close", "Clear filter", show=False)]
 
-    class Changed(Message):
+    # Not `Changed`: a nested class of that name would shadow Input.Changed, which
+    # Textual builds with its own arguments (the first typed key killed the app).
+    class FilterChanged(Message):
         def __init__(self, bar: FilterBar, text: str) -> None:
             super().__init__()
             self.bar = bar
@@ -53,13 +55,13 @@ class FilterBar(Input):
     def action_close(self) -> None:
         self.value = ""
         self.remove_class("open")
-        self.post_message(self.Changed(self, ""))
+        self.post_message(self.FilterChanged(self, ""))
         self._return_focus()
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.Changed(self, event.value))
+        self.post_message(self.FilterChanged(self, event.value))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
