@@ -2,17 +2,22 @@
 
 This is the one code path every action takes, with or without the UI, so read-only
 mode and the journal cannot be bypassed by a key binding that forgot to check.
+
+No audit, no action: the intent (who, what, targets, plan) is fsynced to the journal
+before anything is sent, and an action whose intent cannot be written is refused.  The
+outcome follows under the same run id once it is known.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from actions.base import Action, Plan, Progress, Refused, Result
-from cockpit.audit import Journal
+from cockpit.audit import STARTED, Journal, JournalUnwritable
 from cockpit.errors import describe
 
 
@@ -71,8 +76,15 @@ class ActionRunner:
         error: str = "",
         duration: float | None = None,
         extra: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+        run: str | None = None,
+        required: bool = False,
+    ) -> dict[str, Any] | None:
+        """Append one entry.  With `required` (an execution's intent) a journal that
+        cannot be written raises JournalUnwritable; otherwise the entry is lost, the
+        journal's `problem` says why, and None is returned (the caller goes on: a
+        refusal or a cancellation changed nothing)."""
         entry: dict[str, Any] = {
+            "run": run,
             "context": self.who.context,
             "kube_user": self.who.kube_user,
             "namespace": self.who.namespace,
@@ -85,15 +97,31 @@ class ActionRunner:
             "duration_s": round(duration, 3) if duration is not None else None,
             "plan": plan.as_journal() if plan else None,
         }
+        if run is None:
+            del entry["run"]
         if extra:
             entry.update(extra)
-        return self.journal.append(entry)
+        try:
+            return self.journal.append(entry)
+        except JournalUnwritable:
+            if required:
+                raise
+            return None
 
     def cancelled(self, action: Action, plan: Plan) -> None:
         self.record(action, plan, "cancelled", message="cancelled at the confirmation")
 
     def refused(self, action: Action, plan: Plan | None, reason: str) -> None:
         self.record(action, plan, "refused", error=reason)
+
+    def _intent(self, action: Action, plan: Plan, dry_run: bool) -> str:
+        """Write the intent line, fsynced; its run id ties the outcome to it."""
+        run = uuid.uuid4().hex
+        try:
+            self.record(action, plan, STARTED, dry_run=dry_run, run=run, required=True)
+        except JournalUnwritable as exc:
+            raise Refused(f"not run: {exc}") from exc
+        return run
 
     async def run(
         self,
@@ -116,6 +144,7 @@ class ActionRunner:
             raise Refused(reason)
         if plan.key in self.in_flight:
             raise Busy(f"{plan.title}: already running")
+        run = self._intent(action, plan, dry_run)
         self.in_flight.add(plan.key)
         started = time.monotonic()
         report = progress or (lambda fraction, text: None)
@@ -142,6 +171,19 @@ class ActionRunner:
                     dry_run=dry_run,
                     error=str(exc),
                     duration=time.monotonic() - started,
+                    run=run,
+                )
+                raise
+            except asyncio.CancelledError:
+                # The cockpit is quitting mid-action: say so under the intent's run id.
+                self.record(
+                    action,
+                    plan,
+                    "interrupted",
+                    dry_run=dry_run,
+                    error="the cockpit stopped before the outcome was known; check the target",
+                    duration=time.monotonic() - started,
+                    run=run,
                 )
                 raise
             except TimeoutError:
@@ -154,7 +196,7 @@ class ActionRunner:
                 message, hint = describe(exc)
                 result = Result(False, message + (f" ({hint})" if hint else ""))
             outcome = ("dry-run ok" if dry_run else "succeeded") if result.ok else "failed"
-            self.record(
+            written = self.record(
                 action,
                 plan,
                 outcome,
@@ -163,7 +205,10 @@ class ActionRunner:
                 error="" if result.ok else result.message,
                 duration=time.monotonic() - started,
                 extra={"result": result.data} if result.data else None,
+                run=run,
             )
+            if written is None:  # the intent is on disk; say that the outcome is not
+                result.message += f" (outcome NOT journaled: {self.journal.problem})"
             result.dry_run = dry_run
             return result
         finally:

@@ -231,6 +231,7 @@ class CockpitApp(App[None]):
         header = self.header
         header.note = self.launch.note
         header.set_mode(self.mode_name())
+        self._check_journal()
         self.set_interval(1.0, self._tick)
         self._start_kube()
         self._start_host()
@@ -241,6 +242,13 @@ class CockpitApp(App[None]):
     @property
     def read_only(self) -> bool:
         return self.runner.read_only
+
+    def _check_journal(self) -> str | None:
+        """No audit, no action: look whether the journal can be written, and say so in
+        the header when it cannot (mutating actions are refused until it can)."""
+        problem = self.journal.check()
+        self.header.set_journal_problem(problem)
+        return problem
 
     def mode_name(self) -> str:
         context = self.kube_target.context if self.kube_target else self.launch.context
@@ -453,6 +461,8 @@ class CockpitApp(App[None]):
         if not self._panes_alive():
             return
         now = datetime.now(UTC)
+        if self.journal.problem and now.second % 10 == 0:
+            self._check_journal()  # fixed since? then the header says so within 10 s
         self.header.refresh_text()
         for pane in self.panes:
             pane.tick(now)
@@ -750,6 +760,10 @@ class CockpitApp(App[None]):
         if plan.key in self._requested or self.runner.busy(plan):
             self.notify(f"{plan.title}: already in progress", severity="warning", markup=False)
             return
+        if action.mutating and (problem := self._check_journal()):
+            self.notify(problem, title="Refused: no journal", severity="error", markup=False,
+                        timeout=15)
+            return
         self._requested.add(plan.key)
         self._run_action(action, plan.key)
 
@@ -955,11 +969,21 @@ def mark(event: str, detail: object = "") -> None:
 def save_log_lines(pod: str, lines: list[str]) -> str:
     """Write a log view's lines under the XDG data dir; returns the path."""
     directory = Path(platformdirs.user_data_dir(APP_NAME)) / "logs"
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", pod)
-    path = directory / f"{safe}-{stamp}.log"
-    with open(path, "w", encoding="utf-8") as handle:
+    # Logs can carry customer data: readable by their owner only, like the journal.
+    # O_EXCL: two saves within a second get two files, never one overwritten.
+    for n in range(100):
+        path = directory / (f"{safe}-{stamp}.log" if n == 0 else f"{safe}-{stamp}-{n}.log")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(f"{directory}: too many saves of {pod} this second")
+    with open(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + ("\n" if lines else ""))
         handle.flush()
         os.fsync(handle.fileno())

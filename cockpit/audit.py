@@ -1,8 +1,11 @@
 """The append-only action journal: one JSON object per line, fsynced before it counts.
 
 Every action lands here — executed, dry-run, cancelled, refused, failed — with who,
-where, what, the plan, the outcome and how long it took.  Secrets never do: every
-string is passed through `redact` (DSN passwords, bearer tokens, known secrets).
+where, what, the plan, the outcome and how long it took.  An execution takes two lines
+sharing a `run` id: the intent (outcome "started"), on disk before anything is sent, and
+the outcome once it is known; an intent without an outcome is an execution that was
+interrupted (a crash, a kill, a dropped SSH session).  Secrets never do: every string is
+passed through `redact` (DSN passwords, bearer tokens, known secrets).
 """
 
 from __future__ import annotations
@@ -43,6 +46,13 @@ def os_user() -> str:
         return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
 
 
+STARTED = "started"  # the outcome of an intent line
+
+
+class JournalUnwritable(Exception):
+    """The journal cannot be written: no action may run (no audit, no action)."""
+
+
 class Journal:
     """Appends entries durably.  Thread-safe; every append is flushed and fsynced."""
 
@@ -50,6 +60,20 @@ class Journal:
         self.path = path
         self.secrets = secrets
         self._lock = threading.Lock()
+        # Why the last write or check failed (None: the journal was writable then).
+        self.problem: str | None = None
+
+    def check(self) -> str | None:
+        """Whether an entry could be appended now, without writing one: None when it
+        can, else why not in words.  Cheap enough to call before every action."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        except OSError as exc:
+            self.problem = _unwritable(self.path, exc)
+        else:
+            self.problem = None
+        return self.problem
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
         record = {
@@ -61,14 +85,24 @@ class Journal:
         record = scrub(record, self.secrets)
         line = json.dumps(record, ensure_ascii=False, default=str, sort_keys=False) + "\n"
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, line.encode("utf-8"))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+                self._write(line.encode("utf-8"))
+            except OSError as exc:
+                self.problem = _unwritable(self.path, exc)
+                raise JournalUnwritable(self.problem) from exc
+            self.problem = None
         return record
+
+    def _write(self, data: bytes) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            written = os.write(fd, data)
+            if written != len(data):  # a full disk: a torn line must not pass as written
+                raise OSError(28, "short write (is the disk full?)")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def read(self, tail: int = 0) -> list[dict[str, Any]]:
         """The last `tail` entries (all when 0); unreadable lines are skipped."""
@@ -85,10 +119,37 @@ class Journal:
         return list(keep)
 
 
-def format_entry(entry: dict[str, Any]) -> str:
+def _unwritable(path: Path, exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    return (
+        f"journal {path} cannot be written ({reason}): mutating actions are refused until "
+        "it can; fix its permissions or set journal_path (COCKPIT_JOURNAL_PATH)"
+    )
+
+
+def unfinished(entries: list[dict[str, Any]]) -> set[str]:
+    """The run ids of intents that have no outcome line (interrupted executions)."""
+    open_runs: set[str] = set()
+    for entry in entries:
+        run = entry.get("run")
+        if not run:
+            continue
+        if entry.get("outcome") == STARTED:
+            open_runs.add(run)
+        else:
+            open_runs.discard(run)
+    return open_runs
+
+
+INTERRUPTED = "started, NO OUTCOME RECORDED: the cockpit stopped before it finished; check"
+
+
+def format_entry(entry: dict[str, Any], interrupted: bool = False) -> str:
     """One journal entry as a line a person reads."""
     targets = ", ".join(entry.get("targets") or [])
     outcome = entry.get("outcome", "?")
+    if interrupted:
+        outcome = f"{INTERRUPTED} {targets or 'the target'}"
     mode = entry.get("mode", "")
     line = (
         f"{entry.get('time', '?')}  {entry.get('os_user', '?')}@{entry.get('context', '-')}"
@@ -103,11 +164,27 @@ def format_entry(entry: dict[str, Any]) -> str:
     return clean(line, 2000)
 
 
-def print_journal(path: Path, tail: int, as_json: bool) -> int:
-    entries = Journal(path).read(tail)
+def print_journal(path: Path, tail: int | None, as_json: bool) -> int:
+    """Print the last `tail` entries (None: all).  An intent whose outcome never came is
+    marked as interrupted; pairing looks at the whole file, not only at the tail."""
+    try:
+        entries = Journal(path).read()
+    except OSError as exc:
+        print(f"cockpit: cannot read the journal {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     if not entries:
         print(f"no journal entries yet ({path})", file=sys.stderr)
         return 0
-    for entry in entries:
-        print(json.dumps(entry, ensure_ascii=False) if as_json else format_entry(entry))
+    interrupted = unfinished(entries)
+    shown = entries if tail is None else entries[len(entries) - tail :] if tail else []
+    for entry in shown:
+        if as_json:
+            print(json.dumps(entry, ensure_ascii=False))
+        else:
+            print(
+                format_entry(
+                    entry,
+                    interrupted=entry.get("run") in interrupted and entry.get("outcome") == STARTED,
+                )
+            )
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -116,15 +118,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     journal = sub.add_parser("journal", help="show the action journal")
     _common(journal, suppress=True)
-    journal.add_argument(
+    shown = journal.add_mutually_exclusive_group()
+    shown.add_argument(
         "--tail",
-        type=int,
+        type=_count,
         default=20,
         metavar="N",
-        help="the last N entries (default: 20; 0 for all)",
+        help="the last N entries (default: 20)",
     )
+    shown.add_argument("--all", action="store_true", help="every entry")
     journal.add_argument("--json", action="store_true", help="raw JSON lines")
     return parser
+
+
+def _count(text: str) -> int:
+    """A whole number >= 0, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative: give 0 or more")
+    return value
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -146,6 +161,17 @@ def _settings(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:
+        # `cockpit journal | head`: the reader went away.  Point stdout at /dev/null so
+        # that the interpreter's final flush does not raise again, and exit as `yes | head`.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     command = args.command or "run"
     try:
         if command == "sim":
@@ -156,7 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "journal":
             from cockpit.audit import print_journal
 
-            return print_journal(settings.effective_journal_path(), args.tail, args.json)
+            tail = None if args.all else args.tail
+            return print_journal(settings.effective_journal_path(), tail, args.json)
         if command == "check":
             from cockpit.check import run_check
 
@@ -204,7 +231,13 @@ def cmd_run(settings: Settings, context: str | None, namespace: str | None) -> i
 
     app = CockpitApp(Launch(settings=settings, context=context, namespace=namespace))
     app.run()
-    return 0
+    return exit_status(app)
+
+
+def exit_status(app: Any) -> int:
+    """0 after a quit; non-zero after a crash, which Textual reports by a return code
+    (an unhandled exception otherwise ends `App.run()` as normally as `q` does)."""
+    return app.return_code or 0
 
 
 def cmd_demo(settings: Settings, scenario: str, size: int) -> int:
@@ -227,8 +260,9 @@ def cmd_demo(settings: Settings, scenario: str, size: int) -> int:
             demo_settings = settings.model_copy(update={"kube": kube})
             with demo_bucket(demo_settings, scenario) as with_s3:
                 note = f"demo: simulated cluster, {scenario}"
-                CockpitApp(Launch(settings=with_s3, context="cockpit-sim", note=note)).run()
-    return 0
+                app = CockpitApp(Launch(settings=with_s3, context="cockpit-sim", note=note))
+                app.run()
+    return exit_status(app)
 
 
 def cmd_sim(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ class CockpitHeader(Widget):
         self.overall = Level.OK
         self.problems: list[str] = []
         self.note = ""  # e.g. "demo: simulated cluster"
+        self.journal_problem: str | None = None  # set: actions are refused, say so loudly
         self._shown: tuple[object, ...] = ()
 
     def set_target(self, context: str, namespace: str) -> None:
@@ -43,6 +44,10 @@ class CockpitHeader(Widget):
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
+        self.refresh_text()
+
+    def set_journal_problem(self, problem: str | None) -> None:
+        self.journal_problem = problem
         self.refresh_text()
 
     def set_overall(self, level: Level, problems: list[str]) -> None:
@@ -54,7 +59,7 @@ class CockpitHeader(Widget):
         every snapshot: an unconditional repaint is a wasted frame)."""
         shown = (
             self.context, self.namespace, self.mode, self.overall, tuple(self.problems),
-            self.note, datetime.now().strftime("%H:%M"),
+            self.note, self.journal_problem, datetime.now().strftime("%H:%M"),
         )
         if shown != self._shown:
             self._shown = shown
@@ -69,6 +74,8 @@ class CockpitHeader(Widget):
         text.append(f" ctx {self.context} ", style="bold")
         text.append(f"· ns {self.namespace} ")
         text.append(f" {self.mode} ", style=MODE_STYLE.get(self.mode, "bold"))
+        if self.journal_problem:
+            text.append(" NO JOURNAL: actions refused ", style="bold white on red")
         text.append(" ")
         mark = LEVEL_MARK[self.overall]
         text.append(f" {mark} {self.overall.label} ", style=OVERALL_STYLE[self.overall])
