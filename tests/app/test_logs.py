@@ -48,6 +48,10 @@ async def test_log_view_previous_search_wrap_and_save(make_sim, make_app, tmp_pa
         await wait_for(pilot, lambda: view.message.startswith("saved to "), what="saved")
         saved = Path(view.message.removeprefix("saved to "))
         assert saved.exists() and "could not connect to server" in saved.read_text()
+        assert saved.stat().st_mode & 0o777 == 0o600  # logs can carry customer data
+        await pilot.press("ctrl+s")  # twice in one second: a second file, none overwritten
+        await wait_for(pilot, lambda: view.message != f"saved to {saved}", what="saved again")
+        assert Path(view.message.removeprefix("saved to ")) != saved
 
         await pilot.press("s")  # since 5m: the stream is reopened with the new window
         assert view.options.since_seconds == 300
