@@ -4,26 +4,38 @@ Precedence, highest first: command-line flags > environment (``COCKPIT_...`` wit
 between levels, then the conventional ``DATABASE_URL`` / ``REDIS_URL`` /
 ``AWS_ENDPOINT_URL_S3``) > the TOML file (``--config`` or ``$COCKPIT_CONFIG`` or the XDG
 config dir) > defaults.  libpq's own ``PG*`` variables and the AWS credential chain are
-honoured by the clients themselves.
+honoured by the clients themselves.  An unknown key, in the file or in a ``COCKPIT_...``
+variable, is an error rather than silently ignored.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import re
 import tomllib
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 APP_NAME = "cockpit"
@@ -31,8 +43,15 @@ ENV_PREFIX = "COCKPIT_"
 
 
 class Section(BaseModel):
-    # A typo in the config file must be an error, not a silently ignored key.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A typo in the config file must be an error, not a silently ignored key.  inf/nan
+    # (valid TOML, and "inf" parses from an env var) would stop a poller or make a
+    # threshold never fire, and `cockpit config` would print them as non-TOML.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# An interval or timeout: zero would spin a poller, a negative one fails at the first sleep.
+Seconds = Annotated[float, Field(gt=0)]
+Replicas = Annotated[int, Field(ge=0)]  # a negative count is a 422 from the API server
 
 
 class Workload(Section):
@@ -54,15 +73,15 @@ class KubeSettings(Section):
         Workload(kind="StatefulSet", name="redis", app="redis"),
     )
     # The runbook's counts for "restore service" after an emergency stop.
-    restore_replicas: dict[str, int] = {"rails": 3, "sidekiq": 2}
+    restore_replicas: dict[str, Replicas] = {"rails": 3, "sidekiq": 2}
     # The runbook's emergency stop: `kubectl scale deployment rails --replicas=0`.
     emergency_stop: tuple[str, ...] = ("rails",)
     postgres_pod: str = "postgres-0"
     redis_pod: str = "redis-0"
     backup_pod: str = "backup-pod"
     service: str = "nginx-service"
-    request_timeout: float = 10.0
-    resync_seconds: float = 300.0
+    request_timeout: Seconds = 10.0
+    resync_seconds: Seconds = 300.0
 
 
 class LogSettings(Section):
@@ -84,8 +103,19 @@ class LogSettings(Section):
 
 
 class Threshold(Section):
+    """Higher is worse (thresholds.level_for), so warn must not be above crit."""
+
     warn: float
     crit: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Threshold:
+        if self.warn > self.crit:
+            raise ValueError(
+                f"warn ({self.warn:g}) is above crit ({self.crit:g}): higher is worse, "
+                "so warn must be at most crit"
+            )
+        return self
 
 
 class Thresholds(Section):
@@ -113,7 +143,7 @@ class PostgresSettings(Section):
     default_dsn: str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
     idle_minutes: float = Field(default=10, gt=0)  # runbook: idle > 10 minutes
     statement_timeout_ms: int = Field(default=2_000, ge=100)
-    connect_timeout: float = Field(default=3.0, gt=0)
+    connect_timeout: Seconds = 3.0
     database: str = "excel_unified"  # the database the runbook restores into
     user: str = "excel_user"
     recommended: dict[str, str] = {
@@ -128,7 +158,7 @@ class PostgresSettings(Section):
 class RedisSettings(Section):
     url: str | None = None  # None: $REDIS_URL, else default_url
     default_url: str = "redis://127.0.0.1:6379/0"
-    connect_timeout: float = Field(default=3.0, gt=0)
+    connect_timeout: Seconds = 3.0
     recommended_policy: str = "allkeys-lru"
 
 
@@ -148,23 +178,23 @@ class HealthSettings(Section):
         "https://excel-unified.com/health",
         "https://api.excel-unified.com/health",
     )
-    timeout: float = 5.0
+    timeout: Seconds = 5.0
 
 
 class PollSettings(Section):
     """Seconds between polls of each source (watches push changes in between)."""
 
-    pods: float = Field(default=2.0, gt=0)
-    metrics: float = Field(default=15.0, gt=0)
-    events: float = Field(default=5.0, gt=0)
-    logs: float = Field(default=1.0, gt=0)
-    postgres: float = Field(default=2.0, gt=0)
-    redis: float = Field(default=2.0, gt=0)
-    host: float = Field(default=5.0, gt=0)
-    health: float = Field(default=30.0, gt=0)
-    backups: float = Field(default=60.0, gt=0)
-    timeout: float = Field(default=8.0, gt=0)  # one poll, before it counts as failed
-    backoff_max: float = Field(default=60.0, gt=0)
+    pods: Seconds = 2.0
+    metrics: Seconds = 15.0
+    events: Seconds = 5.0
+    logs: Seconds = 1.0
+    postgres: Seconds = 2.0
+    redis: Seconds = 2.0
+    host: Seconds = 5.0
+    health: Seconds = 30.0
+    backups: Seconds = 60.0
+    timeout: Seconds = 8.0  # one poll, before it counts as failed
+    backoff_max: Seconds = 60.0
 
 
 class Contacts(Section):
@@ -201,6 +231,7 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         frozen=True,
+        allow_inf_nan=False,
     )
 
     read_only: bool = False
@@ -328,18 +359,124 @@ def _lookup(data: Any, loc: tuple) -> bool:
     return True
 
 
+def _env_loc(name: str) -> tuple[str, ...]:
+    return tuple(name[len(ENV_PREFIX) :].lower().split("__"))
+
+
+def _env_names(loc: tuple) -> list[str]:
+    """The COCKPIT_ variables that set `loc` or something inside it."""
+    name = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
+    return sorted(k for k in os.environ if k.upper() == name or k.upper().startswith(name + "__"))
+
+
 def _origin(loc: tuple, flags: dict, file_path: Path, file_data: dict) -> str:
     """Which source supplied the bad value, so the message points where to fix it."""
-    if _lookup(flags, loc):
-        return "command line"
-    env_name = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
-    if loc and any(k.upper().startswith(env_name) for k in os.environ):
-        return f"environment variable {env_name}"
-    if _lookup(conventional_env(), loc):
-        return "environment (DATABASE_URL / REDIS_URL / AWS_*)"
-    if _lookup(file_data, loc):
-        return str(file_path)
+    # A missing key is in no source: name the one that supplied its enclosing table.
+    for end in range(len(loc), 0, -1):
+        part = loc[:end]
+        if _lookup(flags, part):
+            return "command line"
+        if names := _env_names(part):
+            return "environment variable " + ", ".join(names)
+        if _lookup(conventional_env(), part):
+            return "environment (DATABASE_URL / REDIS_URL / AWS_*)"
+        if _lookup(file_data, part):
+            return str(file_path)
     return str(file_path) if file_data else "settings"
+
+
+def _is_table(kind: Any) -> bool:
+    """Whether pydantic-settings reads `__`-nested variables (or JSON) into this type."""
+    is_model = isinstance(kind, type) and issubclass(kind, BaseModel)
+    return is_model or get_origin(kind) in (dict, tuple, list)
+
+
+def _field_type(loc: tuple[str, ...]) -> Any:
+    """The type of the setting at `loc` (stepping through dict keys), or None if unknown."""
+    kind: Any = Settings
+    for part in loc:
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            if part not in kind.model_fields:
+                return None
+            kind = kind.model_fields[part].annotation
+        elif get_origin(kind) is dict:
+            kind = get_args(kind)[1]
+        else:
+            return None
+    return kind
+
+
+def _setting_paths(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[str]:
+    for name, field in model.model_fields.items():
+        yield prefix + name
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            yield from _setting_paths(field.annotation, f"{prefix}{name}.")
+
+
+def _did_you_mean(loc: tuple, as_env: bool) -> str:
+    key = ".".join(str(p) for p in loc)
+    close = difflib.get_close_matches(key, list(_setting_paths()), n=1, cutoff=0.8)
+    if not close:
+        return ""
+    best = ENV_PREFIX + close[0].replace(".", "__").upper() if as_env else close[0]
+    return f" (did you mean {best}?)"
+
+
+# COCKPIT_ variables the project reads itself, outside the settings.
+_OWN_ENV = ("COCKPIT_CONFIG", "COCKPIT_BENCH_MARKS")
+_OWN_ENV_PREFIX = "COCKPIT_TEST_"  # the test fixtures' switches (tests/fixtures/)
+
+
+def _unknown_env(environ: Mapping[str, str]) -> Iterator[str]:
+    """COCKPIT_ variables pydantic-settings would skip without a word: an unknown top-level
+    name, or one nested under a plain value (COCKPIT_READ_ONLY__X).  Unknown keys inside a
+    section reach the section's extra="forbid" and are reported by validation."""
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in _OWN_ENV:
+            continue
+        if upper.startswith(_OWN_ENV_PREFIX):
+            continue
+        loc = _env_loc(name)
+        kind = _field_type(loc[:1])
+        if kind is None or (len(loc) > 1 and not _is_table(kind)):
+            yield name
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _env_parse_problem(exc: SettingsError) -> str:
+    """pydantic-settings names only the top-level field whose variable is not JSON."""
+    match = re.search(r'field "([^"]+)"', str(exc))
+    field = match.group(1) if match else ""
+    names = _env_names((field,)) if field else []
+    bad = [n for n in names if _is_table(_field_type(_env_loc(n))) and not _is_json(os.environ[n])]
+    names = bad or names
+    if not names:
+        return f"environment: {exc}"
+    key = ".".join(_env_loc(names[0])) if len(names) == 1 else field
+    return (
+        f"environment variable {', '.join(names)}: {key}: not valid JSON "
+        "(a list or table in one variable is written as JSON)"
+    )
+
+
+def _problem(err: ErrorDetails, flags: dict, file_path: Path, file_data: dict) -> str:
+    loc = tuple(p for p in err["loc"] if p != "__root__")
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    origin = _origin(loc, flags, file_path, file_data)
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown setting" + _did_you_mean(loc, origin.startswith("environment variable"))
+    elif err["type"] == "finite_number":
+        msg = f"must be a finite number, not {err['input']}"
+    return f"{origin}: {key}: {msg}"
 
 
 def load_settings(config: Path | None = None, **flags: Any) -> Settings:
@@ -347,22 +484,23 @@ def load_settings(config: Path | None = None, **flags: Any) -> Settings:
     path, required = config_path(config)
     file_data = read_config_file(path, required)
     flags = {k: v for k, v in flags.items() if v is not None}
+    problems = [
+        f"environment variable {name}: {'.'.join(_env_loc(name))}: unknown setting"
+        + _did_you_mean(_env_loc(name), as_env=True)
+        for name in _unknown_env(os.environ)
+    ]
     _FILE_DATA["data"] = file_data
     try:
-        return Settings(**flags)
+        settings = Settings(**flags)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if p != "__root__")
-            key = ".".join(str(p) for p in loc) or "(top level)"
-            origin = _origin(loc, flags, path, file_data)
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown setting"
-            problems.append(f"{origin}: {key}: {msg}")
-        raise ConfigError("\n".join(problems)) from None
+        problems += [_problem(err, flags, path, file_data) for err in exc.errors()]
+    except SettingsError as exc:  # a list or table variable that is not JSON
+        problems.append(_env_parse_problem(exc))
     finally:
         _FILE_DATA.clear()
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return settings
 
 
 # -- secrets --------------------------------------------------------------------------
@@ -371,25 +509,29 @@ _SECRET_KEY = re.compile(r"(password|passwd|secret|token|credential)", re.IGNORE
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
+# scheme://, netloc, rest: split by hand because urlsplit's .hostname drops an IPv6 host's
+# brackets, and it raises on a multi-host libpq URL (h1:5432,h2:5433) or an unclosed "[".
+_URL = re.compile(r"([a-z][a-z0-9+.-]*://)([^/?#]*)(.*)", re.IGNORECASE | re.DOTALL)
+
+
 def mask_dsn(dsn: str) -> str:
-    """Hide the password in a URL-style or key=value DSN; keep everything else."""
-    if "://" in dsn:
-        parts = urlsplit(dsn)
-        if parts.password is not None:
-            user = parts.username or ""
-            host = parts.hostname or ""
-            if parts.port:
-                host = f"{host}:{parts.port}"
-            netloc = f"{user}:****@{host}"
-            dsn = urlunsplit(parts._replace(netloc=netloc))
-        return re.sub(r"(password=)[^&]*", r"\1****", dsn, flags=re.IGNORECASE)
-    return _KV_PASSWORD.sub(r"\1****", dsn)
+    """Hide the password in a URL-style or key=value DSN; keep everything else as written."""
+    url = _URL.fullmatch(dsn)
+    if url is None:
+        return _KV_PASSWORD.sub(r"\1****", dsn)
+    scheme, netloc, rest = url.groups()
+    userinfo, at, hostport = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.partition(':')[0]}:****@{hostport}"
+    return re.sub(r"(password=)[^&]*", r"\1****", scheme + netloc + rest, flags=re.IGNORECASE)
 
 
 def dsn_password(dsn: str) -> str | None:
     """The password in a URL-style or key=value DSN, if any (without importing libpq)."""
-    if "://" in dsn:
-        return urlsplit(dsn).password
+    url = _URL.fullmatch(dsn)
+    if url is not None:
+        userinfo, at, _ = url.group(2).rpartition("@")
+        return userinfo.partition(":")[2] if at and ":" in userinfo else None
     match = _KV_PASSWORD.search(dsn)
     if not match:
         return None
