@@ -38,6 +38,7 @@ from cockpit.sources.postgres_conn import (
     normalise_dsn,
     open_connection,
     pg_error,
+    remember_own,
     server_label,
 )
 from cockpit.sources.postgres_queries import PING, POLL, SETUP
@@ -149,6 +150,7 @@ class PostgresSource:
         except Exception as exc:
             await conn.close()
             raise pg_error(exc, self._label, self.settings) from None
+        remember_own(conn, self._info.get("pid"), self._info.get("backend_start"))
         self._label = connected_label(conn)
         self._conn = conn
         return conn

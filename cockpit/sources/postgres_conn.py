@@ -4,6 +4,12 @@ Shared by the polling source and (later) the action connection: both connect the
 way (libpq conventions, the settings' timeouts, an application_name that says who they
 are) and turn psycopg's errors into a `SourceError` with a message and a hint, with no
 password anywhere in either.
+
+Both also read text other sessions wrote (pg_stat_activity, pg_stat_statements), which
+the server hands over unchecked: a client of a SQL_ASCII database can leave any bytes
+there.  Their connections decode text leniently (U+FFFD), so one such session cannot
+fail every read.  And both remember who they are (pid and backend start), so that bulk
+actions spare the cockpit's own connections by identity, not by a name anyone can pick.
 """
 
 from __future__ import annotations
@@ -12,9 +18,14 @@ import asyncio
 import math
 import os
 import re
+import weakref
+from datetime import datetime
 
 import psycopg
+from psycopg.abc import AdaptContext, Buffer
+from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import Format
 
 from cockpit.config import Settings, redact
 from cockpit.errors import SourceError
@@ -72,6 +83,62 @@ def connected_label(conn: psycopg.AsyncConnection) -> str:
     return one_line(f"{_host_port(info.host, str(info.port))}/{info.dbname}", 200)
 
 
+# -- text other sessions wrote ----------------------------------------------------------
+
+TEXT_TYPES = ("text", "varchar", "name", "bpchar", '"char"')
+
+
+class LenientTextLoader(Loader):
+    """Text in the connection's encoding; bytes that are not valid in it become U+FFFD."""
+
+    def __init__(self, oid: int, context: AdaptContext | None = None) -> None:
+        super().__init__(oid, context)
+        encoding = self.connection.info.encoding if self.connection else "utf-8"
+        # SQL_ASCII means "no encoding" (psycopg's own loader returns bytes then): UTF-8
+        # is the best guess, and keeps whatever is valid in it.
+        self._encoding = "utf-8" if encoding == "ascii" else encoding
+
+    def load(self, data: Buffer) -> str:
+        return str(data, self._encoding, "replace")
+
+
+class LenientTextBinaryLoader(LenientTextLoader):
+    format = Format.BINARY
+
+
+def lenient_text(conn: psycopg.AsyncConnection) -> None:
+    """Decode every text type leniently on this connection, in both result formats."""
+    for name in TEXT_TYPES:
+        conn.adapters.register_loader(name, LenientTextLoader)
+        conn.adapters.register_loader(name, LenientTextBinaryLoader)
+
+
+# -- the cockpit's own connections --------------------------------------------------------
+
+# (pid, backend_start) of this process's connections, by connection; a connection that
+# is garbage-collected drops out by itself, a closed one is skipped.
+_OWN: weakref.WeakKeyDictionary[psycopg.AsyncConnection, tuple[int, datetime]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def remember_own(conn: psycopg.AsyncConnection, pid: object, backend_start: object) -> None:
+    """Record a connection's identity, read by its setup statement when it opened."""
+    if isinstance(pid, int) and isinstance(backend_start, datetime):
+        _OWN[conn] = (pid, backend_start)
+
+
+def own_identities() -> list[tuple[int, datetime]]:
+    """(pid, backend_start) of the cockpit's open connections (polling and actions)."""
+    return sorted(ident for conn, ident in _OWN.items() if not conn.closed)
+
+
+def own_params() -> dict[str, list]:
+    """The identities as the parameters %(own_pids)s and %(own_starts)s."""
+    found = own_identities()
+    return {"own_pids": [p for p, _ in found], "own_starts": [s for _, s in found]}
+
+
 async def open_connection(
     settings: Settings, application_name: str = "cockpit"
 ) -> psycopg.AsyncConnection:
@@ -82,7 +149,7 @@ async def open_connection(
     try:
         # libpq enforces connect_timeout per host; the outer guard covers name lookups.
         async with asyncio.timeout(timeout * 2 + 1):
-            return await psycopg.AsyncConnection.connect(
+            conn = await psycopg.AsyncConnection.connect(
                 dsn,
                 autocommit=True,
                 application_name=application_name,
@@ -90,6 +157,8 @@ async def open_connection(
             )
     except (psycopg.Error, TimeoutError, OSError) as exc:
         raise pg_error(exc, server_label(dsn), settings, connecting=True) from None
+    lenient_text(conn)
+    return conn
 
 
 # -- errors -----------------------------------------------------------------------------

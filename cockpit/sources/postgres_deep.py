@@ -234,8 +234,9 @@ SELECT n.nspname AS schema, e.extversion AS version,
 """
 
 
-def statements_query(schema: str, columns: Iterable[str]) -> sql.Composed:
-    """The top rows by each measure; PG13 renamed mean_time/total_time to *_exec_time."""
+def statements_query(schema: str, columns: Iterable[str], *, texts: bool = True) -> sql.Composed:
+    """The top rows by each measure; PG13 renamed mean_time/total_time to *_exec_time.
+    Without texts, pg_stat_statements(false): every query is NULL."""
     names = set(columns)
     total = "total_exec_time" if "total_exec_time" in names else "total_time"
     mean = "mean_exec_time" if "mean_exec_time" in names else "mean_time"
@@ -249,7 +250,7 @@ SELECT queryid, query, calls, total_ms, mean_ms, rows, usename, datname FROM (
          rank() OVER (ORDER BY s.{total} DESC NULLS LAST) AS by_total,
          rank() OVER (ORDER BY s.calls DESC NULLS LAST) AS by_calls,
          rank() OVER (ORDER BY s.rows DESC NULLS LAST) AS by_rows
-    FROM {schema}.pg_stat_statements s
+    FROM {schema}.pg_stat_statements{args} s
     LEFT JOIN pg_roles r ON r.oid = s.userid
     LEFT JOIN pg_database d ON d.oid = s.dbid
 ) ranked
@@ -257,10 +258,33 @@ WHERE by_mean <= %(limit)s OR by_total <= %(limit)s OR by_calls <= %(limit)s
    OR by_rows <= %(limit)s
 ORDER BY mean_ms DESC NULLS LAST
 """
-    ).format(total=sql.Identifier(total), mean=sql.Identifier(mean), schema=sql.Identifier(schema))
+    ).format(
+        total=sql.Identifier(total),
+        mean=sql.Identifier(mean),
+        schema=sql.Identifier(schema),
+        args=sql.SQL("" if texts else "(false)"),
+    )
 
 
 HIDDEN_QUERY = "<insufficient privilege>"
+NO_TEXT = "<text left out>"
+NO_TEXT_NOTE = (
+    "statement texts left out: one is not valid in this database's encoding (a client of "
+    "a SQL_ASCII database sent it), and the server then refuses to return any"
+)
+
+
+async def _statement_rows(
+    cur: psycopg.AsyncCursor[dict[str, Any]], found: Mapping[str, Any], params: dict[str, int]
+) -> tuple[list[dict[str, Any]], bool]:
+    """(rows, with texts).  pg_stat_statements converts each text to this database's
+    encoding and fails the whole read on one it cannot: then read them without texts."""
+    try:
+        await cur.execute(statements_query(found["schema"], found["columns"]), params)
+        return await cur.fetchall(), True
+    except psycopg.errors.CharacterNotInRepertoire:
+        await cur.execute(statements_query(found["schema"], found["columns"], texts=False), params)
+        return await cur.fetchall(), False
 
 
 async def read_statements(
@@ -279,11 +303,9 @@ async def read_statements(
             0,
         )
     try:
-        await cur.execute(
-            statements_query(found["schema"], found["columns"]),
-            {"limit": limit, "query_len": STATEMENT_LEN},
+        rows, texts = await _statement_rows(
+            cur, found, {"limit": limit, "query_len": STATEMENT_LEN}
         )
-        rows = await cur.fetchall()
     except psycopg.errors.ObjectNotInPrerequisiteState:
         return (
             (),
@@ -297,7 +319,9 @@ async def read_statements(
     hidden = 0
     for r in rows:
         text = r["query"]
-        if text is None or text == HIDDEN_QUERY:
+        if not texts:
+            text = NO_TEXT
+        elif text is None or text == HIDDEN_QUERY:
             hidden += 1
             text = HIDDEN_QUERY
         statements.append(
@@ -312,7 +336,7 @@ async def read_statements(
                 database=one_line(r["datname"] or "", TEXT_LEN),
             )
         )
-    note = ""
+    note = "" if texts else NO_TEXT_NOTE
     if hidden:
         note = (
             f"{hidden} statements of other roles show no text: role {role} is not in "

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 PING = "SELECT 1"
 
-# Once per connection: the session's own limits and what this role may see.
+# Once per connection: the session's own limits, what this role may see, and who it is
+# (pid and backend start: how terminate-idle recognises the cockpit's own connection).
 SETUP = """
 SELECT set_config('statement_timeout', %(statement_timeout)s, false),
+       pg_backend_pid() AS pid,
+       (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
+           AS backend_start,
        current_setting('server_version') AS version,
        current_user AS role,
        current_database() AS database,
