@@ -1,8 +1,10 @@
 """The connection PostgreSQL actions run on: separate from polling, reconnecting on demand.
 
-application_name 'cockpit-action' (so the cockpit's own sessions are recognisable and
-never terminated by its own bulk action), autocommit, the settings' statement_timeout
-and a short lock_timeout (an action must not queue behind an incident's locks).
+application_name 'cockpit-action' (so a person reading pg_stat_activity knows it),
+autocommit, the settings' statement_timeout and a short lock_timeout (an action must
+not queue behind an incident's locks).  Its pid and backend start are remembered when
+it opens: bulk actions spare the cockpit's own connections by that identity, never by
+application_name, which any client may choose.
 Reads are retried once on a lost connection; mutations never are: a mutation whose
 connection died mid-way has an unknown outcome, and that is what gets said.
 """
@@ -23,12 +25,12 @@ from cockpit.sources.postgres_conn import (
     normalise_dsn,
     open_connection,
     pg_error,
+    remember_own,
     server_label,
 )
 from cockpit.textsafe import one_line
 
 APPLICATION_NAME = "cockpit-action"
-OWN_PATTERN = "cockpit%"  # application_name of every cockpit connection
 LOCK_TIMEOUT_MS = 1000
 
 T = TypeVar("T")
@@ -36,7 +38,9 @@ T = TypeVar("T")
 SETUP = """
 SELECT set_config('statement_timeout', %(statement_timeout)s, false),
        set_config('lock_timeout', %(lock_timeout)s, false),
-       current_user AS role, pg_backend_pid() AS pid
+       current_user AS role, pg_backend_pid() AS pid,
+       (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
+           AS backend_start
 """
 
 
@@ -75,6 +79,7 @@ class PgActionContext:
             except Exception as exc:
                 await conn.close()
                 raise pg_error(exc, self.server, self.settings) from None
+            remember_own(conn, row.get("pid"), row.get("backend_start"))
             self.role = one_line(str(row.get("role") or ""), 128)
             self.server = connected_label(conn)
             self._conn = conn

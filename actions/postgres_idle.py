@@ -7,9 +7,11 @@
 list as the threshold and state filter are edited.  Execution acts only on the sessions
 the plan showed (pid AND backend start, so a reused pid is never hit) and re-checks
 the condition on the server in the same statement; it never touches the cockpit's own
-connections, superusers' sessions, replication/WAL senders, or sessions this role may
-not signal (those would abort the statement half-way).  The count reported is the
-count of `true` the server returned.
+connections (known by pid and backend start, never by application_name, which any
+client may choose), superusers' sessions, replication/WAL senders, or sessions this
+role may not signal (those would abort the statement half-way).  The list and the
+re-check apply the same rules, so the plan shows what the server would terminate.  The
+count reported is the count of `true` the server returned.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from datetime import datetime
 import psycopg
 
 from actions.base import Action, Param, Plan, Progress, Refused, Result, Risk
-from actions.postgres_context import OWN_PATTERN, PgActionContext, ago, pids_text
+from actions.postgres_context import PgActionContext, ago, pids_text
+from cockpit.sources.postgres_conn import own_params
 from cockpit.sources.postgres_deep import mask_passwords
 from cockpit.textsafe import one_line
 
@@ -38,16 +41,23 @@ POLL_S = 0.1
 CONFIRM = "terminate"
 HANDFUL = 5  # more sessions than this need a typed confirmation
 
-# Every idle-ish client session, with what decides whether it may be terminated.
-LIST = """
+# The cockpit's own connections, by identity (%(own_pids)s, %(own_starts)s: own_params).
+OWN = """EXISTS (
+    SELECT 1 FROM unnest(%(own_pids)s::int[], %(own_starts)s::timestamptz[])
+                  AS own(pid, backend_start)
+     WHERE own.pid = a.pid AND own.backend_start = a.backend_start)"""
+
+# Every idle-ish client session, with what decides whether it may be terminated.  A
+# session whose role is not in pg_roles counts as a superuser's, as the re-check has it.
+LIST = f"""
 SELECT a.pid, a.backend_start, a.usename, a.datname,
        left(a.application_name, 128) AS application_name,
        coalesce(a.client_hostname, host(a.client_addr),
                 CASE WHEN a.client_port = -1 THEN 'local' END, '') AS client,
        a.state, extract(epoch FROM now() - a.state_change)::float8 AS idle_s,
        left(a.query, 300) AS query,
-       coalesce(r.rolsuper, false) AS superuser,
-       (a.application_name LIKE %(own)s OR a.pid = pg_backend_pid()) AS cockpit,
+       coalesce(r.rolsuper, true) AS superuser,
+       (a.pid = pg_backend_pid() OR {OWN}) AS cockpit,
        coalesce(pg_has_role(current_user, 'pg_signal_backend', 'USAGE')
                 OR pg_has_role(current_user, a.usesysid, 'USAGE'), false) AS permitted
   FROM pg_stat_activity a
@@ -73,13 +83,13 @@ SELECT a.pid, a.backend_start{terminate}
    AND a.state = ANY(%(states)s)
    AND a.state_change < now() - make_interval(secs => %(seconds)s)
    AND a.pid <> pg_backend_pid()
-   AND a.application_name NOT LIKE %(own)s
+   AND NOT {own}
    AND NOT coalesce(r.rolsuper, true)
    AND (pg_has_role(current_user, 'pg_signal_backend', 'USAGE')
         OR pg_has_role(current_user, a.usesysid, 'USAGE'))
 """
-TERMINATE = MATCHING.format(terminate=", pg_terminate_backend(a.pid) AS terminated")
-DRY_RUN = MATCHING.format(terminate="")
+TERMINATE = MATCHING.format(own=OWN, terminate=", pg_terminate_backend(a.pid) AS terminated")
+DRY_RUN = MATCHING.format(own=OWN, terminate="")
 
 CLIENTS = """
 SELECT count(*) FILTER (WHERE backend_type = 'client backend'
@@ -164,7 +174,7 @@ class TerminateIdle(Action):
     hidden: int = 0  # sessions of other roles whose state this role cannot see
 
     async def prepare(self, ctx: PgActionContext) -> TerminateIdle:
-        rows = await ctx.rows(LIST, {"own": OWN_PATTERN})
+        rows = await ctx.rows(LIST, own_params())
         hidden = (await ctx.rows(HIDDEN))[0]["hidden"]
         sessions = tuple(
             IdleSession(
@@ -241,7 +251,8 @@ class TerminateIdle(Action):
             f" WHERE state IN ({states})\n"
             f"   AND state_change < now() - interval '{self.minutes * 60:g} seconds'\n"
             "   AND backend_type = 'client backend' AND pid <> pg_backend_pid()\n"
-            "   AND application_name NOT LIKE 'cockpit%' AND <not a superuser's>\n"
+            "   AND (pid, backend_start) NOT IN (<the cockpit's own connections>)\n"
+            "   AND <not a superuser's>\n"
             "   AND (pid, backend_start) IN (<the sessions listed below>)"
         )
 
@@ -318,7 +329,7 @@ class TerminateIdle(Action):
             "starts": [s.backend_start for s in targets],
             "states": list(STATES[self.states]),
             "seconds": self.minutes * 60,
-            "own": OWN_PATTERN,
+            **own_params(),  # as they are now: a reconnected cockpit is spared too
         }
 
     async def execute(self, ctx: PgActionContext, dry_run: bool) -> Result:

@@ -116,7 +116,8 @@ async def test_terminates_exactly_the_idle_sessions_it_showed(
     await in_xact.execute("BEGIN")
     await in_xact.execute("SELECT 1")
     await cockpit_like.execute("SET application_name = 'cockpit-other'")
-    others = [in_xact, cockpit_like, superuser]
+    victims.append(cockpit_like)  # a name is no exemption: only the cockpit's own are spared
+    others = [in_xact, superuser]
     h = await harness(cockpit.dsn(), tmp_path)
     try:
         with server.connect() as control:
@@ -126,10 +127,9 @@ async def test_terminates_exactly_the_idle_sessions_it_showed(
             plan = action.plan()
             shown = {int(line.split()[1]) for line in plan.details[1:]}
             victim_pids = {c.info.backend_pid for c in victims}
-            assert shown == victim_pids  # not the idle-in-transaction, cockpit or superuser
-            assert any("1 cockpit session(s)" in w for w in plan.warnings)
+            assert shown == victim_pids  # not the idle-in-transaction or superuser
             assert any("superuser session(s)" in w for w in plan.warnings)
-            assert "terminate" not in (plan.confirm_phrase or "")  # 4: a handful
+            assert "terminate" not in (plan.confirm_phrase or "")  # 5: a handful
             # One victim works again before execution: the server's re-check spares it.
             busy = victims[0]
             await busy.execute("SELECT 'busy again'")
@@ -138,7 +138,7 @@ async def test_terminates_exactly_the_idle_sessions_it_showed(
             terminated = set(result.data["terminated"])
             assert terminated == victim_pids - {busy.info.backend_pid}
             assert result.data["left_alone"] == [busy.info.backend_pid]
-            assert result.message.startswith("terminated 3 session(s)")
+            assert result.message.startswith("terminated 4 session(s)")
             assert "no longer matched and were left alone" in result.message
             assert "all gone — client connections" in result.message
             alive = live_sessions(server, [c.info.backend_pid for c in victims + others])
@@ -150,7 +150,7 @@ async def test_terminates_exactly_the_idle_sessions_it_showed(
             assert entry["action"] == "postgres.terminate-idle"
             assert entry["outcome"] == "succeeded"
             assert entry["result"]["terminated"] == sorted(terminated)
-            assert len(entry["plan"]["details"]) == 5
+            assert len(entry["plan"]["details"]) == 6
     finally:
         await close_sessions(victims + others)
         await h.ctx.close()
