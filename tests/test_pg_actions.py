@@ -72,7 +72,8 @@ class Harness:
         return await self.runner.run(action, self.ctx, dry_run=dry_run)
 
     def entries(self) -> list[dict]:
-        return self.journal.read()
+        """The outcome lines (each execution's intent line precedes its outcome)."""
+        return [e for e in self.journal.read() if e["outcome"] != "started"]
 
     def assert_no_secret(self, *secret_values: str) -> None:
         text = self.journal.path.read_text() if self.journal.path.exists() else ""

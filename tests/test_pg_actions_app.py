@@ -77,7 +77,9 @@ def cockpit_role(server: PgServer, make_pg_role) -> PgRole:
 
 
 def journal(app: CockpitApp) -> list[dict]:
-    return Journal(app.settings.effective_journal_path()).read()
+    """The outcome lines (each execution's intent line precedes its outcome)."""
+    entries = Journal(app.settings.effective_journal_path()).read()
+    return [e for e in entries if e["outcome"] != "started"]
 
 
 async def ready_pane(pilot, app: CockpitApp, check=lambda snap: True) -> PostgresPane:
