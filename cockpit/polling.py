@@ -17,6 +17,10 @@ from cockpit.model import SourceFailure
 
 Fetch = Callable[[], Awaitable[Any]]
 
+# How long after a source's own retry (see Poller._next_poll) to look at its outcome:
+# an informer's list against a healthy API server is back well within this.
+RETRY_GRACE = 0.5
+
 
 def backoff_delay(
     failures: int,
@@ -25,9 +29,13 @@ def backoff_delay(
     jitter: float = 0.25,
     rand: Callable[[], float] = random.random,
 ) -> float:
-    """Exponential backoff: base, 2·base, 4·base, ... capped, each ±jitter."""
+    """Exponential backoff: base, 2·base, 4·base, ... each ±jitter, never over `maximum`.
+
+    The jitter stays inside the cap: a cap of 30 s that waited 37 s was not a cap.
+    """
     delay = min(maximum, base * (2 ** max(0, failures - 1)))
-    return max(0.05, delay * (1 + jitter * (2 * rand() - 1)))
+    low, high = delay * (1 - jitter), min(maximum, delay * (1 + jitter))
+    return max(0.05, low + (high - low) * rand())
 
 
 class Poller:
@@ -110,25 +118,39 @@ class Poller:
         self.failures += 1
         if self.failing_since is None:
             self.failing_since = datetime.now(UTC)
-        delay = backoff_delay(self.failures, self.backoff_base, self.backoff_max, self.jitter)
-        shown_retry = None
+        backoff = backoff_delay(self.failures, self.backoff_base, self.backoff_max, self.jitter)
         if timed_out:
             message = f"no answer within {self.timeout:g} s"
             hint = "the backend is slow or unreachable"
         else:
             message, hint = describe(exc)
-        shown_retry = getattr(exc, "retry_in", None)
+        source_retry = getattr(exc, "retry_in", None)
+        delay = self._next_poll(backoff, source_retry)
         self.on_failure(
             SourceFailure(
                 source=self.name,
                 message=f"{self.label}: {message}" if self.label else message,
                 hint=hint,
                 since=self.failing_since,
-                retry_in=delay if shown_retry is None else shown_retry,
+                retry_in=delay if source_retry is None else source_retry,
                 failures=self.failures,
             )
         )
         return delay
+
+    def _next_poll(self, backoff: float, source_retry: float | None) -> float:
+        """Seconds until the next poll after a failure.
+
+        A source that retries on its own schedule (an informer restarting its watch)
+        says when, and reading its state costs no request: poll just after that retry.
+        Our own backoff (up to a minute) left a recovered source shown as failing,
+        with a stale "retrying in 3 s", for a minute more.
+        """
+        if source_retry is None:
+            return backoff
+        if source_retry <= 0:  # retrying right now: look again soon
+            return min(self.backoff_base, self.backoff_max)
+        return min(source_retry + RETRY_GRACE, self.backoff_max)
 
     async def _sleep(self, delay: float) -> None:
         """Wait `delay` seconds, or less if refresh() is called.  A refresh() that came

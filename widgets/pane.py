@@ -32,6 +32,11 @@ def age_text(seconds: float) -> str:
     return f"{seconds // 86400}d"
 
 
+def retry_text(seconds: float) -> str:
+    whole = round(seconds)
+    return f"retrying in {whole} s" if whole > 0 else "retrying now"
+
+
 def since(moment: datetime | None, now: datetime | None = None) -> str:
     if moment is None:
         return "-"
@@ -68,6 +73,7 @@ class Pane(Vertical, can_focus=False):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.taken_at: datetime | None = None
         self.failure: SourceFailure | None = None
+        self._failed_at: datetime | None = None  # when `failure` came
         self.waiting_message = "waiting for the first data…"
         self.summary = ""  # a few words on what is wrong, for the header and the war room
         self._shown_age: tuple[Text | None, str] | None = None
@@ -95,22 +101,30 @@ class Pane(Vertical, can_focus=False):
             self._failure_line().remove_class("shown")
         self.tick()
 
-    def mark_failed(self, failure: SourceFailure) -> None:
+    def mark_failed(self, failure: SourceFailure, now: datetime | None = None) -> None:
         self.failure = failure
+        self._failed_at = now or datetime.now(UTC)
         self.add_class("stale")
-        line = self._failure_line()
-        set_text(line, self.failure_text(failure))
-        line.add_class("shown")
-        self.tick()
+        self._failure_line().add_class("shown")
+        self.tick(self._failed_at)
 
     def failure_text(self, failure: SourceFailure, now: datetime | None = None) -> Text:
         text = Text("⚠ ", style="bold")
         text.append(one_line(failure.message, 200))
         if failure.retry_in is not None:
-            text.append(f" · retrying in {max(0, round(failure.retry_in))} s")
+            text.append(" · " + retry_text(self._retry_left(failure, now)))
         if failure.hint:
             text.append(" · " + one_line(failure.hint, 160), style="italic")
         return text
+
+    def _retry_left(self, failure: SourceFailure, now: datetime | None) -> float:
+        """Seconds to the retry announced by `failure`, counted down since it came: a
+        "retrying in 3 s" that stayed up for a minute was a lie."""
+        assert failure.retry_in is not None
+        failed_at = self._failed_at
+        if now is None or failed_at is None:
+            return failure.retry_in
+        return failure.retry_in - (now - failed_at).total_seconds()
 
     def tick(self, now: datetime | None = None) -> None:
         """Refresh the age shown in the border (called every second by the app).
@@ -128,6 +142,8 @@ class Pane(Vertical, can_focus=False):
             age = f"STALE · last good {age}"
         elif self.failure is not None:
             age = "FAILING"
+        if self.failure is not None:
+            set_text(self._failure_line(), self.failure_text(self.failure, now))
         prefix = self.subtitle_prefix()
         if (prefix, age) != self._shown_age:
             self._shown_age = (prefix, age)
@@ -155,7 +171,13 @@ class Pane(Vertical, can_focus=False):
 
     @property
     def effective_level(self) -> Level:
-        """What the header counts: a failing source is at least a warning."""
-        if self.failure is not None:
-            return max(self.level, Level.WARN)
-        return self.level
+        """What the header counts: the data's level, raised by a failing source.
+
+        A source that cannot be reached is CRIT, as in `cockpit check` (UNREACHABLE
+        exits 2): when it never gave data (wrong context, 401) or failed two polls in
+        a row.  One failure after good data may be a blip (a dropped watch): WARN.
+        """
+        if self.failure is None:
+            return self.level
+        unreachable = self.taken_at is None or self.failure.failures >= 2
+        return max(self.level, Level.CRIT if unreachable else Level.WARN)

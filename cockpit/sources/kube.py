@@ -53,6 +53,9 @@ from cockpit.sources.kube_watch import Informer
 from cockpit.thresholds import level_for
 
 MAX_EVENTS = 300
+# The most seconds a watch waits to restart after a failure: how late the panes can be
+# to recover once the API server is back.
+WATCH_RETRY_MAX = 5.0
 
 
 class KubeSource:
@@ -71,6 +74,8 @@ class KubeSource:
             "server": target.server,
             "resync_s": ks.resync_seconds,
             "request_timeout": ks.request_timeout,
+            # A watch restart is one cheap request; never wait longer than the pollers.
+            "backoff_max": min(WATCH_RETRY_MAX, settings.poll.backoff_max),
         }
         self._on_first_sync = on_first_sync
         api = target.api
@@ -149,13 +154,13 @@ class KubeSource:
         for informer in informers:
             if not informer.synced.is_set() and informer.error is None:
                 await asyncio.to_thread(_wait_synced_or_failed, informer, wait)
+        failing = [(i, i.error) for i in informers if i.error is not None]
+        if failing:
+            # The soonest retry is when this can next change: the poller looks then.
+            retries = [r for r in (i.retry_in() for i, _ in failing) if r is not None]
+            err = failing[0][1]
+            raise SourceError(err.message, err.hint, retry_in=min(retries, default=None))
         for informer in informers:
-            if informer.error is not None:
-                retry = None
-                if informer.retry_at is not None:
-                    retry = max(0.0, informer.retry_at - time.monotonic())
-                err = informer.error
-                raise SourceError(err.message, err.hint, retry_in=retry)
             if not informer.synced.is_set():
                 raise SourceError(f"{informer.name}: still listing", "the API server is slow")
 

@@ -9,6 +9,10 @@ allocator keeps it).  The first list is read whole: the screen is waiting for it
 request is 0.2 s faster at 5,000 pods, and the memory it leaves is reused.  A watch (or a
 list continuation) that reports 410 Gone triggers an immediate re-list; every
 `resync_s` the list is redone anyway.
+
+After a failure the thread lists again with backoff, capped at `backoff_max`: the pollers
+only read the rows, so this cap is how late the panes can recover after an outage (a fixed
+30 s, plus jitter, kept them failing for up to 37 s after the API server was back).
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ class Informer(Generic[Row]):
         on_change: Callable[[], None] | None = None,
         list_chunk: int = 500,
         whole_first_list: bool = True,
+        backoff_base: float = 1.0,
+        backoff_max: float = 5.0,
     ) -> None:
         self.name = name
         self._list_call = list_call
@@ -61,6 +67,7 @@ class Informer(Generic[Row]):
         self._on_change = on_change
         self._list_chunk = list_chunk
         self._whole_first_list = whole_first_list
+        self._backoff = (backoff_base, backoff_max)
         self._rows: dict[str, Row] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -90,6 +97,11 @@ class Informer(Generic[Row]):
         self.signal_stop()
         if self._thread is not None:
             self._thread.join(timeout)
+
+    def retry_in(self) -> float | None:
+        """Seconds until the thread lists again after a failure (0: it is at it now)."""
+        retry_at = self.retry_at
+        return None if retry_at is None else max(0.0, retry_at - time.monotonic())
 
     @property
     def alive(self) -> bool:
@@ -125,7 +137,7 @@ class Informer(Generic[Row]):
                 now = time.monotonic()
                 if self.failing_since is None:
                     self.failing_since = now
-                delay = backoff_delay(failures, 1.0, 30.0)
+                delay = backoff_delay(failures, *self._backoff)
                 self.retry_at = now + delay
                 self._stop.wait(delay)
 

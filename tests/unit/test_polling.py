@@ -155,3 +155,43 @@ async def test_plain_exceptions_are_worded_and_secrets_masked() -> None:
     await poller.poll_once()
     assert "hunter2" not in failures[0].message
     assert failures[0].message.startswith("PostgreSQL: RuntimeError: could not connect")
+
+
+def test_backoff_with_jitter_never_passes_the_cap() -> None:
+    """The cap is what the screen promises: 30 s with jitter used to mean up to 37.5 s."""
+    delays = [backoff_delay(n, 1.0, 4.0, jitter=0.25) for n in range(3, 9) for _ in range(50)]
+    assert max(delays) <= 4.0 and min(delays) >= 3.0
+    assert len({round(d, 3) for d in delays}) > 20  # still jittered at the cap
+
+
+async def test_a_source_retrying_on_its_own_is_polled_just_after_its_retry() -> None:
+    """An informer says when it lists again (retry_in): the poller looks right after
+    that, not after its own backoff, which kept a recovered source shown as failing
+    (and "retrying in 0 s") for up to a minute."""
+    results: list[object] = []
+    failures: list[SourceFailure] = []
+    state = {"n": 0}
+
+    async def fetch() -> str:
+        state["n"] += 1
+        if state["n"] == 1:
+            raise SourceError("pods: connection refused", "", retry_in=0.1)
+        return "rows"
+
+    poller = Poller(
+        "pods",
+        fetch,
+        interval=0.05,
+        timeout=1,
+        on_result=lambda s, r: results.append(r),
+        on_failure=failures.append,
+        backoff_base=5.0,  # our own backoff would wait 5 s
+    )
+    task = asyncio.create_task(poller.run())
+    for _ in range(100):
+        if results:
+            break
+        await asyncio.sleep(0.02)
+    task.cancel()
+    assert failures[0].retry_in == 0.1  # what the screen says is the source's own retry
+    assert results[:1] == ["rows"]  # within 2 s: the source's retry, not our 5 s
