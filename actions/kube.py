@@ -744,8 +744,15 @@ class TriggerBackup(Action):
     namespace: str
     job_name: str = ""
 
+    def __post_init__(self) -> None:
+        # Named once, when built: the confirmation shows the Job that execute() creates
+        # (a name taken from the clock in each of them differed by the seconds between).
+        if not self.job_name:
+            name = f"{self.cronjob}-manual-{int(time.time())}"[:63]
+            object.__setattr__(self, "job_name", name)
+
     def name(self) -> str:
-        return self.job_name or f"{self.cronjob}-manual-{int(time.time())}"[:63]
+        return self.job_name
 
     @classmethod
     def required(cls) -> tuple[Permission, ...]:
