@@ -16,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from cockpit.config import KubeSettings, redact
-from cockpit.errors import SourceError
+from cockpit.errors import SourceError, certificate_problem
 
 # Watches and log streams each hold a connection; urllib3's default pool (cpu*5) would
 # discard connections and log a warning per request at our concurrency.
@@ -142,6 +142,8 @@ def kube_error(exc: BaseException, server: str = "") -> SourceError:
     where = f"API server {server}" if server else "API server"
     if isinstance(exc, SourceError):
         return exc
+    if (problem := certificate_problem(exc, kube=True)) is not None:
+        return SourceError(f"{where}: {problem[0]}", problem[1])  # not "is it reachable?"
     if isinstance(exc, ApiException):
         message = redact(status_message(exc))
         if exc.status == 401:
