@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -36,6 +37,8 @@ from widgets.pane import age_text, since
 from widgets.table import KeyedTable
 
 TABS = ("memory", "slowlog", "clients", "bigkeys")
+# The KEY column's most cells: with #, TYPE and SIZE the row fits in 80 columns.
+KEY_CELLS = 48
 NOT_BYTES = ("count", "percentage", "ratio", "fragmentation", "keys", "startup")
 
 
@@ -126,13 +129,36 @@ def client_rows(found: RedisClientList) -> list[tuple[str, tuple[Text, ...]]]:
     ]
 
 
+def _fit(text: str, cells: int) -> str:
+    """The longest start of `text` that takes at most `cells` cells."""
+    used = 0
+    for index, char in enumerate(text):
+        used += get_character_cell_size(char)
+        if used > cells:
+            return text[:index]
+    return text
+
+
+def short_key(key: str, cells: int = KEY_CELLS) -> str:
+    """`key`, made safe, in at most `cells` cells: its middle becomes "…".
+
+    One 10,000-character key pushed TYPE and SIZE off every row.  The middle goes, not
+    the end: keys share prefixes (`cache:user:`) and their ends tell them apart.
+    """
+    text = clean(key, len(key))
+    if cell_len(text) <= cells:
+        return text
+    keep = cells - 1
+    return _fit(text, keep - keep // 2) + "…" + _fit(text[::-1], keep // 2)[::-1]
+
+
 def bigkey_rows(scan: RedisBigKeyScan) -> list[tuple[str, tuple[Text, ...]]]:
     return [
         (
             f"k{rank}",
             (
                 plain(rank),
-                plain(k.key, "bold" if rank <= 3 else ""),
+                plain(short_key(k.key), "bold" if rank <= 3 else ""),
                 plain(k.type),
                 plain(bytes_text(k.size)),
             ),
