@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from actions.base import Action, Param, Plan, Risk
 from cockpit.textsafe import clean
+from widgets.screens import KeysAfterMount
 
 Choice = Literal["execute", "dry-run", "cancel"]
 
@@ -61,7 +62,7 @@ def plan_text(plan: Plan) -> Text:
     return text
 
 
-class ConfirmScreen(ModalScreen[Confirmation]):
+class ConfirmScreen(KeysAfterMount, ModalScreen[Confirmation]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }

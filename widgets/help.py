@@ -9,10 +9,12 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from widgets.screens import KeysAfterMount
+
 KeyGroups = list[tuple[str, list[tuple[str, str]]]]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(KeysAfterMount, ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }

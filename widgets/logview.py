@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, RichLog, Static
 
 from widgets.filter import matcher
+from widgets.screens import KeysAfterMount
 
 SINCE_CHOICES: tuple[tuple[str, int | None], ...] = (
     ("all", None),
@@ -49,7 +50,7 @@ class LogFeed(Protocol):
     def stop(self) -> None: ...
 
 
-class LogScreen(Screen):
+class LogScreen(KeysAfterMount, Screen):
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
         Binding("f", "toggle_follow", "Follow"),

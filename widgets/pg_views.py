@@ -24,6 +24,7 @@ from cockpit.textsafe import clean, one_line
 from widgets.cells import bytes_text, duration, plain
 from widgets.messages import ActionRequested
 from widgets.pane import since
+from widgets.screens import KeysAfterMount
 from widgets.table import Cells, KeyedTable
 
 Loader = Callable[[], Awaitable[PgDeepSnapshot]]
@@ -236,7 +237,7 @@ def block_rows(nodes: tuple[PgBlockNode, ...]) -> list[tuple[str, Cells]]:
 # -- the screen ---------------------------------------------------------------------
 
 
-class PgDeepScreen(Screen[None]):
+class PgDeepScreen(KeysAfterMount, Screen[None]):
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
         Binding("1", "tab('slow')", "Slow queries"),
@@ -471,7 +472,7 @@ class PgDeepScreen(Screen[None]):
         tab = self.TAB_KEYS.get(action)
         if tab is not None and self.is_mounted and self.tab != tab:
             return False
-        return True
+        return super().check_action(action, parameters)
 
     def action_close(self) -> None:
         self.dismiss()

@@ -34,6 +34,7 @@ from cockpit.model import (
 from cockpit.textsafe import clean
 from widgets.cells import bytes_text, duration, plain
 from widgets.pane import age_text, since
+from widgets.screens import KeysAfterMount
 from widgets.table import KeyedTable
 
 TABS = ("memory", "slowlog", "clients", "bigkeys")
@@ -178,7 +179,7 @@ def scan_status(scan: RedisBigKeyScan) -> Text:
     return text
 
 
-class RedisDeepScreen(Screen[None]):
+class RedisDeepScreen(KeysAfterMount, Screen[None]):
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
         Binding("r", "reload", "Reload"),

@@ -10,9 +10,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from cockpit.textsafe import clean
+from widgets.screens import KeysAfterMount
 
 
-class TextScreen(ModalScreen[None]):
+class TextScreen(KeysAfterMount, ModalScreen[None]):
     BINDINGS = [Binding("escape,q", "close", "Close")]
     DEFAULT_CSS = """
     TextScreen { align: center middle; }

@@ -14,6 +14,7 @@ from textual.widgets import Static
 from cockpit.model import Level
 from widgets.bignumber import BigNumber
 from widgets.header import CockpitHeader
+from widgets.screens import KeysAfterMount
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class FigureBox(Vertical):
             self.set_class(level is figure.level, f"level-{level.css}")
 
 
-class WarRoomScreen(Screen):
+class WarRoomScreen(KeysAfterMount, Screen):
     BINDINGS = [Binding("w,escape", "close", "Back to panes")]
 
     def compose(self) -> ComposeResult:

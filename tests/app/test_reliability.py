@@ -85,3 +85,34 @@ async def test_a_quit_is_exit_status_zero(make_sim, make_app) -> None:
         await pilot.press("q")
         await pilot.pause(0.3)
     assert exit_status(app) == 0
+
+
+async def test_escape_queued_behind_the_key_that_opens_a_modal(make_sim, make_app) -> None:
+    """The key fuzz found it: Escape handled before the modal was mounted dismissed it,
+    then its on_mount ran with no children and killed the app."""
+    sim = make_sim("healthy")
+    app = make_app(sim, dry_run=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        pods, _ = await ready_app(pilot, app)
+        await select_pod(pilot, pods, lambda p: p.name.startswith("rails"))
+        push = app.push_screen
+        before_mount: list[bool | None] = []
+
+        def push_then_escape(screen, *args, **kwargs):
+            result = push(screen, *args, **kwargs)
+            if isinstance(screen, ConfirmScreen):
+                # The Escape a person typed right after ctrl+d reaches the modal's
+                # bindings before it is mounted: Textual asks check_action first.
+                before_mount.append(screen.check_action("cancel", ()))
+            return result
+
+        app.push_screen = push_then_escape  # type: ignore[method-assign]
+        await pilot.press("ctrl+d")
+        screen = await wait_for(
+            pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen, what="the modal"
+        )
+        assert before_mount == [False]
+        assert app.is_running and app._exception is None
+        assert screen.check_action("cancel", ()) is True  # mounted: keys act again
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="closed")
