@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 
 from textual import on
@@ -17,7 +18,11 @@ def matcher(text: str) -> Callable[[str], bool] | None:
     if not text:
         return None
     try:
-        pattern = re.compile(text, re.IGNORECASE)
+        with warnings.catch_warnings():
+            # "[[" is a FutureWarning ("possible nested set"): printed on the terminal
+            # under the app, for text a person is still typing.
+            warnings.simplefilter("ignore", FutureWarning)
+            pattern = re.compile(text, re.IGNORECASE)
     except re.error:
         needle = text.lower()
         return lambda haystack: needle in haystack.lower()

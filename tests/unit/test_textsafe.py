@@ -24,3 +24,14 @@ def test_bidi_overrides_are_replaced() -> None:
 
 def test_one_line_squeezes_whitespace() -> None:
     assert one_line("SELECT *\n  FROM t\n\tWHERE x") == "SELECT * FROM t WHERE x"
+
+
+def test_a_filter_being_typed_raises_no_warning() -> None:
+    import warnings
+
+    from widgets.filter import matcher
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        match = matcher("[[x")
+    assert match is not None and match("a [[x b")
