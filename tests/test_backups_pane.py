@@ -37,7 +37,7 @@ class PaneApp(App[None]):
         self.read_only = read_only
 
     def compose(self) -> ComposeResult:
-        yield BackupsPane(id="backups", classes="pane")
+        yield BackupsPane(read_only=lambda: self.read_only, id="backups", classes="pane")
 
 
 def incident_snapshot(**kw: Any) -> BackupsSnapshot:

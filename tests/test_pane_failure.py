@@ -86,6 +86,6 @@ async def test_the_header_says_crit_when_every_kubernetes_pane_fails(tmp_path: P
             failure = SourceFailure(
                 name, "kubeconfig: no context named 'nowhere'", "", since, 2.0, 1
             )
-            app.post_message(SourceFailed(failure))
+            app.main.post_message(SourceFailed(failure))
         await pilot.pause(0.2)
         assert app.query_one(CockpitHeader).overall is Level.CRIT

@@ -97,7 +97,7 @@ class Harness(App[None]):
         self.views: list[ViewRequested] = []
 
     def compose(self) -> ComposeResult:
-        yield PostgresPane(id="postgres", classes="pane")
+        yield PostgresPane(read_only=lambda: self.read_only, id="postgres", classes="pane")
 
     def on_action_requested(self, message: ActionRequested) -> None:
         self.requested.append(message)
@@ -289,16 +289,21 @@ async def test_pane_keys_request_actions_and_views() -> None:
         assert [v.view for v in app.views] == ["pg-deep"]
         # The same, for the command palette (the app keeps only non-mutating ones when
         # read-only).
-        entries = pane.palette_entries()
-        assert [(name.split(":")[0], mutating) for name, _, _, mutating in entries] == [
+        entries = list(pane.palette_entries())
+        assert [(name.split(":")[0], mutating) for name, _, _, mutating, _ in entries] == [
+            ("PostgreSQL", True),
+            ("PostgreSQL", True),
             ("PostgreSQL", True),
             ("PostgreSQL", False),
             ("PostgreSQL", False),
-            ("PostgreSQL", True),
-            ("PostgreSQL", True),
         ]
-        assert entries[3][0] == f"PostgreSQL: cancel the query of pid {chosen.pid}"
-        entries[4][2]()
+        assert entries[1][0] == f"PostgreSQL: cancel the query of pid {chosen.pid}"
+        assert [entry[4] for entry in entries[:3]] == [
+            "postgres.terminate-idle",
+            "postgres.cancel",
+            "postgres.terminate",
+        ]
+        entries[2][2]()
         await pilot.pause()
         assert app.requested[-1].action_id == "postgres.terminate"
 

@@ -68,7 +68,7 @@ async def focused_redis_pane(app: CockpitApp, pilot: Any, keys: Any = None) -> R
     await wait_for(pilot, lambda: pane.snapshot is not None, "redis data")
     if keys is not None:
         await wait_for(pilot, lambda: pane.snapshot.keys == keys, f"keys {keys}")  # type: ignore[union-attr]
-    app.focus_pane(pane)
+    app.main.focus_pane(pane)
     await pilot.pause()
     assert app.focused is pane.query_one("#redis-body")
     return pane

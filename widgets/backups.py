@@ -199,7 +199,7 @@ class BackupsPane(Pane):
             self.render_snapshot(self.snapshot, now)
 
     def subtitle_prefix(self) -> Text | None:
-        if getattr(self.app, "read_only", False):
+        if self.read_only():
             return None
         return Text.assemble(("B", "bold"), " run backup now · ")
 

@@ -7,8 +7,9 @@ recovers by itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.containers import Vertical
@@ -17,7 +18,10 @@ from textual.widgets import Static
 
 from cockpit.model import Level, SourceFailure
 from cockpit.textsafe import one_line
+from widgets.keys import Key, derived
 from widgets.statictext import set_text
+
+PaletteEntry = tuple[str, str, Callable[[], object], bool, str]  # title, help, run, mutating, id
 
 
 def age_text(seconds: float) -> str:
@@ -64,13 +68,23 @@ class Pane(Vertical, can_focus=False):
     SOURCES: tuple[str, ...] = ()  # the poller names this pane shows
     ALLOW_MAXIMIZE = True
     FRESH_FOR = 10.0  # seconds during which the data reads "live"
-    # Key actions that change something: hidden (keys, footer) in read-only mode.
-    MUTATING: frozenset[str] = frozenset()
-    # Key action -> the action id it requests (actions.catalog), for RBAC notes.
-    ACTION_IDS: dict[str, str] = {}
+    # The pane's keys, each declared once (widgets/keys.py); BINDINGS, MUTATING and
+    # ACTION_IDS are derived from them for each subclass that declares KEYS.
+    KEYS: ClassVar[tuple[Key, ...]] = ()
+    MUTATING: ClassVar[frozenset[str]] = frozenset()
+    ACTION_IDS: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Before Textual's own __init_subclass__, which merges BINDINGS.
+        if "KEYS" in cls.__dict__:
+            bindings, cls.MUTATING, cls.ACTION_IDS = derived(cls.KEYS)
+            cls.BINDINGS = [*cls.__dict__.get("BINDINGS", []), *bindings]
+        super().__init_subclass__(**kwargs)
+
+    def __init__(self, *, read_only: Callable[[], bool] = lambda: False, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        # Asked, not stored: a context's read-only setting is known only once connected.
+        self.read_only = read_only
         self.taken_at: datetime | None = None
         self.failure: SourceFailure | None = None
         self._failed_at: datetime | None = None  # when `failure` came
@@ -87,6 +101,11 @@ class Pane(Vertical, can_focus=False):
         if text != getattr(self, "_title_text", None):
             self._title_text = text
             self.border_title = text
+
+    def show_source(self, source: str, snapshot: Any) -> None:
+        """A snapshot of one of SOURCES (the main screen routes by them).  Panes with
+        one source show it; a pane with more overrides this."""
+        self.show(snapshot)  # type: ignore[attr-defined]
 
     def compose_failure(self) -> FailureLine:
         return FailureLine(classes="failure")
@@ -156,12 +175,24 @@ class Pane(Vertical, can_focus=False):
     def _failure_line(self) -> FailureLine:
         return self.query_one(FailureLine)
 
-    def palette_entries(self) -> list[tuple[str, str, Callable[[], object], bool]]:
-        """(name, key help, callback, mutating) for this pane's actions in the palette."""
-        return []
+    def palette_entries(self) -> Iterator[PaletteEntry]:
+        """This pane's keys for the command palette, titled for what is selected."""
+        for key in self.KEYS:
+            if not key.palette:
+                continue
+            target = self.palette_target(key)
+            if target is None:
+                continue  # needs a selection, and there is none
+            title = key.palette.format(target=target)
+            run = getattr(self, f"action_{key.method}")
+            yield title, f"{key.display} in {self.PANE_TITLE}", run, key.mutating, key.action_id
+
+    def palette_target(self, key: Key) -> str | None:
+        """What `{target}` stands for in `key.palette`; None leaves the entry out."""
+        return ""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in self.MUTATING and getattr(self.app, "read_only", False))
+        return not (action in self.MUTATING and self.read_only())
 
     # -- level colour -------------------------------------------------------------------
 

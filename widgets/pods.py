@@ -5,16 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 
 from cockpit.model import KubeSnapshot, Level, PodRow, PodUsage, TopSnapshot, worst
 from cockpit.textsafe import clean
 from widgets.cells import LEVEL_STYLE, bytes_text, millicores
 from widgets.filter import FilterBar, matcher
+from widgets.keys import Key
 from widgets.messages import ActionRequested
 from widgets.pane import Pane, since
 from widgets.vtable import Cell, Cells, VirtualTable
@@ -103,15 +104,14 @@ def usage_text(amount: str, percent: float | None) -> str:
 class PodsPane(Pane):
     PANE_TITLE = "Pods"
     SOURCES = ("pods", "top")
-    BINDINGS = [
-        Binding("slash", "filter", "Filter"),
-        Binding("S", "cycle_sort", "Sort"),
-        Binding("enter", "open_logs", "Logs"),
-        Binding("p", "previous_logs", "Prev logs"),
-        Binding("ctrl+d", "restart_pod", "Restart pod"),
-    ]
-    MUTATING = frozenset({"restart_pod"})
-    ACTION_IDS = {"restart_pod": "pod.restart"}
+    KEYS = (
+        Key("slash", "filter", "Filter"),
+        Key("S", "cycle_sort", "Sort"),
+        Key("enter", "open_logs", "Logs", palette="Logs of pod {target}"),
+        Key("p", "previous_logs", "Prev logs", palette="Previous logs of pod {target}"),
+        Key("ctrl+d", "restart_pod", "Restart pod", "pod.restart", mutating=True,
+            palette="Restart pod {target}"),
+    )  # fmt: skip
 
     class OpenLogs(Message):
         """The user wants the full-screen log view of a pod."""
@@ -159,6 +159,12 @@ class PodsPane(Pane):
             return
         self._by_uid = {p.uid: p for p in snapshot.pods}
         self.render_rows()
+
+    def show_source(self, source: str, snapshot: Any) -> None:
+        if source == "top":
+            self.show_usage(snapshot)
+        else:
+            self.show(snapshot)
 
     def show_usage(self, top: TopSnapshot) -> None:
         self.usage = {u.name: u for u in top.pods} if top.available else {}
@@ -285,15 +291,9 @@ class PodsPane(Pane):
         key = self.table.selected_key
         return self._by_uid.get(key) if key else None
 
-    def palette_entries(self) -> list[tuple[str, str, Callable[[], object], bool]]:
+    def palette_target(self, key: Key) -> str | None:
         pod = self.selected_pod()
-        if pod is None:
-            return []
-        return [
-            (f"Logs of pod {pod.name}", "enter in Pods", self.action_open_logs, False),
-            (f"Previous logs of pod {pod.name}", "p in Pods", self.action_previous_logs, False),
-            (f"Restart pod {pod.name}", "ctrl+d in Pods", self.action_restart_pod, True),
-        ]
+        return pod.name if pod is not None else None
 
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()

@@ -12,15 +12,15 @@ as markup.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Static
 
 from cockpit.model import Level, PgSession, PgSnapshot
 from widgets.cells import LEVEL_STYLE, bar, bytes_text, duration, plain, rate
+from widgets.keys import Key
 from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane
 from widgets.statictext import set_text
@@ -159,15 +159,19 @@ def pack(groups: list[Text], width: int, sep: str = " · ") -> Text:
 class PostgresPane(Pane):
     PANE_TITLE = "PostgreSQL"
     SOURCES = ("postgres",)
-    BINDINGS = [
-        Binding("v", "cycle_view", "PG view"),
-        Binding("K", "terminate_idle", "Terminate idle"),
-        Binding("c", "cancel_session", "Cancel query"),
-        Binding("x", "terminate_session", "Terminate session"),
-        Binding("t", "connectivity_test", "SELECT 1"),
-        Binding("D", "deep_views", "PG deep views"),
-    ]
-    MUTATING = frozenset({"terminate_idle", "cancel_session", "terminate_session"})
+    KEYS = (
+        Key("v", "cycle_view", "PG view"),
+        Key("K", "terminate_idle", "Terminate idle", "postgres.terminate-idle", mutating=True,
+            palette="PostgreSQL: terminate idle sessions"),
+        Key("c", "cancel_session", "Cancel query", "postgres.cancel", mutating=True,
+            palette="PostgreSQL: cancel the query of pid {target}"),
+        Key("x", "terminate_session", "Terminate session", "postgres.terminate", mutating=True,
+            palette="PostgreSQL: terminate session {target}"),
+        Key("t", "connectivity_test", "SELECT 1", "postgres.connectivity",
+            palette="PostgreSQL: connectivity test (SELECT 1)"),
+        Key("D", "deep_views", "PG deep views",
+            palette="PostgreSQL: deep views (slow queries, indexes, settings, locks)"),
+    )  # fmt: skip
 
     DEFAULT_CSS = """
     PostgresPane #pg-summary { height: auto; padding: 0 1; }
@@ -176,8 +180,9 @@ class PostgresPane(Pane):
     PostgresPane KeyedTable { height: 1fr; }
     """
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, idle_minutes: float = 10.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.idle_minutes = idle_minutes  # the runbook's threshold, until the server says
         self.snapshot: PgSnapshot | None = None
         self.view = VIEWS[0]
         self._by_key: dict[str, PgSession] = {}
@@ -309,9 +314,7 @@ class PostgresPane(Pane):
     def action_terminate_idle(self) -> None:
         """The runbook's remedy: terminate sessions idle longer than the threshold."""
         minutes = (
-            self.snapshot.idle_threshold_s / 60
-            if self.snapshot is not None
-            else self.app.settings.postgres.idle_minutes  # type: ignore[attr-defined]
+            self.snapshot.idle_threshold_s / 60 if self.snapshot is not None else self.idle_minutes
         )
         self.post_message(ActionRequested("postgres.terminate-idle", minutes=minutes))
 
@@ -330,25 +333,11 @@ class PostgresPane(Pane):
     def action_deep_views(self) -> None:
         self.post_message(ViewRequested("pg-deep"))
 
-    def palette_entries(self) -> list[tuple[str, str, Callable[[], object], bool]]:
-        """(name, help, callback, mutating) for the command palette, for the selection."""
-        entries: list[tuple[str, str, Callable[[], object], bool]] = [
-            ("PostgreSQL: terminate idle sessions", "K in PostgreSQL", self.action_terminate_idle,
-             True),
-            ("PostgreSQL: connectivity test (SELECT 1)", "t in PostgreSQL",
-             self.action_connectivity_test, False),
-            ("PostgreSQL: deep views (slow queries, indexes, settings, locks)",
-             "D in PostgreSQL", self.action_deep_views, False),
-        ]  # fmt: skip
+    def palette_target(self, key: Key) -> str | None:
+        if key.method not in ("cancel_session", "terminate_session"):
+            return ""
         s = self.selected_session()
-        if s is not None and not s.hidden:
-            entries += [
-                (f"PostgreSQL: cancel the query of pid {s.pid}", "c in PostgreSQL",
-                 self.action_cancel_session, True),
-                (f"PostgreSQL: terminate session {s.pid}", "x in PostgreSQL",
-                 self.action_terminate_session, True),
-            ]  # fmt: skip
-        return entries
+        return str(s.pid) if s is not None and not s.hidden else None
 
     def action_cycle_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]

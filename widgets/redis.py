@@ -12,18 +12,17 @@ The pane only posts ActionRequested / ViewRequested; the app does the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.events import Resize
 from textual.widgets import Static
 
 from cockpit.model import Level, RedisSnapshot
 from cockpit.textsafe import clean
 from widgets.cells import LEVEL_MARK, LEVEL_STYLE, bar, bytes_text, duration, pct, rate
+from widgets.keys import Key
 from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane, age_text, since
 from widgets.statictext import set_text
@@ -185,15 +184,18 @@ class RedisPane(Pane):
 
     PANE_TITLE = "Redis"
     SOURCES = ("redis",)
-    BINDINGS = [
-        Binding("left_square_bracket,left", "previous_db", "◂db", key_display="["),
-        Binding("right_square_bracket,right", "next_db", "db▸", key_display="]"),
-        Binding("P", "policy", "Policy"),
-        Binding("ctrl+z", "revert_policy", "Revert policy"),
-        Binding("F", "flushdb", "FLUSHDB"),
-        Binding("D", "deep_view", "Deep views"),
-    ]
-    MUTATING = frozenset({"policy", "revert_policy", "flushdb"})
+    KEYS = (
+        Key("left_square_bracket,left", "previous_db", "◂db", key_display="["),
+        Key("right_square_bracket,right", "next_db", "db▸", key_display="]"),
+        Key("P", "policy", "Policy", "redis.policy", mutating=True,
+            palette="Redis: set maxmemory-policy"),
+        Key("ctrl+z", "revert_policy", "Revert policy", "redis.policy-revert", mutating=True,
+            palette="Redis: revert the last policy change"),
+        Key("F", "flushdb", "FLUSHDB", "redis.flushdb", mutating=True,
+            palette="Redis: FLUSHDB {target}"),
+        Key("D", "deep_view", "Deep views",
+            palette="Redis: deep views (memory, slowlog, clients, big keys)"),
+    )  # fmt: skip
     DEFAULT_CSS = """
     RedisPane #redis-warnings { height: auto; max-height: 40%; display: none; }
     RedisPane #redis-warnings.shown { display: block; }
@@ -283,23 +285,6 @@ class RedisPane(Pane):
         if self._ready() is not None:
             self.post_message(ViewRequested("redis-deep", db=self.target_db))
 
-    def palette_entries(self) -> list[tuple[str, str, Callable[[], object], bool]]:
-        """(name, key help, callback, mutating) for the app's command palette."""
+    def palette_target(self, key: Key) -> str | None:
         db = self.target_db
-        where = f"db{db}" if db is not None else "the selected db"
-        return [
-            ("Redis: set maxmemory-policy", "P in Redis", self.action_policy, True),
-            (
-                "Redis: revert the last policy change",
-                "ctrl+z in Redis",
-                self.action_revert_policy,
-                True,
-            ),
-            (f"Redis: FLUSHDB {where}", "F in Redis", self.action_flushdb, True),
-            (
-                "Redis: deep views (memory, slowlog, clients, big keys)",
-                "D in Redis",
-                self.action_deep_view,
-                False,
-            ),
-        ]
+        return f"db{db}" if db is not None else "the selected db"

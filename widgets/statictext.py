@@ -32,3 +32,8 @@ def set_text(widget: Static, text: Text | str) -> None:
     setattr(widget, _TEXT, text)
     setattr(widget, _SHAPE, shape)
     widget.update(text, layout=layout)
+    if layout:
+        # A new number of lines: Textual 8.2.8 sometimes keeps the old height when the
+        # layout it asks for lands in the same refresh (the PostgreSQL summary stayed
+        # one line high at the same width); ask once more after this refresh.
+        widget.call_after_refresh(widget.refresh, layout=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,19 +10,10 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from cockpit.model import Level
+from cockpit.war_room import Figure
 from widgets.bignumber import BigNumber
 from widgets.header import CockpitHeader
 from widgets.screens import KeysAfterMount
-
-
-@dataclass(frozen=True)
-class Figure:
-    key: str
-    label: str
-    value: str  # digits, '.', '%', '/' and '-' render large
-    level: Level
-    detail: str = ""
-
 
 FIGURE_KEYS = ("pods", "errors", "pg", "redis")
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 
+from cockpit.config import KubeSettings
 from cockpit.model import KubeSnapshot, WorkloadRow, worst
 from widgets.cells import LEVEL_STYLE, plain
+from widgets.keys import Key
 from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane, since
 from widgets.table import KeyedTable
@@ -30,36 +31,25 @@ COLUMNS = (
 class WorkloadsPane(Pane):
     PANE_TITLE = "Workloads"
     SOURCES = ("pods",)
-    BINDINGS = [
-        Binding("R", "rollout_restart", "Rollout restart"),
-        Binding("u", "rollout_undo", "Undo"),
-        Binding("s", "scale", "Scale"),
-        Binding("d", "describe_service", "Describe svc"),
-        Binding("E", "emergency_stop", "Emergency stop"),
-        Binding("O", "restore_counts", "Restore counts"),
-        Binding("A", "restart_all", "Restart all"),
-    ]
-    MUTATING = frozenset(
-        {
-            "rollout_restart",
-            "rollout_undo",
-            "scale",
-            "emergency_stop",
-            "restore_counts",
-            "restart_all",
-        }
-    )
-    ACTION_IDS = {
-        "rollout_restart": "deployment.rollout-restart",
-        "rollout_undo": "deployment.rollout-undo",
-        "scale": "deployment.scale",
-        "emergency_stop": "deployment.scale-many",
-        "restore_counts": "deployment.scale-many",
-        "restart_all": "deployment.rollout-restart-all",
-    }
+    KEYS = (
+        Key("R", "rollout_restart", "Rollout restart", "deployment.rollout-restart",
+            mutating=True, palette="Rollout restart {target}"),
+        Key("u", "rollout_undo", "Undo", "deployment.rollout-undo", mutating=True,
+            palette="Rollout undo {target}"),
+        Key("s", "scale", "Scale", "deployment.scale", mutating=True, palette="Scale {target}"),
+        Key("d", "describe_service", "Describe svc", palette="Describe service of {target}"),
+        Key("E", "emergency_stop", "Emergency stop", "deployment.scale-many", mutating=True,
+            palette="Emergency stop (scale {target} to 0)"),
+        Key("O", "restore_counts", "Restore counts", "deployment.scale-many", mutating=True,
+            palette="Restore the runbook's replica counts"),
+        Key("A", "restart_all", "Restart all", "deployment.rollout-restart-all",
+            mutating=True, palette="Rollout restart ALL deployments"),
+    )  # fmt: skip
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, kube: KubeSettings | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # The runbook's emergency-stop list and replica counts.
+        self.kube_settings = kube or KubeSettings()
         self.snapshot: KubeSnapshot | None = None
         self._by_uid: dict[str, WorkloadRow] = {}
 
@@ -141,39 +131,13 @@ class WorkloadsPane(Pane):
     def _request(self, action_id: str, **args: object) -> None:
         self.post_message(ActionRequested(action_id, namespace=self.namespace, **args))
 
-    def palette_entries(self) -> list[tuple[str, str, Callable[[], object], bool]]:
-        entries: list[tuple[str, str, Callable[[], object], bool]] = []
+    def palette_target(self, key: Key) -> str | None:
+        if key.method == "emergency_stop":
+            return ", ".join(self.kube_settings.emergency_stop)
+        if key.method in ("restore_counts", "restart_all"):
+            return ""
         workload = self.selected_workload()
-        if workload is not None:
-            name = workload.name
-            entries += [
-                (f"Rollout restart {name}", "R in Workloads", self.action_rollout_restart, True),
-                (f"Rollout undo {name}", "u in Workloads", self.action_rollout_undo, True),
-                (f"Scale {name}", "s in Workloads", self.action_scale, True),
-                (
-                    f"Describe service of {name}",
-                    "d in Workloads",
-                    self.action_describe_service,
-                    False,
-                ),
-            ]
-        stop = ", ".join(self.app.settings.kube.emergency_stop)
-        entries += [
-            ("Rollout restart ALL deployments", "A in Workloads", self.action_restart_all, True),
-            (
-                f"Emergency stop (scale {stop} to 0)",
-                "E in Workloads",
-                self.action_emergency_stop,
-                True,
-            ),
-            (
-                "Restore the runbook's replica counts",
-                "O in Workloads",
-                self.action_restore_counts,
-                True,
-            ),
-        ]
-        return entries
+        return workload.name if workload is not None else None
 
     def action_rollout_restart(self) -> None:
         if (w := self._deployment()) is not None:
@@ -192,7 +156,7 @@ class WorkloadsPane(Pane):
             self._request("deployment.rollout-restart-all", workloads=deployments)
 
     def action_emergency_stop(self) -> None:
-        names = self.app.settings.kube.emergency_stop
+        names = self.kube_settings.emergency_stop
         if targets := self.deployments(names):
             self._request(
                 "deployment.scale-many",
@@ -202,7 +166,7 @@ class WorkloadsPane(Pane):
             )
 
     def action_restore_counts(self) -> None:
-        counts = self.app.settings.kube.restore_replicas
+        counts = self.kube_settings.restore_replicas
         if targets := self.deployments(tuple(counts)):
             self._request(
                 "deployment.scale-many",

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cockpit.app import CockpitApp, SnapshotReady
+from cockpit.startup import Sources
 from widgets.header import CockpitHeader
 
 from . import scenes
 
 
+class NoSources(Sources):
+    """No cluster, host, PostgreSQL, Redis or S3 polling: the test feeds snapshots."""
+
+    def start(self) -> None:
+        pass
+
+    def on_snapshot(self, source: str, snapshot: Any) -> None:
+        pass
+
+    def on_failure(self, failure: Any) -> None:
+        pass
+
+
 class StaticCockpitApp(CockpitApp):
-    def _start_kube(self) -> None:  # type: ignore[override]
-        """No cluster: the test feeds snapshots."""
-
-    def _start_host(self) -> None:
-        """No host polling: the host pane shows the scene's host."""
-
-    def _start_local_sources(self) -> None:
-        """No PostgreSQL, Redis or S3 polling either."""
+    SOURCES = NoSources
 
     def feed(self, hostile: bool = False) -> None:
         header = self.main.query_one(CockpitHeader)
@@ -32,4 +41,4 @@ class StaticCockpitApp(CockpitApp):
             ("backups", scenes.backups()),
             ("host", scenes.host()),
         ):
-            self.post_message(SnapshotReady(source, snapshot))
+            self.main.post_message(SnapshotReady(source, snapshot))

@@ -226,7 +226,7 @@ async def test_read_only_offers_no_mutating_key(make_sim, make_app, journal_path
         await pilot.press("ctrl+d")
         await pilot.pause(0.3)
         assert not isinstance(app.screen, ConfirmScreen)
-        commands = [name for name, _, _ in app.palette_commands()]
+        commands = [command.title for command in app.palette_commands()]
         assert not any(
             c.startswith(("Restart pod", "Scale", "Rollout", "Emergency")) for c in commands
         )
@@ -252,7 +252,7 @@ async def test_forbidden_action_is_refused_with_the_missing_verb(
         pod = await select_pod(pilot, pods, healthy_rails)
         # Offered as forbidden before anyone presses anything (SelfSubjectAccessReview).
         await wait_for(pilot, lambda: app.forbidden("pod.restart"), what="the RBAC check")
-        names = {name: help_text for name, help_text, _ in app.palette_commands()}
+        names = {command.title: command.help for command in app.palette_commands()}
         assert names[f"Restart pod {pod.name} (forbidden)"].startswith(
             "forbidden: you may not delete pods")
         assert "Rollout restart ALL deployments" in names  # patching deployments is allowed
@@ -280,7 +280,7 @@ async def test_a_second_keypress_does_not_open_a_second_modal(make_sim, make_app
         await pilot.pause(0.3)
         modals = [s for s in app.screen_stack if isinstance(s, ConfirmScreen)]
         assert len(modals) == 1
-        assert len(app._requested) == 1
+        assert len(app.flow._requested) == 1
 
 
 async def test_rollout_undo_shows_the_diff_and_rolls_back(make_sim, make_app, kubectl_for) -> None:

@@ -1,0 +1,221 @@
+"""The main screen: the panes' layout, the routing of snapshots to them, focus and zoom.
+
+Pollers post SnapshotReady and SourceFailed to this screen.  Each pane declares the
+sources it shows (`Pane.SOURCES`); one map built from those declarations routes every
+message, so a new pane needs no change here beyond its place in the layout.  A message
+posted after the screen is gone is dropped by Textual: no shutdown guards needed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from cockpit.config import Settings
+from cockpit.model import Level, SourceFailure, worst
+from widgets.actionbar import ActionBar
+from widgets.backups import BackupsPane
+from widgets.errorlog import ErrorLogPane
+from widgets.events import EventsPane
+from widgets.header import CockpitHeader
+from widgets.host import HostPane
+from widgets.pane import Pane
+from widgets.pods import PodsPane
+from widgets.postgres import PostgresPane
+from widgets.redis import RedisPane
+from widgets.top import TopPane
+from widgets.workloads import WorkloadsPane
+
+
+class SnapshotReady(Message):
+    def __init__(self, source: str, snapshot: Any) -> None:
+        super().__init__()
+        self.source = source
+        self.snapshot = snapshot
+
+
+class SourceFailed(Message):
+    def __init__(self, failure: SourceFailure) -> None:
+        super().__init__()
+        self.failure = failure
+
+
+class MainScreen(Screen):
+    # f5 and z are the app's (global keys, in the footer after q and ?); they land here.
+    BINDINGS = [
+        *(Binding(str(n), f"focus_pane({n})", f"Pane {n}", show=False) for n in range(1, 10)),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        read_only: Callable[[], bool],
+        refresh_sources: Callable[[tuple[str, ...]], None],
+        on_snapshot: Callable[[str, Any], None],
+        on_failure: Callable[[SourceFailure], None],
+        on_overall: Callable[[], None],
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self._read_only = read_only
+        self._refresh_sources = refresh_sources
+        self._on_snapshot = on_snapshot
+        self._on_failure = on_failure
+        self._on_overall = on_overall
+        self.latest: dict[str, Any] = {}  # the newest snapshot of each source
+        self.header = CockpitHeader(id="header")
+        self.panes: list[Pane] = []  # in screen order (found once: a query per message adds up)
+        self._routes: dict[str, list[Pane]] = {}
+        self._early: list[SnapshotReady | SourceFailed] = []  # before the panes were there
+
+    def compose(self) -> ComposeResult:
+        settings = self.settings
+        yield self.header
+        with Horizontal(id="row-kube"):
+            with Vertical(id="col-left"):
+                yield WorkloadsPane(
+                    kube=settings.kube, read_only=self._read_only, id="workloads", classes="pane"
+                )
+                yield TopPane(id="top", classes="pane")
+            yield PodsPane(read_only=self._read_only, id="pods", classes="pane")
+        with Horizontal(id="row-logs"):
+            yield ErrorLogPane(
+                apps=settings.logs.apps,
+                max_lines=settings.logs.max_lines,
+                thresholds=(
+                    settings.thresholds.error_lines_per_min.warn,
+                    settings.thresholds.error_lines_per_min.crit,
+                ),
+                id="errorlog",
+                classes="pane",
+            )
+            yield EventsPane(id="events", classes="pane")
+        with Horizontal(id="row-data"):
+            yield PostgresPane(read_only=self._read_only, id="postgres", classes="pane")
+            yield RedisPane(read_only=self._read_only, id="redis", classes="pane")
+            yield BackupsPane(read_only=self._read_only, id="backups", classes="pane")
+            yield HostPane(id="host", classes="pane")
+        yield ActionBar(id="actions")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.panes = list(self.query(Pane))
+        self._routes = routes(self.panes)
+        self.set_interval(1.0, self._tick)
+        self.query_one("#pods-table").focus()
+        early, self._early = self._early, []
+        for message in early:  # a message can be handled before on_mount: keep it
+            self._route(message)
+
+    # -- routing --------------------------------------------------------------------------
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self._route(message)
+
+    def on_source_failed(self, message: SourceFailed) -> None:
+        self._route(message)
+
+    def _route(self, message: SnapshotReady | SourceFailed) -> None:
+        if not self.panes:
+            self._early.append(message)
+        elif isinstance(message, SnapshotReady):
+            self._show(message)
+        else:
+            self._fail(message)
+
+    def _show(self, message: SnapshotReady) -> None:
+        self.latest[message.source] = message.snapshot
+        for pane in self._routes.get(message.source, ()):
+            pane.show_source(message.source, message.snapshot)
+        self._on_snapshot(message.source, message.snapshot)
+        self._on_overall()
+
+    def _fail(self, message: SourceFailed) -> None:
+        failure = message.failure
+        for pane in self._routes.get(failure.source, ()):
+            if pane.SOURCES[0] == failure.source:  # a pane's first source is its lifeline
+                pane.mark_failed(failure)
+        self._on_failure(failure)
+        self._on_overall()
+
+    def overall(self) -> tuple[Level, list[str], list[str]]:
+        """The worst level of all panes, and which are not OK: short (for the header)
+        and with a sentence each (for the war room)."""
+        level = worst(p.effective_level for p in self.panes)
+        short: list[str] = []
+        detailed: list[str] = []
+        for pane in sorted(self.panes, key=lambda p: -p.effective_level):
+            if pane.effective_level < Level.WARN:
+                continue
+            title = pane.PANE_TITLE
+            if pane.failure is not None:
+                short.append(f"{title} stale")
+                detailed.append(f"{title}: stale — {pane.failure.message}")
+            else:
+                short.append(f"{title} {pane.level.label}")
+                detailed.append(f"{title}: {pane.summary}" if pane.summary else short[-1])
+        return level, short, detailed
+
+    def _tick(self) -> None:
+        now = datetime.now(UTC)
+        self.header.refresh_text()
+        for pane in self.panes:
+            pane.tick(now)
+
+    # -- focus and zoom -------------------------------------------------------------------
+
+    def focused_pane(self) -> Pane | None:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, Pane):
+                return node
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    def action_refresh(self) -> None:
+        pane = self.focused_pane()
+        self._refresh_sources(pane.SOURCES if pane is not None else ())
+        self.notify("Refreshing " + (pane.PANE_TITLE if pane else "all panes"), timeout=1.5)
+
+    def action_zoom(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        pane = self.focused_pane()
+        if pane is not None:
+            self.maximize(pane, container=False)
+
+    def action_focus_pane(self, number: int) -> None:
+        if 1 <= number <= len(self.panes):
+            self.focus_pane(self.panes[number - 1])
+
+    def focus_pane(self, pane: Pane) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
+
+    def zoom_pane(self, pane: Pane) -> None:
+        self.focus_pane(pane)
+        self.maximize(pane, container=False)
+
+
+def routes(panes: list[Pane]) -> dict[str, list[Pane]]:
+    """Source name -> the panes that show it, from the panes' own declarations."""
+    table: dict[str, list[Pane]] = defaultdict(list)
+    for pane in panes:
+        for source in pane.SOURCES:
+            table[source].append(pane)
+    return dict(table)

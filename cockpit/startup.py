@@ -1,0 +1,213 @@
+"""Which source starts when, and the pollers that keep them coming.
+
+The order is for the first screen: Kubernetes connects and lists pods first (off the
+loop); metrics, events, logs and the RBAC check follow once the pods are on screen
+(they load the client's generated API classes, a second of CPU); PostgreSQL, Redis and
+S3 start then too, or after LOCAL_SOURCES_AT_LATEST when the API server is slow, or at
+once when Kubernetes cannot be reached.  Every poller posts to the main screen, so a
+snapshot that arrives after the screen is gone is simply dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+from actions.kube import KubeContext
+from actions.rbac import AccessChecker
+from actions.runner import Who
+from cockpit import gctuning
+from cockpit.errors import SourceError
+from cockpit.main_screen import SnapshotReady, SourceFailed
+from cockpit.marks import mark
+from cockpit.model import SourceFailure
+from cockpit.polling import Poller, backoff_delay
+from cockpit.sources.host import HostSource
+from cockpit.sources.kube import KubeSource
+from cockpit.sources.kube_client import KubeTarget, connect
+
+if TYPE_CHECKING:
+    from cockpit.app import CockpitApp
+    from cockpit.sources.backups import BackupsSource
+
+KUBE_SOURCES = ("pods", "top", "events", "logs")
+LOCAL_SOURCES_AT_LATEST = 5.0  # seconds after start, when the pods take longer (a slow API)
+
+
+class Sources:
+    """The app's sources and their pollers, started in the order above."""
+
+    def __init__(self, app: CockpitApp) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.pollers: dict[str, Poller] = {}
+        self.kube: KubeSource | None = None
+        self.kube_target: KubeTarget | None = None
+        self.backups: BackupsSource | None = None
+        self._first_pods = False
+        self._to_close: list[Callable[[], Awaitable[None]]] = []
+
+    def start(self) -> None:
+        self.app.run_worker(self._start_kube, group="kube-connect", exclusive=True)
+        self._start_host()
+        self.app.set_timer(LOCAL_SOURCES_AT_LATEST, self.start_local)
+
+    def refresh(self, names: Iterable[str] = ()) -> None:
+        """Poll these sources now (all of them when none is named)."""
+        for name in list(names) or list(self.pollers):
+            if (poller := self.pollers.get(name)) is not None:
+                poller.refresh()
+
+    # -- pollers --------------------------------------------------------------------------
+
+    def start_poller(
+        self, name: str, fetch: Callable[[], Awaitable[Any]], interval: float, label: str = ""
+    ) -> Poller:
+        poll = self.settings.poll
+        poller = Poller(
+            name,
+            fetch,
+            interval=interval,
+            timeout=poll.timeout,
+            on_result=self._post_result,
+            on_failure=self._post_failure,
+            label=label,
+            backoff_max=poll.backoff_max,
+        )
+        self.pollers[name] = poller
+        # The method, not a coroutine: a worker that never starts (at shutdown) leaves
+        # no coroutine behind un-awaited.
+        self.app.run_worker(poller.run, group=f"poll-{name}", exclusive=True, name=f"poll-{name}")
+        return poller
+
+    def _post_result(self, source: str, snapshot: Any) -> None:
+        self._post(SnapshotReady(source, snapshot))
+
+    def _post_failure(self, failure: SourceFailure) -> None:
+        self._post(SourceFailed(failure))
+
+    def _post(self, message: Message) -> None:
+        # To the main screen: once it is gone (shutdown) the message is dropped.
+        if screens := self.app.screen_stack:
+            screens[0].post_message(message)
+
+    # -- the order ------------------------------------------------------------------------
+
+    def _start_host(self) -> None:
+        host = HostSource(self.settings.thresholds)
+        self.start_poller("host", host.snapshot, self.settings.poll.host, label="host")
+
+    def start_local(self) -> None:
+        """PostgreSQL, Redis and S3: their client libraries take a fifth of a second of
+        CPU to import, which the pods list would otherwise share; imported here."""
+        if "postgres" in self.pollers:
+            return
+        from cockpit.sources.backups import BackupsSource
+        from cockpit.sources.postgres import PostgresSource
+        from cockpit.sources.redis import RedisSource
+
+        poll = self.settings.poll
+        postgres = PostgresSource(self.settings)
+        redis = RedisSource(self.settings)
+        # Backups show S3 before Kubernetes connects; the CronJob half joins later.
+        self.backups = BackupsSource(self.settings)
+        self._to_close += [postgres.close, redis.close, self.backups.close]
+        self.start_poller("postgres", postgres.snapshot, poll.postgres)
+        self.start_poller("redis", redis.snapshot, poll.redis)
+        self.start_poller("backups", self.backups.snapshot, poll.backups)
+        if self.kube is not None and "top" in self.pollers:
+            self.backups.attach(self.kube.backups_snapshot)  # Kubernetes came first
+        # Every module is loaded now (see cockpit/gctuning.py for why this matters).
+        gctuning.settle()
+        self.app.set_interval(gctuning.CHECK_EVERY_S, self.app.collector.maybe_collect)
+
+    async def _start_kube(self) -> None:
+        """Connect (off the loop), retrying with backoff until the kubeconfig works."""
+        failures = 0
+        since = datetime.now(UTC)
+        while True:
+            try:
+                # Connect and start the watches in one hop off the loop: the pods list
+                # then runs while the first screen is still being drawn.
+                target, kube = await asyncio.to_thread(self._connect_and_watch)
+                break
+            except SourceError as exc:
+                failures += 1
+                delay = backoff_delay(failures, 2.0, 60.0)
+                for name in KUBE_SOURCES:
+                    self._post_failure(
+                        SourceFailure(name, exc.message, exc.hint, since, delay, failures)
+                    )
+                self.start_local()  # no pods to wait for
+                await asyncio.sleep(delay)
+        if self.app.quitting:  # quit while the kubeconfig was read: nothing to show
+            await asyncio.to_thread(kube.stop)
+            return
+        mark("kube_connected")
+        self.kube_target, self.kube = target, kube
+        self.app.kube_connected(target, self._kube_context(target))
+        self.start_poller("pods", kube.kube_snapshot, self.settings.poll.pods)
+
+    def _kube_context(self, target: KubeTarget) -> tuple[Who, AccessChecker, KubeContext]:
+        timeout = self.settings.kube.request_timeout
+        return (
+            Who(target.context, target.user, target.namespace),
+            AccessChecker(target.api, target.namespace, request_timeout=timeout),
+            KubeContext(target.api, target.namespace, timeout),
+        )
+
+    def _connect_and_watch(self) -> tuple[KubeTarget, KubeSource]:
+        launch = self.app.launch
+        target = connect(
+            self.settings.kube,
+            launch.kube_configuration,
+            context=launch.context,
+            namespace=launch.namespace,
+        )
+        kube = KubeSource(target, self.settings)
+        if not self.app.quitting:  # no watches that nobody would stop
+            kube.start()
+        return target, kube
+
+    def on_snapshot(self, source: str, snapshot: Any) -> None:
+        """The first pods on screen: the rest of Kubernetes and the local sources."""
+        if source != "pods" or self._first_pods:
+            return
+        self._first_pods = True
+        self.app.call_after_refresh(mark, "pods_populated", len(snapshot.pods))
+        self.app.set_timer(0.5, self._start_after_first_pods)
+        self.app.call_after_refresh(self.start_local)
+
+    def on_failure(self, failure: SourceFailure) -> None:
+        if failure.source == "pods" and self.kube is not None:
+            self._start_after_first_pods()  # the other panes must say so too
+            self.start_local()
+
+    def _start_after_first_pods(self) -> None:
+        """These load the client's API classes (a second of CPU) and would otherwise
+        slow the first screen down."""
+        kube = self.kube
+        if kube is None or "top" in self.pollers:
+            return
+        poll = self.settings.poll
+        self.start_poller("top", kube.top_snapshot, poll.metrics)
+        self.start_poller("events", kube.events_snapshot, poll.events)
+        self.start_poller("logs", kube.log_batch, poll.logs)
+        if self.backups is not None:
+            self.backups.attach(kube.backups_snapshot)
+            self.pollers["backups"].refresh()
+        self.app.run_worker(self.app.check_access, group="rbac", exclusive=True)
+
+    async def close(self) -> None:
+        """Stop watches, streams and connections."""
+        for close in self._to_close:
+            try:
+                await asyncio.wait_for(close(), 3.0)
+            except Exception:
+                pass
+        if self.kube is not None:
+            await asyncio.to_thread(self.kube.stop)

@@ -1,0 +1,44 @@
+"""A pane's keys, each declared once.
+
+From one `Key` come its binding (and so the footer), its help line, its command-palette
+entry, whether read-only mode hides it (`mutating`) and which action id the RBAC check
+looks at (`action_id`).  A pane lists its keys in `KEYS`; the rest is derived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    key: str  # Textual key name(s), comma-separated
+    method: str  # the pane's `action_<method>`
+    label: str  # footer and help
+    action_id: str = ""  # the action it requests (actions catalog): RBAC and the journal
+    mutating: bool = False  # changes something: gone in read-only mode
+    # The palette entry: "" for none; "{target}" is filled in by the pane from what is
+    # selected (and the entry left out while nothing is).
+    palette: str = ""
+    key_display: str | None = None
+    show: bool = True  # in the footer
+
+    @property
+    def display(self) -> str:
+        return self.key_display or self.key.replace(",", " / ")
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.key, self.method, self.label, show=self.show, key_display=self.key_display
+        )
+
+
+def derived(keys: tuple[Key, ...]) -> tuple[list[Binding], frozenset[str], dict[str, str]]:
+    """The bindings, the mutating methods and method -> action id, from the keys."""
+    return (
+        [key.binding() for key in keys],
+        frozenset(key.method for key in keys if key.mutating),
+        {key.method: key.action_id for key in keys if key.action_id},
+    )
