@@ -41,7 +41,7 @@ from psycopg import sql  # noqa: E402
 from psycopg.rows import dict_row  # noqa: E402
 
 from cockpit.config import PostgresSettings, Settings  # noqa: E402
-from cockpit.sources.postgres import DB_SIZE_EVERY_S, PostgresSource  # noqa: E402
+from cockpit.sources.postgres.source import DB_SIZE_EVERY_S, PostgresSource  # noqa: E402
 from tests.fixtures.postgres import ThrowawayServer, create_role, start_throwaway  # noqa: E402
 
 PG_ACTIVITY = "pg-activity==3.6.2"

@@ -107,7 +107,10 @@ def install() -> None:
     from textual.widgets import DataTable
 
     import cockpit.app as app_module
-    from cockpit.sources import kube, kube_watch
+    import cockpit.startup as startup_module
+    from cockpit.main_screen import MainScreen
+    from cockpit.sources.kube import source as kube_source
+    from cockpit.sources.kube import watch as kube_watch
     from widgets.errorlog import ErrorLogPane
     from widgets.pods import PodsPane
     from widgets.table import KeyedTable
@@ -115,11 +118,11 @@ def install() -> None:
 
     _slow_callbacks()
     _layout_requests()
-    _wrap(app_module, "connect", "kube_connect")
-    _wrap(kube.KubeSource, "__init__", "KubeSource.__init__")
+    _wrap(startup_module, "connect", "kube_connect")
+    _wrap(kube_source.KubeSource, "__init__", "KubeSource.__init__")
     _wrap(kube_watch.Informer, "_list", "Informer._list", lambda self: self.name)
-    _wrap(kube.KubeSource, "kube_snapshot", "KubeSource.kube_snapshot")
-    _wrap(kube.KubeSource, "top_snapshot", "KubeSource.top_snapshot")
+    _wrap(kube_source.KubeSource, "kube_snapshot", "KubeSource.kube_snapshot")
+    _wrap(kube_source.KubeSource, "top_snapshot", "KubeSource.top_snapshot")
     _wrap(PodsPane, "render_rows", "PodsPane.render_rows")
     _wrap(KeyedTable, "apply", "KeyedTable.apply", lambda self, rows: f"{len(rows)} rows")
     _wrap(VirtualTable, "apply", "VirtualTable.apply", lambda self, rows: f"{len(rows)} rows")
@@ -138,6 +141,6 @@ def install() -> None:
     _wrap(DataTable, "sort", "DataTable.sort")
     _wrap(Screen, "_on_timer_update", "Screen._on_timer_update")
     _wrap(Screen, "_refresh_layout", "Screen._refresh_layout")
-    _wrap(app_module.CockpitApp, "_tick", "CockpitApp._tick")
-    _wrap(app_module.CockpitApp, "_update_overall", "CockpitApp._update_overall")
+    _wrap(MainScreen, "_tick", "MainScreen._tick")
+    _wrap(app_module.CockpitApp, "update_overall", "CockpitApp.update_overall")
     _wrap(ErrorLogPane, "show", "ErrorLogPane.show", lambda self, b: f"{len(b.lines)} lines")

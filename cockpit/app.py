@@ -3,7 +3,7 @@
 Everything else has a room of its own: the layout, routing, focus and zoom in
 cockpit/main_screen.py; which source starts when in cockpit/startup.py; the action
 flow in cockpit/action_flow.py; the war-room figures in cockpit/war_room.py; the views
-in cockpit/views.py.  This module and cli.py are the only ones that wire sources,
+in cockpit/views/.  This module and cli.py are the only ones that wire sources,
 actions and widgets together.
 """
 
@@ -46,9 +46,9 @@ from widgets.warroom import WarRoomScreen
 
 if TYPE_CHECKING:
     from actions.base import Action
-    from actions.kube import KubeContext
+    from actions.kube.context import KubeContext
     from actions.rbac import AccessChecker
-    from cockpit.sources.kube_client import KubeTarget
+    from cockpit.sources.kube.client import KubeTarget
     from cockpit.war_room import Figure
 
 __all__ = ["KUBE_SOURCES", "CockpitApp", "Launch", "SnapshotReady", "SourceFailed", "mark"]

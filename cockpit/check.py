@@ -24,10 +24,10 @@ from cockpit.model import (
     TopSnapshot,
 )
 from cockpit.sources.host import HostSource
-from cockpit.sources.kube import KubeSource
-from cockpit.sources.kube_client import connect
-from cockpit.sources.postgres import PostgresSource
-from cockpit.sources.redis import RedisSource
+from cockpit.sources.kube.client import connect
+from cockpit.sources.kube.source import KubeSource
+from cockpit.sources.postgres.source import PostgresSource
+from cockpit.sources.redis.source import RedisSource
 from cockpit.textsafe import one_line
 
 

@@ -242,9 +242,9 @@ def exit_status(app: Any) -> int:
 
 def cmd_demo(settings: Settings, scenario: str, size: int) -> int:
     from cockpit.app import CockpitApp, Launch
-    from cockpit.demo_s3 import demo_bucket
     from cockpit.sim.pace import Pace
     from cockpit.sim.runner import SimCluster
+    from cockpit.sim.s3 import REGION, demo_bucket
 
     with tempfile.TemporaryDirectory(prefix="cockpit-demo-") as tmp:
         sim = SimCluster(scenario=scenario, pace=Pace.demo(), large_size=size)
@@ -258,7 +258,12 @@ def cmd_demo(settings: Settings, scenario: str, size: int) -> int:
                 }
             )
             demo_settings = settings.model_copy(update={"kube": kube})
-            with demo_bucket(demo_settings, scenario) as with_s3:
+            backups = demo_settings.backups
+            with demo_bucket(backups.bucket, backups.prefix, scenario, REGION) as endpoint:
+                with_s3 = demo_settings
+                if endpoint is not None:  # the Backups pane reads the local bucket
+                    local = backups.model_copy(update={"endpoint_url": endpoint, "region": REGION})
+                    with_s3 = demo_settings.model_copy(update={"backups": local})
                 note = f"demo: simulated cluster, {scenario}"
                 app = CockpitApp(Launch(settings=with_s3, context="cockpit-sim", note=note))
                 app.run()

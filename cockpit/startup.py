@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from actions.kube import KubeContext
+from actions.kube.context import KubeContext
 from actions.rbac import AccessChecker
 from actions.runner import Who
 from cockpit import gctuning
@@ -27,12 +27,12 @@ from cockpit.marks import mark
 from cockpit.model import SourceFailure
 from cockpit.polling import Poller, backoff_delay
 from cockpit.sources.host import HostSource
-from cockpit.sources.kube import KubeSource
-from cockpit.sources.kube_client import KubeTarget, connect
+from cockpit.sources.kube.client import KubeTarget, connect
+from cockpit.sources.kube.source import KubeSource
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
-    from cockpit.sources.backups import BackupsSource
+    from cockpit.sources.backups.source import BackupsSource
 
 KUBE_SOURCES = ("pods", "top", "events", "logs")
 LOCAL_SOURCES_AT_LATEST = 5.0  # seconds after start, when the pods take longer (a slow API)
@@ -106,9 +106,9 @@ class Sources:
         CPU to import, which the pods list would otherwise share; imported here."""
         if "postgres" in self.pollers:
             return
-        from cockpit.sources.backups import BackupsSource
-        from cockpit.sources.postgres import PostgresSource
-        from cockpit.sources.redis import RedisSource
+        from cockpit.sources.backups.source import BackupsSource
+        from cockpit.sources.postgres.source import PostgresSource
+        from cockpit.sources.redis.source import RedisSource
 
         poll = self.settings.poll
         postgres = PostgresSource(self.settings)

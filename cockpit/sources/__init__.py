@@ -1,1 +1,2 @@
-"""One module per backend.  Async, returns snapshots from cockpit.model, never imports Textual."""
+"""One package per backend (kube, postgres, redis, backups) and host.py.  Async, returns
+snapshots from cockpit.model, never imports Textual."""

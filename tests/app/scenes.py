@@ -25,8 +25,8 @@ from cockpit.model import (
     RedisSnapshot,
     TopSnapshot,
 )
-from cockpit.sources.kube import top_from_metrics
-from cockpit.sources.kube_convert import deployment_row, event_row, pod_row, statefulset_row
+from cockpit.sources.kube.convert import deployment_row, event_row, pod_row, statefulset_row
+from cockpit.sources.kube.source import top_from_metrics
 
 NOW = datetime(2026, 11, 28, 3, 12, 45, tzinfo=UTC)
 NS = "excel-unified"

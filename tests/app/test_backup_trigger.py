@@ -8,7 +8,7 @@ import json
 from kubernetes import client as k8s
 
 from actions.catalog import build
-from actions.kube import KubeContext
+from actions.kube.context import KubeContext
 from actions.runner import ActionRunner, Who
 from cockpit.audit import Journal
 

@@ -33,9 +33,9 @@ from widgets.errorlog import ErrorLogPane
 from widgets.filter import matcher
 from widgets.logview import LogScreen
 from widgets.pane import Pane
-from widgets.pg_views import PgDeepScreen
 from widgets.pods import PodsPane
 from widgets.postgres import PostgresPane
+from widgets.postgres_deep import PgDeepScreen
 from widgets.redis import RedisPane
 from widgets.warroom import WarRoomScreen
 from widgets.workloads import WorkloadsPane

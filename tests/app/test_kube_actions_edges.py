@@ -13,10 +13,13 @@ from kubernetes import client as k8s
 from textual.widgets import Input
 
 from actions.base import Refused
-from actions.kube import KubeContext, RestartPod, RolloutRestart, Scale, TriggerBackup
+from actions.kube.backup import TriggerBackup
+from actions.kube.context import KubeContext
+from actions.kube.deployments import RolloutRestart, Scale
+from actions.kube.pods import RestartPod
 from actions.runner import ActionRunner, Who
 from cockpit.audit import Journal
-from cockpit.sources.kube_convert import deployment_row, pod_row
+from cockpit.sources.kube.convert import deployment_row, pod_row
 from widgets.workloads import WorkloadsPane
 
 from .conftest import read_journal, wait_for
@@ -30,9 +33,13 @@ def context(sim) -> KubeContext:
 
 
 def runner(tmp_path, **kwargs) -> ActionRunner:
-    return ActionRunner(Journal(tmp_path / "journal.jsonl"), Who("cockpit-sim", "t", NS),
-                        read_only=kwargs.pop("read_only", False),
-                        dry_run=kwargs.pop("dry_run", False), **kwargs)
+    return ActionRunner(
+        Journal(tmp_path / "journal.jsonl"),
+        Who("cockpit-sim", "t", NS),
+        read_only=kwargs.pop("read_only", False),
+        dry_run=kwargs.pop("dry_run", False),
+        **kwargs,
+    )
 
 
 def raw(api_call, *args) -> dict:
@@ -72,8 +79,9 @@ async def test_a_pod_already_replaced_is_not_touched(make_sim, tmp_path) -> None
     assert read_journal(tmp_path / "journal.jsonl")[-1]["outcome"] == "refused"
 
 
-async def test_a_statefulset_pod_recreated_under_the_same_name_is_refused(make_sim,
-                                                                          tmp_path) -> None:
+async def test_a_statefulset_pod_recreated_under_the_same_name_is_refused(
+    make_sim, tmp_path
+) -> None:
     sim = make_sim("healthy")
     core = k8s.CoreV1Api(k8s.ApiClient(sim.client_configuration()))
     shown = pod_row(raw(core.read_namespaced_pod, "redis-0", NS))
@@ -154,8 +162,12 @@ async def test_backup_job_follows_to_completion_and_to_failure(make_sim, tmp_pat
 def _last_manual_job(sim) -> str:
     batch = k8s.BatchV1Api(k8s.ApiClient(sim.client_configuration()))
     jobs = raw(batch.list_namespaced_job, NS)["items"]
-    manual = [j for j in jobs if (j["metadata"].get("annotations") or {}).get(
-        "cronjob.kubernetes.io/instantiate") == "manual"]
+    manual = [
+        j
+        for j in jobs
+        if (j["metadata"].get("annotations") or {}).get("cronjob.kubernetes.io/instantiate")
+        == "manual"
+    ]
     return manual[-1]["metadata"]["name"]
 
 
@@ -164,9 +176,13 @@ async def test_restart_all_needs_the_namespace_typed(make_sim, make_app, kubectl
     app = make_app(sim)
     kubectl = kubectl_for(sim)
     revisions = {
-        name: kubectl("get", "deployment", name, "-o",
-                      "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}"
-                      ).stdout.strip()
+        name: kubectl(
+            "get",
+            "deployment",
+            name,
+            "-o",
+            "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}",
+        ).stdout.strip()
         for name in ("rails", "fastapi", "sidekiq", "nginx")
     }
     async with app.run_test(size=(160, 45)) as pilot:
@@ -179,19 +195,29 @@ async def test_restart_all_needs_the_namespace_typed(make_sim, make_app, kubectl
         screen.query_one("#confirm-phrase", Input).value = NS
         await pilot.pause()
         await pilot.click("#execute")
-        await wait_for(pilot, lambda: any(e["outcome"] in ("succeeded", "failed")
-                                          for e in read_journal(app.journal.path)),
-                       timeout=60, what="all rollouts")
+        await wait_for(
+            pilot,
+            lambda: any(
+                e["outcome"] in ("succeeded", "failed") for e in read_journal(app.journal.path)
+            ),
+            timeout=60,
+            what="all rollouts",
+        )
     assert read_journal(app.journal.path)[-1]["outcome"] == "succeeded"
     for name, before in revisions.items():
-        after = kubectl("get", "deployment", name, "-o",
-                        "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}"
-                        ).stdout.strip()
+        after = kubectl(
+            "get",
+            "deployment",
+            name,
+            "-o",
+            "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}",
+        ).stdout.strip()
         assert int(after) > int(before), name
 
 
-async def test_emergency_stop_then_restore_the_runbook_counts(make_sim, make_app,
-                                                              kubectl_for) -> None:
+async def test_emergency_stop_then_restore_the_runbook_counts(
+    make_sim, make_app, kubectl_for
+) -> None:
     sim = make_sim("healthy")
     app = make_app(sim)
     kubectl = kubectl_for(sim)
@@ -205,8 +231,9 @@ async def test_emergency_stop_then_restore_the_runbook_counts(make_sim, make_app
         screen.query_one("#confirm-phrase", Input).value = "rails"
         await pilot.pause()
         await pilot.click("#execute")
-        await wait_for(pilot, lambda: not pod_uids(sim, "app=rails"), timeout=20,
-                       what="rails stopped")
+        await wait_for(
+            pilot, lambda: not pod_uids(sim, "app=rails"), timeout=20, what="rails stopped"
+        )
         assert kubectl("get", "deployment", "rails", "-o", replicas).stdout.strip() == "0"
         await wait_for(pilot, lambda: not isinstance(app.screen, type(screen)), what="closed")
         await wait_for(pilot, lambda: app.runner.in_flight == set(), what="idle")
@@ -215,8 +242,9 @@ async def test_emergency_stop_then_restore_the_runbook_counts(make_sim, make_app
         screen = await modal(pilot, app)
         assert "rails → 3" in screen.plan.title and "sidekiq → 2" in screen.plan.title
         await pilot.click("#execute")
-        await wait_for(pilot, lambda: len(pod_uids(sim, "app=rails")) == 3, timeout=20,
-                       what="rails restored")
+        await wait_for(
+            pilot, lambda: len(pod_uids(sim, "app=rails")) == 3, timeout=20, what="rails restored"
+        )
     assert kubectl("get", "deployment", "rails", "-o", replicas).stdout.strip() == "3"
     assert kubectl("get", "deployment", "sidekiq", "-o", replicas).stdout.strip() == "2"
 
@@ -229,28 +257,48 @@ async def test_backup_key_runs_the_job_from_the_app(make_sim, make_app) -> None:
         await pilot.press("B")
         screen = await modal(pilot, app)
         assert screen.plan.command.startswith(
-            "kubectl create job --from=cronjob/postgres-backup postgres-backup-manual-")
+            "kubectl create job --from=cronjob/postgres-backup postgres-backup-manual-"
+        )
         await pilot.click("#execute")
-        await wait_for(pilot, lambda: any(e["outcome"] == "succeeded"
-                                          for e in read_journal(app.journal.path)),
-                       timeout=30, what="the job to complete")
+        await wait_for(
+            pilot,
+            lambda: any(e["outcome"] == "succeeded" for e in read_journal(app.journal.path)),
+            timeout=30,
+            what="the job to complete",
+        )
         assert isinstance(app.main.query_one(WorkloadsPane), WorkloadsPane)
 
 
 def test_journal_command_shows_entries(tmp_path) -> None:
     journal = Journal(tmp_path / "journal.jsonl", secrets=("hunter2",))
-    journal.append({"context": "prod", "action": "pod.restart", "targets": ["pod/x"],
-                    "mode": "armed", "outcome": "succeeded", "duration_s": 1.5,
-                    "message": "replacement \x1b[31mready", "error": "",
-                    "plan": {"command": "psql postgresql://u:hunter2@db/x"}})
+    journal.append(
+        {
+            "context": "prod",
+            "action": "pod.restart",
+            "targets": ["pod/x"],
+            "mode": "armed",
+            "outcome": "succeeded",
+            "duration_s": 1.5,
+            "message": "replacement \x1b[31mready",
+            "error": "",
+            "plan": {"command": "psql postgresql://u:hunter2@db/x"},
+        }
+    )
     env_config = tmp_path / "config.toml"
     env_config.write_text(f'journal_path = "{journal.path}"\n')
-    done = subprocess.run([sys.executable, "-m", "cockpit", "journal", "--config",
-                           str(env_config)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "cockpit", "journal", "--config", str(env_config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "pod.restart" in done.stdout and "succeeded in 1.5s" in done.stdout
     assert "\x1b" not in done.stdout and "hunter2" not in done.stdout
-    raw_lines = subprocess.run([sys.executable, "-m", "cockpit", "journal", "--json",
-                                "--config", str(env_config)], capture_output=True, text=True,
-                               timeout=60).stdout.splitlines()
+    raw_lines = subprocess.run(
+        [sys.executable, "-m", "cockpit", "journal", "--json", "--config", str(env_config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.splitlines()
     assert json.loads(raw_lines[-1])["plan"]["command"] == "psql postgresql://u:****@db/x"

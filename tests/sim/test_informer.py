@@ -11,9 +11,9 @@ from waiting import wait_for
 
 from cockpit.model import PodRow
 from cockpit.sim.runner import SimCluster
-from cockpit.sources.kube_convert import pod_row
-from cockpit.sources.kube_raw import raw_getter
-from cockpit.sources.kube_watch import Informer
+from cockpit.sources.kube.convert import pod_row
+from cockpit.sources.kube.raw import raw_getter
+from cockpit.sources.kube.watch import Informer
 
 NS = "excel-unified"
 

@@ -16,8 +16,8 @@ from cockpit.config import PollSettings, Settings
 from cockpit.model import SourceFailure
 from cockpit.polling import RETRY_GRACE, Poller
 from cockpit.sim.runner import SimCluster
-from cockpit.sources.kube import KubeSource
-from cockpit.sources.kube_client import connect
+from cockpit.sources.kube.client import connect
+from cockpit.sources.kube.source import KubeSource
 
 BACKOFF_MAX = 1.0
 SLACK = 1.0  # a loaded test machine

@@ -17,7 +17,7 @@ def test_import_contracts_hold() -> None:
 
 def test_core_modules_do_not_load_textual() -> None:
     code = (
-        "import sys, cockpit.sources.kube, cockpit.sources.host, cockpit.sim.pace, "
+        "import sys, cockpit.sources.kube.source, cockpit.sources.host, cockpit.sim.pace, "
         "cockpit.model, cockpit.config, cockpit.audit, actions.kube, actions.runner; "
         "print('textual' in sys.modules)"
     )

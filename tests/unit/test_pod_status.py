@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cockpit.model import Level
-from cockpit.sources.kube_convert import parse_quantity, pod_row, pod_status
+from cockpit.sources.kube.convert import parse_quantity, pod_row, pod_status
 
 
 def pod(

@@ -1,0 +1,63 @@
+"""The demo's backup bucket: a local moto S3 server with a month of nightly dumps.
+
+Only for `cockpit demo`, and only when moto is installed (`make demo` installs the dev
+extra, which has it); otherwise the Backups pane says that there are no AWS
+credentials, as it would on a laptop without them.  Like the rest of the simulator it
+imports nothing else of the cockpit: it takes the bucket, prefix and region as plain
+values and yields the endpoint URL; cli.py points the settings at it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+DUMP_BYTES = 4096  # small objects; the names carry the dates the pane reads
+REGION = "us-east-1"
+
+
+@contextmanager
+def demo_bucket(
+    bucket: str, prefix: str, scenario: str, region: str = REGION
+) -> Iterator[str | None]:
+    """The endpoint URL of a local S3 holding the runbook's dumps in `bucket` under
+    `prefix` (None without boto3 and moto: then there is no bucket)."""
+    try:
+        import boto3
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        yield None
+        return
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    try:
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        # Fake keys for the local server only: the demo never talks to AWS.
+        os.environ["AWS_ACCESS_KEY_ID"] = "demo"
+        os.environ["AWS_SECRET_ACCESS_KEY"] = "demo-not-a-secret"
+        s3 = boto3.client("s3", endpoint_url=url, region_name=region)
+        s3.create_bucket(Bucket=bucket)
+        today = datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0)
+        # The incident's last night failed: its dump is missing.
+        first = 1 if scenario == "incident" else 0
+        for day in range(first, 35):
+            stamp = (today - timedelta(days=day)).strftime("%Y%m%d_%H%M%S")
+            s3.put_object(
+                Bucket=bucket,
+                Key=f"{prefix}backup_{stamp}.sql.gz",
+                Body=b"\0" * DUMP_BYTES,
+            )
+        yield url
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        server.stop()

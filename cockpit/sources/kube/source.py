@@ -1,0 +1,433 @@
+"""Everything the cockpit reads from Kubernetes, as snapshots.
+
+Pods, workloads, events and jobs come from informers (list-then-watch threads); the
+pollers only read their current rows, so a 2 s refresh costs no API call.  Metrics
+(metrics.k8s.io) are polled, since they cannot be watched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+from urllib.parse import quote
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from cockpit.config import Settings
+from cockpit.errors import SourceError
+from cockpit.model import (
+    BackupsSnapshot,
+    EventRow,
+    EventsSnapshot,
+    JobRow,
+    KubeSnapshot,
+    Level,
+    LogBatch,
+    PodRow,
+    PodUsage,
+    TopSnapshot,
+    WorkloadRow,
+    WorkloadUsage,
+)
+from cockpit.sources.kube.client import KubeTarget, kube_error
+from cockpit.sources.kube.convert import (
+    cpu_millicores,
+    deployment_row,
+    event_row,
+    job_row,
+    memory_bytes,
+    parse_time,
+    pod_row,
+    sort_time,
+    statefulset_row,
+)
+from cockpit.sources.kube.logs import ErrorLogFollower
+from cockpit.sources.kube.raw import raw_getter
+from cockpit.sources.kube.watch import Informer
+from cockpit.thresholds import level_for
+
+MAX_EVENTS = 300
+# The most seconds a watch waits to restart after a failure: how late the panes can be
+# to recover once the API server is back.
+WATCH_RETRY_MAX = 5.0
+
+
+class KubeSource:
+    def __init__(
+        self,
+        target: KubeTarget,
+        settings: Settings,
+        on_first_sync: Callable[[str], None] | None = None,
+    ) -> None:
+        self.target = target
+        self.settings = settings
+        self.namespace = target.namespace
+        ns = quote(self.namespace, safe="")
+        ks = settings.kube
+        common: dict[str, Any] = {
+            "server": target.server,
+            "resync_s": ks.resync_seconds,
+            "request_timeout": ks.request_timeout,
+            # A watch restart is one cheap request; never wait longer than the pollers.
+            "backoff_max": min(WATCH_RETRY_MAX, settings.poll.backoff_max),
+        }
+        self._on_first_sync = on_first_sync
+        api = target.api
+        self.pods: Informer[PodRow] = Informer(
+            "pods", raw_getter(api, f"/api/v1/namespaces/{ns}/pods"), pod_row, **common
+        )
+        self.deployments: Informer[WorkloadRow] = Informer(
+            "deployments",
+            raw_getter(api, f"/apis/apps/v1/namespaces/{ns}/deployments"),
+            deployment_row,
+            **common,
+        )
+        self.statefulsets: Informer[WorkloadRow] = Informer(
+            "statefulsets",
+            raw_getter(api, f"/apis/apps/v1/namespaces/{ns}/statefulsets"),
+            statefulset_row,
+            **common,
+        )
+        self.events: Informer[EventRow] = Informer(
+            "events", raw_getter(api, f"/api/v1/namespaces/{ns}/events"), event_row, **common
+        )
+        self.jobs: Informer[JobRow] = Informer(
+            "jobs", raw_getter(api, f"/apis/batch/v1/namespaces/{ns}/jobs"), job_row, **common
+        )
+        self.informers = (self.pods, self.deployments, self.statefulsets, self.events, self.jobs)
+        logs = settings.logs
+        self.logs = ErrorLogFollower(
+            lambda: self.core,
+            ns,
+            logs.apps,
+            logs.error_pattern,
+            logs.window,
+            logs.max_lines,
+            logs.max_streams,
+            request_timeout=ks.request_timeout,
+            server=target.server,
+        )
+        self._kube_cache: tuple[tuple[int, ...], KubeSnapshot] | None = None
+        self._started = False
+
+    # The generated API classes are slow to import (see raw.py): only what needs
+    # them (log streams, metrics, the CronJob) loads them, after the first screen.
+
+    @cached_property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.target.api)
+
+    @cached_property
+    def batch(self) -> client.BatchV1Api:
+        return client.BatchV1Api(self.target.api)
+
+    @cached_property
+    def custom(self) -> client.CustomObjectsApi:
+        return client.CustomObjectsApi(self.target.api)
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self._started:
+            for informer in self.informers:
+                informer.start()
+            self._started = True
+
+    def stop(self) -> None:
+        for informer in self.informers:
+            informer.signal_stop()
+        self.logs.stop()
+        for informer in self.informers:
+            informer.stop()
+        self.target.close()
+
+    # -- snapshots --------------------------------------------------------------------
+
+    async def _synced(self, *informers: Informer[Any], wait: float = 8.0) -> None:
+        """Wait (off the loop) for the first list, then raise the freshest error, if any."""
+        for informer in informers:
+            if not informer.synced.is_set() and informer.error is None:
+                await asyncio.to_thread(_wait_synced_or_failed, informer, wait)
+        failing = [(i, i.error) for i in informers if i.error is not None]
+        if failing:
+            # The soonest retry is when this can next change: the poller looks then.
+            retries = [r for r in (i.retry_in() for i, _ in failing) if r is not None]
+            err = failing[0][1]
+            raise SourceError(err.message, err.hint, retry_in=min(retries, default=None))
+        for informer in informers:
+            if not informer.synced.is_set():
+                raise SourceError(f"{informer.name}: still listing", "the API server is slow")
+
+    async def kube_snapshot(self) -> KubeSnapshot:
+        await self._synced(self.pods, self.deployments, self.statefulsets)
+        key = (self.pods.version, self.deployments.version, self.statefulsets.version)
+        now = datetime.now(UTC)
+        if self._kube_cache is not None and self._kube_cache[0] == key:
+            cached = self._kube_cache[1]
+            return KubeSnapshot(
+                cached.context,
+                cached.namespace,
+                cached.pods,
+                cached.workloads,
+                now,
+                cached.version,
+            )
+        previous = self._kube_cache[1] if self._kube_cache is not None else None
+        old_key = self._kube_cache[0] if self._kube_cache is not None else None
+        # The same tuple object when that informer did not change, so panes can tell
+        # "nothing new" by identity (a workload's status change says nothing about pods).
+        if previous is not None and old_key is not None and old_key[0] == key[0]:
+            pods = previous.pods
+        else:
+            pods = tuple(self.pods.rows())
+        if previous is not None and old_key is not None and old_key[1:] == key[1:]:
+            workloads = previous.workloads
+        else:
+            workloads = tuple(
+                sorted(
+                    self.deployments.rows() + self.statefulsets.rows(),
+                    key=lambda w: (w.kind != "Deployment", w.name),
+                )
+            )
+        snapshot = KubeSnapshot(
+            context=self.target.context,
+            namespace=self.namespace,
+            pods=pods,
+            workloads=workloads,
+            taken_at=now,
+            version=sum(key),
+        )
+        self._kube_cache = (key, snapshot)
+        return snapshot
+
+    async def log_batch(self) -> LogBatch:
+        """New error lines; also starts/stops log streams as pods come and go."""
+        await self._synced(self.pods)
+        self.logs.sync(self.pods.rows())
+        return self.logs.batch()
+
+    async def events_snapshot(self) -> EventsSnapshot:
+        await self._synced(self.events)
+        rows = self.events.rows()
+        rows.sort(key=lambda e: sort_time(e.last_seen), reverse=True)
+        rows.sort(key=lambda e: e.type != "Warning")  # stable: warnings first, newest first
+        return EventsSnapshot(events=tuple(rows[:MAX_EVENTS]), taken_at=datetime.now(UTC))
+
+    async def top_snapshot(self) -> TopSnapshot:
+        try:
+            # Reading and converting 5,000 samples takes a few hundred ms of CPU: all of
+            # it off the loop, or a key pressed meanwhile waits for it.
+            return await asyncio.to_thread(self._top_snapshot)
+        except ApiException as exc:
+            if exc.status == 404:
+                return TopSnapshot(
+                    available=False,
+                    message="metrics.k8s.io is not served by this cluster "
+                    "(is metrics-server installed?)",
+                    pods=(),
+                    workloads=(),
+                    sample_time=None,
+                    window_s=None,
+                    taken_at=datetime.now(UTC),
+                )
+            raise kube_error(exc, self.target.server) from None
+        except Exception as exc:
+            raise kube_error(exc, self.target.server) from None
+
+    def _top_snapshot(self) -> TopSnapshot:
+        raw = self._read_pod_metrics()
+        pods_by_name = {p.name: p for p in self.pods.rows()}
+        return top_from_metrics(raw, pods_by_name, self.settings)
+
+    def _read_pod_metrics(self) -> dict:
+        response = self.custom.list_namespaced_custom_object(
+            "metrics.k8s.io",
+            "v1beta1",
+            self.namespace,
+            "pods",
+            _preload_content=False,
+            _request_timeout=(self.settings.kube.request_timeout,) * 2,
+        )
+        try:
+            return json.loads(response.data)
+        finally:
+            response.release_conn()
+
+    async def backups_snapshot(self) -> BackupsSnapshot:
+        await self._synced(self.jobs)
+        settings = self.settings.backups
+        try:
+            raw = await asyncio.to_thread(self._read_cronjob, settings.cronjob)
+        except Exception as exc:
+            raise kube_error(exc, self.target.server) from None
+        return backups_from(raw, self.jobs.rows(), settings.cronjob, settings.schedule)
+
+    def _read_cronjob(self, name: str) -> dict | None:
+        try:
+            response = self.batch.read_namespaced_cron_job(
+                name,
+                self.namespace,
+                _preload_content=False,
+                _request_timeout=(self.settings.kube.request_timeout,) * 2,
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        try:
+            return json.loads(response.data)
+        finally:
+            response.release_conn()
+
+
+def _wait_synced_or_failed(informer: Informer[Any], limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if informer.synced.wait(0.05) or informer.error is not None:
+            return
+
+
+def _pct(value: float | None, of: float | None) -> float | None:
+    if value is None or not of:
+        return None
+    return 100.0 * value / of
+
+
+def top_from_metrics(raw: dict, pods: dict[str, PodRow], settings: Settings) -> TopSnapshot:
+    """Join metrics.k8s.io usage with the pods' requests and limits."""
+    th = settings.thresholds
+    rows: list[PodUsage] = []
+    sample: datetime | None = None
+    window: float | None = None
+    for item in raw.get("items") or []:
+        name = (item.get("metadata") or {}).get("name", "")
+        cpu = sum(
+            cpu_millicores((c.get("usage") or {}).get("cpu")) or 0.0
+            for c in item.get("containers") or []
+        )
+        mem = sum(
+            memory_bytes((c.get("usage") or {}).get("memory")) or 0
+            for c in item.get("containers") or []
+        )
+        ts = parse_time(item.get("timestamp"))
+        if ts and (sample is None or ts > sample):
+            sample = ts
+        if item.get("window") and window is None:
+            window = _duration_s(item["window"])
+        pod = pods.get(name)
+        cpu_lim = _pct(cpu, pod.cpu_limit_m if pod else None)
+        mem_lim = _pct(mem, pod.mem_limit if pod else None)
+        level = max(level_for(cpu_lim, th.cpu_pct), level_for(mem_lim, th.memory_pct))
+        rows.append(
+            PodUsage(
+                uid=pod.uid if pod else name,
+                name=name,
+                workload=pod.workload if pod else "",
+                cpu_m=cpu,
+                mem_bytes=mem,
+                cpu_request_pct=_pct(cpu, pod.cpu_request_m if pod else None),
+                cpu_limit_pct=cpu_lim,
+                mem_request_pct=_pct(mem, pod.mem_request if pod else None),
+                mem_limit_pct=mem_lim,
+                level=level,
+            )
+        )
+    rows.sort(key=lambda r: (-r.level, -(r.mem_limit_pct or 0), -r.cpu_m))
+    totals: dict[str, list[PodUsage]] = {}
+    for row in rows:
+        totals.setdefault(row.workload or "(none)", []).append(row)
+    workloads = []
+    for name, members in totals.items():
+        cpu = sum(r.cpu_m for r in members)
+        mem = sum(r.mem_bytes for r in members)
+        cpu_limits = [pods[r.name].cpu_limit_m for r in members if r.name in pods]
+        mem_limits = [pods[r.name].mem_limit for r in members if r.name in pods]
+        cpu_lim_total = sum(cpu_limits) if cpu_limits and None not in cpu_limits else None
+        mem_lim_total = sum(mem_limits) if mem_limits and None not in mem_limits else None
+        workloads.append(
+            WorkloadUsage(
+                workload=name,
+                pods=len(members),
+                cpu_m=cpu,
+                mem_bytes=mem,
+                cpu_limit_pct=_pct(cpu, cpu_lim_total),
+                mem_limit_pct=_pct(mem, mem_lim_total),
+                level=max(r.level for r in members),
+            )
+        )
+    workloads.sort(key=lambda w: (-w.level, w.workload))
+    return TopSnapshot(
+        available=True,
+        message="",
+        pods=tuple(rows),
+        workloads=tuple(workloads),
+        sample_time=sample,
+        window_s=window,
+        taken_at=datetime.now(UTC),
+    )
+
+
+def _duration_s(text: str) -> float | None:
+    """A Go duration like "15s", "1m0s", "30.5s"."""
+    total = 0.0
+    number = ""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isdigit() or ch == ".":
+            number += ch
+            i += 1
+            continue
+        unit = "ms" if text[i : i + 2] == "ms" else ch
+        if unit not in units or not number:
+            return None
+        total += float(number) * units[unit]
+        number = ""
+        i += len(unit)
+    return total if not number else None
+
+
+def backups_from(
+    cronjob: dict | None, jobs: list[JobRow], name: str, schedule: str
+) -> BackupsSnapshot:
+    """The backup CronJob and its Jobs (by the `<cronjob>-` name prefix, as kubectl | grep)."""
+    mine = [j for j in jobs if j.name.startswith(name + "-") or j.name == name]
+    mine.sort(key=lambda j: sort_time(j.started), reverse=True)
+    now = datetime.now(UTC)
+    if cronjob is None:
+        return BackupsSnapshot(
+            cronjob=name,
+            schedule=schedule,
+            suspended=False,
+            last_schedule=None,
+            last_success=None,
+            jobs=tuple(mine),
+            taken_at=now,
+            level=Level.CRIT,
+            s3_message=f"CronJob {name} not found",
+        )
+    spec = cronjob.get("spec") or {}
+    status = cronjob.get("status") or {}
+    last_success = parse_time(status.get("lastSuccessfulTime"))
+    level = Level.OK
+    if mine and mine[0].status == "Failed":
+        level = Level.CRIT
+    elif last_success is None or (now - last_success).total_seconds() > 26 * 3600:
+        level = Level.WARN  # the daily backup has not succeeded in over a day
+    return BackupsSnapshot(
+        cronjob=name,
+        schedule=spec.get("schedule", schedule),
+        suspended=bool(spec.get("suspend")),
+        last_schedule=parse_time(status.get("lastScheduleTime")),
+        last_success=last_success,
+        jobs=tuple(mine),
+        taken_at=now,
+        level=level,
+    )

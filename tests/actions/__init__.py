@@ -1,0 +1,1 @@
+"""Actions through the ActionRunner against real, test-owned servers."""

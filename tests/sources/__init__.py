@@ -1,0 +1,1 @@
+"""Each backend's source against real servers, the simulated cluster or moto."""
