@@ -175,12 +175,11 @@ def session(
     pods = app.main.query_one(PodsPane)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not (
-        table.row_count >= size and "top" in app.latest and backlog_read(app)
+        table.row_count >= size and "top" in app.main.latest and backlog_read(app)
     ):
         time.sleep(0.2)
-    state = (
-        f"{table.row_count} rows, metrics {'top' in app.latest}, history read {backlog_read(app)}"
-    )
+    metrics = "top" in app.main.latest
+    state = f"{table.row_count} rows, metrics {metrics}, history read {backlog_read(app)}"
     if table.row_count < size:
         return {"down": ([], 0), "S": ([], 0)}, f"the pods table did not fill: {state}"
     time.sleep(10)  # past the start-up bursts

@@ -30,15 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/run_cockpit.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
-from cockpit.app import CockpitApp, Launch, mark  # noqa: E402
+from cockpit.app import CockpitApp, Launch  # noqa: E402
 from cockpit.config import load_settings  # noqa: E402
+from cockpit.marks import mark  # noqa: E402
 
 BACKLOG_LAG_S = 15.0  # live lines arrive every ~0.5 s per container at the demo pace
 
 
 def backlog_read(app: CockpitApp) -> bool:
     """True when every followed container's last line is recent (the history is in)."""
-    kube = app.kube
+    kube = app.sources.kube
     if kube is None:
         return False
     logs = kube.logs
@@ -89,7 +90,7 @@ def watch(
         if alloc_after is not None:
             import tracemalloc
 
-            ingested = app.kube.logs.ingested if app.kube is not None else 0
+            ingested = app.sources.kube.logs.ingested if app.sources.kube is not None else 0
             if snapshot is None and ingested >= alloc_after:
                 snapshot = tracemalloc.take_snapshot()
                 mark("alloc_start", ingested)
@@ -100,7 +101,7 @@ def watch(
             with contextlib.suppress(Exception):
                 app.call_from_thread(app.action_quit)
             return
-        kube = app.kube
+        kube = app.sources.kube
         ingested = kube.logs.ingested if kube is not None else 0
         if not backlog_marked and backlog_read(app):
             backlog_marked = True

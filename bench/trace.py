@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cockpit.app import mark
+from cockpit.marks import mark
 
 SLOW_MS = 50.0
 MAX_CALL_MARKS = 400  # per wrapped function: the start-up is what we want to see

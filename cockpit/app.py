@@ -10,7 +10,6 @@ actions and widgets together.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,18 +26,17 @@ from actions.runner import ActionRunner, Who
 from cockpit import gctuning
 from cockpit.action_flow import ActionFlow
 from cockpit.audit import Journal
-from cockpit.config import Settings, dsn_password
+from cockpit.config import Settings, known_secrets
 from cockpit.errors import describe
-from cockpit.main_screen import MainScreen, SnapshotReady, SourceFailed
+from cockpit.main_screen import MainScreen
 from cockpit.marks import mark
-from cockpit.startup import KUBE_SOURCES, Sources
+from cockpit.palette import contacts_text, key_groups, palette_commands
+from cockpit.startup import Sources
 from cockpit.views import open_view, pod_log_screen
 from cockpit.war_room import figures
-from widgets.errorlog import ErrorLogPane
 from widgets.header import CockpitHeader
 from widgets.help import HelpScreen, KeyGroups
 from widgets.keys import Key
-from widgets.logview import LogScreen
 from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane
 from widgets.pods import PodsPane
@@ -50,8 +48,6 @@ if TYPE_CHECKING:
     from actions.rbac import AccessChecker
     from cockpit.sources.kube.client import KubeTarget
     from cockpit.war_room import Figure
-
-__all__ = ["KUBE_SOURCES", "CockpitApp", "Launch", "SnapshotReady", "SourceFailed", "mark"]
 
 IO_THREADS = 32
 # Remedies that belong to no pane; declared once, like the panes' keys.
@@ -152,22 +148,6 @@ class CockpitApp(App[None]):
         return self.main.panes
 
     @property
-    def latest(self) -> dict[str, Any]:
-        return self.main.latest
-
-    @property
-    def pollers(self) -> dict[str, Any]:
-        return self.sources.pollers
-
-    @property
-    def kube(self) -> Any:
-        return self.sources.kube
-
-    @property
-    def access(self) -> AccessChecker | None:
-        return self.flow.access
-
-    @property
     def read_only(self) -> bool:
         return self.runner.read_only
 
@@ -237,7 +217,7 @@ class CockpitApp(App[None]):
             war_header.set_overall(level, short)
 
     def figures(self) -> list[Figure]:
-        return figures(self.latest, self.main.query_one(ErrorLogPane).level)
+        return figures(self.main.latest)
 
     def action_war_room(self) -> None:
         if self.war_room is not None and self.screen is self.war_room:
@@ -271,61 +251,17 @@ class CockpitApp(App[None]):
         self.push_screen(HelpScreen(self.key_groups(), footer=self._contacts_text()))
 
     def key_groups(self) -> KeyGroups:
-        rows = _binding_rows(b for b in self.BINDINGS if self.check_action(b.action, ()))
-        rows += [
-            ("1-9", "focus pane N (in screen order)"),
-            ("tab / shift+tab", "next / previous pane"),
-        ]
-        groups: KeyGroups = [("Everywhere", rows)]
-        for pane in self.panes:
-            pane_rows = []
-            for key in pane.KEYS:
-                if key.mutating and self.read_only:
-                    continue  # read-only: not offered at all
-                reason = self.forbidden(key.action_id)
-                label = f"{key.label} — FORBIDDEN: {reason}" if reason else key.label
-                pane_rows.append((key.display, label))
-            if pane_rows:
-                groups.append((f"{pane.PANE_TITLE} pane", pane_rows))
-        groups.append(("Log view (enter on a pod)", _binding_rows(LogScreen.BINDINGS)))
-        return groups
+        return key_groups(self, GLOBAL_KEYS)
 
     def _contacts_text(self) -> str:
-        c = self.settings.contacts
-        return (
-            f"Incidents: Slack {c.slack_channel} · {c.incident_email} · on-call {c.on_call_phone}"
-            f" · lead {c.team_lead_phone}\nStatus page {c.links.get('status', '')}"
-        )
+        return contacts_text(self.settings)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from self.palette_commands()
 
     def palette_commands(self) -> Iterator[SystemCommand]:
-        """Panes to go to and zoom, every pane's remedies for its selection, the global
-        ones; forbidden ones say so (selecting one explains and journals the refusal)."""
-        main = self.main
-        for index, pane in enumerate(self.panes, start=1):
-            title = pane.PANE_TITLE
-            yield SystemCommand(f"Go to pane: {title}", f"key {index}",
-                                lambda p=pane: main.focus_pane(p))  # fmt: skip
-            yield SystemCommand(f"Zoom pane: {title}", "key z toggles",
-                                lambda p=pane: main.zoom_pane(p))  # fmt: skip
-        entries = [entry for pane in self.panes for entry in pane.palette_entries()]
-        entries += [
-            (key.palette, f"key {key.display}", getattr(self, f"action_{key.method}"),
-             key.mutating, key.action_id)
-            for key in GLOBAL_KEYS
-        ]  # fmt: skip
-        for title, help_text, callback, mutating, action_id in entries:
-            if mutating and self.read_only:
-                continue
-            if reason := self.forbidden(action_id):
-                title, help_text = f"{title} (forbidden)", reason
-            yield SystemCommand(title, help_text, callback)
-        yield SystemCommand("War room layout", "key w", self.action_war_room)
-        yield SystemCommand("Refresh all panes", "key F5", self.sources.refresh)
-        yield SystemCommand("Help: every key", "key ?", self.action_help)
+        return palette_commands(self, GLOBAL_KEYS)
 
     # -- what the panes ask for -----------------------------------------------------------
 
@@ -374,25 +310,3 @@ class CockpitApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.shutdown()
-
-
-def _binding_rows(bindings: Iterable[Any]) -> list[tuple[str, str]]:
-    rows = []
-    for binding in bindings:
-        if isinstance(binding, Binding):
-            if not binding.show and not binding.description:
-                continue
-            keys = binding.key_display or binding.key.replace(",", " / ")
-            rows.append((keys, binding.description or binding.action))
-    return rows
-
-
-def known_secrets(settings: Settings) -> tuple[str, ...]:
-    """Passwords the journal must mask even where they hide in free text."""
-    found = [
-        dsn_password(settings.effective_pg_dsn()),
-        os.environ.get("PGPASSWORD"),
-        dsn_password(settings.effective_redis_url()),
-        dsn_password(settings.backups.endpoint_url or ""),
-    ]
-    return tuple(dict.fromkeys(secret for secret in found if secret))

@@ -565,3 +565,14 @@ def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
         if secret:
             text = text.replace(secret, "****")
     return text
+
+
+def known_secrets(settings: Settings) -> tuple[str, ...]:
+    """Passwords the journal must mask even where they hide in free text."""
+    found = [
+        dsn_password(settings.effective_pg_dsn()),
+        os.environ.get("PGPASSWORD"),
+        dsn_password(settings.effective_redis_url()),
+        dsn_password(settings.backups.endpoint_url or ""),
+    ]
+    return tuple(dict.fromkeys(secret for secret in found if secret))

@@ -92,10 +92,6 @@ class MainScreen(Screen):
             yield ErrorLogPane(
                 apps=settings.logs.apps,
                 max_lines=settings.logs.max_lines,
-                thresholds=(
-                    settings.thresholds.error_lines_per_min.warn,
-                    settings.thresholds.error_lines_per_min.crit,
-                ),
                 id="errorlog",
                 classes="pane",
             )

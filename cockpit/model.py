@@ -210,11 +210,16 @@ class LogBatch:
     problems: tuple[str, ...]  # streams that failed, in words
     taken_at: datetime
     backlog_done: bool  # the window's history has been read for every followed pod
+    level: Level  # the last full minute's rate against the runbook's threshold
 
     @property
     def rate(self) -> int:
-        """Error lines in the last full minute."""
-        return self.per_minute[-2] if len(self.per_minute) >= 2 else sum(self.per_minute)
+        return rate_of(self.per_minute)
+
+
+def rate_of(per_minute: tuple[int, ...]) -> int:
+    """Error lines in the last full minute (the current one is still filling)."""
+    return per_minute[-2] if len(per_minute) >= 2 else sum(per_minute)
 
 
 # -- Kubernetes: events ----------------------------------------------------------------
@@ -238,10 +243,11 @@ class EventRow:
 class EventsSnapshot:
     events: tuple[EventRow, ...]  # warnings first, newest first
     taken_at: datetime
+    recent: tuple[EventRow, ...]  # warnings seen in the last RECENT_EVENTS_S, newest first
+    level: Level  # WARN while there is a recent warning
 
-    @property
-    def level(self) -> Level:
-        return worst([e.level for e in self.events])
+
+RECENT_EVENTS_S = 600.0  # a warning older than this no longer colours the pane
 
 
 # -- PostgreSQL ------------------------------------------------------------------------

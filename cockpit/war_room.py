@@ -25,12 +25,11 @@ class Figure:
     detail: str = ""
 
 
-def figures(latest: Mapping[str, Any], error_level: Level = Level.OK) -> list[Figure]:
-    """The four figures from the latest snapshot of each source (by poller name);
-    `error_level` is the error-log pane's level for the current rate."""
+def figures(latest: Mapping[str, Any]) -> list[Figure]:
+    """The four figures from the latest snapshot of each source (by poller name)."""
     return [
         _pods(latest.get("pods")),
-        _errors(latest.get("logs"), error_level),
+        _errors(latest.get("logs")),
         _postgres(latest.get("postgres")),
         _redis(latest.get("redis")),
     ]
@@ -50,11 +49,15 @@ def _pods(kube: Any) -> Figure:
     )
 
 
-def _errors(logs: Any, level: Level) -> Figure:
+def _errors(logs: Any) -> Figure:
     if not isinstance(logs, LogBatch):
         return Figure("errors", "ERROR LINES / MIN", "-", NO_DATA, "no data")
     return Figure(
-        "errors", "ERROR LINES / MIN", str(logs.rate), level, f"{len(logs.followed)} pods followed"
+        "errors",
+        "ERROR LINES / MIN",
+        str(logs.rate),
+        logs.level,
+        f"{len(logs.followed)} pods followed",
     )
 
 

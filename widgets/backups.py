@@ -16,8 +16,9 @@ from textual.widgets import Static
 
 from cockpit.model import BackupObject, BackupsSnapshot, JobRow, Level
 from cockpit.textsafe import clean, one_line
-from widgets.cells import LEVEL_MARK, LEVEL_STYLE, bytes_text, duration, leveled, plain
-from widgets.pane import Pane, since
+from cockpit.units import ago, bytes_text, duration, since
+from widgets.cells import LEVEL_MARK, LEVEL_STYLE, leveled, plain
+from widgets.pane import Pane
 from widgets.statictext import set_text
 from widgets.table import Cells, KeyedTable
 
@@ -48,10 +49,6 @@ def age_level(moment: datetime | None, now: datetime) -> Level:
     if age > CRIT_AGE:
         return Level.CRIT
     return Level.WARN if age > WARN_AGE else Level.OK
-
-
-def ago(moment: datetime | None, now: datetime) -> str:
-    return "never" if moment is None else f"{since(moment, now)} ago"
 
 
 def problems_text(snap: BackupsSnapshot) -> Text:

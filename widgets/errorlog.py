@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import RichLog, Sparkline, Static
 
-from cockpit.model import Level, LogBatch, LogLine
+from cockpit.model import LogBatch, LogLine
 from cockpit.textsafe import one_line
 from widgets.filter import FilterBar, matcher
 from widgets.pane import Pane
@@ -64,7 +64,6 @@ class ErrorLogPane(Pane):
         self,
         apps: tuple[str, ...] = ("rails", "fastapi"),
         max_lines: int = 5000,
-        thresholds: tuple[float, float] = (1, 10),
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
@@ -78,7 +77,6 @@ class ErrorLogPane(Pane):
         self.last_batch: LogBatch | None = None
         self.filter_text = ""
         self._match: Callable[[str], bool] | None = None
-        self.warn_rate, self.crit_rate = thresholds
         self._styles = {app: APP_STYLES[i % len(APP_STYLES)] for i, app in enumerate(apps)}
 
     def compose(self) -> ComposeResult:
@@ -113,14 +111,8 @@ class ErrorLogPane(Pane):
         recent = list(batch.per_minute[-30:])
         if spark.data != recent:  # assigning repaints, even the same numbers
             spark.data = recent
-        rate = batch.rate
-        self.summary = f"{rate} error lines/min"
-        if rate >= self.crit_rate:
-            self.level = Level.CRIT
-        elif rate >= self.warn_rate:
-            self.level = Level.WARN
-        else:
-            self.level = Level.OK
+        self.summary = f"{batch.rate} error lines/min"
+        self.level = batch.level  # the source applied the runbook's threshold
         self._update_status()
 
     def _write(self, lines: list[LogLine], limit: int = WRITE_PER_BATCH) -> None:

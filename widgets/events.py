@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from textual.app import ComposeResult
 
-from cockpit.model import EventsSnapshot, Level
+from cockpit.model import EventsSnapshot
+from cockpit.units import since
 from widgets.cells import LEVEL_STYLE, plain
-from widgets.pane import Pane, since
+from widgets.pane import Pane
 from widgets.table import KeyedTable
 
 COLUMNS = (
@@ -55,12 +56,8 @@ class EventsPane(Pane):
             )
         self.query_one(KeyedTable).apply(rows)
         warnings = sum(1 for e in snapshot.events if e.type == "Warning")
-        recent = [
-            e
-            for e in snapshot.events
-            if e.type == "Warning" and e.last_seen and (now - e.last_seen).total_seconds() < 600
-        ]
-        self.level = Level.WARN if recent else Level.OK
+        recent = snapshot.recent  # the source decided what is recent
+        self.level = snapshot.level
         self.summary = (
             f"{recent[0].reason} {recent[0].object_kind.lower()}/{recent[0].object_name}"
             if recent

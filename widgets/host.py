@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.widgets import Sparkline, Static
 
 from cockpit.model import HostSnapshot, Level
-from widgets.cells import LEVEL_STYLE, bar, bytes_text
+from cockpit.units import bytes_text
+from widgets.cells import LEVEL_STYLE, bar
 from widgets.pane import Pane
 from widgets.statictext import set_text
 

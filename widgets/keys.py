@@ -8,6 +8,7 @@ looks at (`action_id`).  A pane lists its keys in `KEYS`; the rest is derived.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from textual.binding import Binding
 
@@ -42,3 +43,19 @@ def derived(keys: tuple[Key, ...]) -> tuple[list[Binding], frozenset[str], dict[
         frozenset(key.method for key in keys if key.mutating),
         {key.method: key.action_id for key in keys if key.action_id},
     )
+
+
+class DeclaredKeys:
+    """Mix in before the Textual base (`class P(DeclaredKeys, Vertical)`): a class that
+    lists KEYS gets BINDINGS (after any BINDINGS of its own), MUTATING and ACTION_IDS."""
+
+    KEYS: ClassVar[tuple[Key, ...]] = ()
+    MUTATING: ClassVar[frozenset[str]] = frozenset()
+    ACTION_IDS: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Before Textual's own __init_subclass__, which merges BINDINGS.
+        if "KEYS" in cls.__dict__:
+            bindings, cls.MUTATING, cls.ACTION_IDS = derived(cls.KEYS)
+            cls.BINDINGS = [*cls.__dict__.get("BINDINGS", []), *bindings]  # type: ignore[attr-defined]
+        super().__init_subclass__(**kwargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual.containers import Vertical
@@ -18,34 +18,16 @@ from textual.widgets import Static
 
 from cockpit.model import Level, SourceFailure
 from cockpit.textsafe import one_line
-from widgets.keys import Key, derived
+from cockpit.units import ago
+from widgets.keys import DeclaredKeys, Key
 from widgets.statictext import set_text
 
 PaletteEntry = tuple[str, str, Callable[[], object], bool, str]  # title, help, run, mutating, id
 
 
-def age_text(seconds: float) -> str:
-    """Compact age like kubectl: 5s, 3m, 2h, 4d."""
-    seconds = max(0, int(seconds))
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 2 * 3600:
-        return f"{seconds // 60}m"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
-
-
 def retry_text(seconds: float) -> str:
     whole = round(seconds)
     return f"retrying in {whole} s" if whole > 0 else "retrying now"
-
-
-def since(moment: datetime | None, now: datetime | None = None) -> str:
-    if moment is None:
-        return "-"
-    now = now or datetime.now(UTC)
-    return age_text((now - moment).total_seconds())
 
 
 class FailureLine(Static):
@@ -60,7 +42,7 @@ class FailureLine(Static):
         super().__init__("", markup=False, **kwargs)  # type: ignore[arg-type]
 
 
-class Pane(Vertical, can_focus=False):
+class Pane(DeclaredKeys, Vertical, can_focus=False):
     """Base class: subclasses compose their body after `compose_failure()`."""
 
     level: reactive[Level] = reactive(Level.OK)
@@ -68,18 +50,6 @@ class Pane(Vertical, can_focus=False):
     SOURCES: tuple[str, ...] = ()  # the poller names this pane shows
     ALLOW_MAXIMIZE = True
     FRESH_FOR = 10.0  # seconds during which the data reads "live"
-    # The pane's keys, each declared once (widgets/keys.py); BINDINGS, MUTATING and
-    # ACTION_IDS are derived from them for each subclass that declares KEYS.
-    KEYS: ClassVar[tuple[Key, ...]] = ()
-    MUTATING: ClassVar[frozenset[str]] = frozenset()
-    ACTION_IDS: ClassVar[dict[str, str]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # Before Textual's own __init_subclass__, which merges BINDINGS.
-        if "KEYS" in cls.__dict__:
-            bindings, cls.MUTATING, cls.ACTION_IDS = derived(cls.KEYS)
-            cls.BINDINGS = [*cls.__dict__.get("BINDINGS", []), *bindings]
-        super().__init_subclass__(**kwargs)
 
     def __init__(self, *, read_only: Callable[[], bool] = lambda: False, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -156,7 +126,7 @@ class Pane(Vertical, can_focus=False):
             age = "no data yet" if self.failure else "loading…"
         else:
             seconds = (now - self.taken_at).total_seconds()
-            age = "live" if seconds < self.FRESH_FOR else f"{since(self.taken_at, now)} ago"
+            age = "live" if seconds < self.FRESH_FOR else ago(self.taken_at, now)
         if self.failure is not None and self.taken_at is not None:
             age = f"STALE · last good {age}"
         elif self.failure is not None:

@@ -13,11 +13,12 @@ from textual.message import Message
 
 from cockpit.model import KubeSnapshot, Level, PodRow, PodUsage, TopSnapshot, worst
 from cockpit.textsafe import clean
-from widgets.cells import LEVEL_STYLE, bytes_text, millicores
+from cockpit.units import ago, bytes_text, millicores, since
+from widgets.cells import LEVEL_STYLE
 from widgets.filter import FilterBar, matcher
 from widgets.keys import Key
 from widgets.messages import ActionRequested
-from widgets.pane import Pane, since
+from widgets.pane import Pane
 from widgets.vtable import Cell, Cells, VirtualTable
 
 COLUMNS = (
@@ -43,7 +44,7 @@ SORTS: dict[str, Callable[[PodRow, PodUsage | None], object]] = {
 
 def restarts_text(pod: PodRow, now: datetime) -> str:
     if pod.restarts and pod.last_restart is not None:
-        return f"{pod.restarts} ({since(pod.last_restart, now)} ago)"
+        return f"{pod.restarts} ({ago(pod.last_restart, now)})"
     return str(pod.restarts)
 
 

@@ -19,7 +19,8 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from cockpit.model import Level, PgSession, PgSnapshot
-from widgets.cells import LEVEL_STYLE, bar, bytes_text, duration, plain, rate
+from cockpit.units import bytes_text, duration, rate, threshold_text
+from widgets.cells import LEVEL_STYLE, bar, plain
 from widgets.keys import Key
 from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane
@@ -51,15 +52,6 @@ STATE_SHORT = {
     "fastpath function call": "fastpath",
     "disabled": "disabled",
 }
-
-
-def threshold_text(seconds: float) -> str:
-    """The idle limit as people say it: 10m, 90s, 1.5h."""
-    if seconds >= 3600 and seconds % 3600 == 0:
-        return f"{seconds / 3600:g}h"
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{seconds / 60:g}m"
-    return f"{seconds:g}s"
 
 
 def state_text(s: PgSession) -> str:

@@ -21,9 +21,10 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from cockpit.model import PgBlockNode, PgDeepSnapshot, PgIndexUsage, PgSettingRow, PgStatement
 from cockpit.textsafe import clean, one_line
-from widgets.cells import bytes_text, duration, plain
+from cockpit.units import ago, bytes_text, duration, duration_ms
+from widgets.cells import plain
+from widgets.keys import DeclaredKeys, Key
 from widgets.messages import ActionRequested
-from widgets.pane import since
 from widgets.screens import KeysAfterMount
 from widgets.table import Cells, KeyedTable
 
@@ -75,17 +76,6 @@ BLOCK_COLUMNS = (
 )
 
 
-def ms(value: float) -> str:
-    """Statement times: most are well under a millisecond, so keep the decimals."""
-    if value < 1:
-        return f"{value:.3f}ms"
-    if value < 100:
-        return f"{value:.1f}ms"
-    if value < 1000:
-        return f"{value:.0f}ms"
-    return duration(value / 1000)
-
-
 def count(value: int) -> str:
     if value >= 10_000_000:
         return f"{value / 1_000_000:.0f}M"
@@ -119,8 +109,8 @@ def statement_rows(statements: list[PgStatement]) -> list[tuple[str, Cells]]:
             (
                 key,
                 (
-                    plain(ms(s.mean_ms), slow),
-                    plain(ms(s.total_ms)),
+                    plain(duration_ms(s.mean_ms), slow),
+                    plain(duration_ms(s.total_ms)),
                     plain(count(s.calls)),
                     plain(count(s.rows)),
                     plain(s.user, "dim"),
@@ -237,7 +227,7 @@ def block_rows(nodes: tuple[PgBlockNode, ...]) -> list[tuple[str, Cells]]:
 # -- the screen ---------------------------------------------------------------------
 
 
-class PgDeepScreen(KeysAfterMount, Screen[None]):
+class PgDeepScreen(DeclaredKeys, KeysAfterMount, Screen[None]):
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
         Binding("1", "tab('slow')", "Slow queries"),
@@ -246,13 +236,15 @@ class PgDeepScreen(KeysAfterMount, Screen[None]):
         Binding("4", "tab('blocking')", "Blocking"),
         Binding("r", "refresh", "Refresh"),
         Binding("o", "cycle_order", "Order by"),
-        Binding("a", "apply_selected", "Apply runbook value"),
-        Binding("A", "apply_all", "Apply all runbook values"),
-        Binding("c", "cancel_session", "Cancel query"),
-        Binding("x", "terminate_session", "Terminate"),
     ]
-    # Keys that change something: hidden in read-only mode.
-    MUTATING = frozenset({"apply_selected", "apply_all", "cancel_session", "terminate_session"})
+    KEYS = (
+        Key("a", "apply_selected", "Apply runbook value", "postgres.apply-settings",
+            mutating=True),
+        Key("A", "apply_all", "Apply all runbook values", "postgres.apply-settings",
+            mutating=True),
+        Key("c", "cancel_session", "Cancel query", "postgres.cancel", mutating=True),
+        Key("x", "terminate_session", "Terminate", "postgres.terminate", mutating=True),
+    )  # fmt: skip
     # Keys that belong to one tab.
     TAB_KEYS = {
         "cycle_order": "slow",
@@ -281,8 +273,10 @@ class PgDeepScreen(KeysAfterMount, Screen[None]):
         *,
         tab: str = "slow",
         refresh_every: float = 10.0,
+        read_only: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__()
+        self.read_only = read_only  # asked at each key: the mode is the app's
         self.load = load
         self.snapshot = snapshot
         self.initial_tab = tab if tab in TABS else "slow"
@@ -408,7 +402,7 @@ class PgDeepScreen(KeysAfterMount, Screen[None]):
         text.append("PostgreSQL deep views", style="bold")
         if snap is not None:
             text.append(f" · {one_line(snap.server, 120)}")
-            text.append(f" · read {since(snap.taken_at, datetime.now(UTC))} ago", style="dim")
+            text.append(f" · read {ago(snap.taken_at, datetime.now(UTC))}", style="dim")
         if self.loading:
             text.append(" · loading…", style="italic")
         if self.error:
@@ -456,7 +450,10 @@ class PgDeepScreen(KeysAfterMount, Screen[None]):
         text = Text()
         tab = self.tab
         if tab == "slow" and (s := self.selected_statement()) is not None:
-            text.append(f"{s.calls} calls · mean {ms(s.mean_ms)} · total {ms(s.total_ms)}  ")
+            text.append(
+                f"{s.calls} calls · mean {duration_ms(s.mean_ms)} · "
+                f"total {duration_ms(s.total_ms)}  "
+            )
             text.append(clean(s.query, 2000))
         elif tab == "blocking" and (n := self.selected_node()) is not None:
             s = n.session
@@ -467,7 +464,7 @@ class PgDeepScreen(KeysAfterMount, Screen[None]):
     # -- keys ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.MUTATING and getattr(self.app, "read_only", False):
+        if action in self.MUTATING and self.read_only():
             return False
         tab = self.TAB_KEYS.get(action)
         if tab is not None and self.is_mounted and self.tab != tab:

@@ -21,10 +21,11 @@ from textual.widgets import Static
 
 from cockpit.model import Level, RedisSnapshot
 from cockpit.textsafe import clean
-from widgets.cells import LEVEL_MARK, LEVEL_STYLE, bar, bytes_text, duration, pct, rate
+from cockpit.units import age_text, ago, bytes_text, duration, pct, rate, since
+from widgets.cells import LEVEL_MARK, LEVEL_STYLE, bar
 from widgets.keys import Key
 from widgets.messages import ActionRequested, ViewRequested
-from widgets.pane import Pane, age_text, since
+from widgets.pane import Pane
 from widgets.statictext import set_text
 
 DIM = "dim"
@@ -142,7 +143,7 @@ def _persistence_line(snap: RedisSnapshot, now: datetime) -> Text:
         line.append("FAILED", style=LEVEL_STYLE[Level.WARN])
         line.append(f" (last ok {since(snap.last_save, now)} ago)", style=DIM)
     else:
-        line.append(f"{since(snap.last_save, now)} ago" if snap.last_save else "never")
+        line.append(ago(snap.last_save, now))
     fork = snap.last_fork_usec / 1e6 if snap.last_fork_usec else None
     line.append(SEP + "fork ", style=DIM).append(duration(fork))
     line.append(SEP + "rtt ", style=DIM).append(f"{snap.rtt_ms:.1f}ms")

@@ -32,8 +32,8 @@ from cockpit.model import (
     RedisSlowlog,
 )
 from cockpit.textsafe import clean
-from widgets.cells import bytes_text, duration, plain
-from widgets.pane import age_text, since
+from cockpit.units import age_text, ago, bytes_text, duration_us
+from widgets.cells import plain
 from widgets.screens import KeysAfterMount
 from widgets.table import KeyedTable
 
@@ -66,13 +66,6 @@ def stat_value(name: str, value: str) -> Text:
     return shown
 
 
-def micros(us: int) -> str:
-    """Slow-log durations: most are microseconds, the interesting ones milliseconds."""
-    if us < 1000:
-        return f"{us}µs"
-    return f"{us / 1000:.1f}ms" if us < 1_000_000 else duration(us / 1e6)
-
-
 def problem(message: str) -> Text:
     return Text("⚠ " + clean(message, 400), style="bold yellow")
 
@@ -99,8 +92,8 @@ def slowlog_rows(log: RedisSlowlog, now: datetime) -> list[tuple[str, tuple[Text
                 str(e.id),
                 (
                     plain(e.id),
-                    plain(f"{since(e.started, now)} ago"),
-                    plain(micros(e.duration_us), "bold" if e.duration_us >= 10_000 else ""),
+                    plain(ago(e.started, now)),
+                    plain(duration_us(e.duration_us), "bold" if e.duration_us >= 10_000 else ""),
                     plain(client),
                     plain(" ".join(e.args)),
                 ),

@@ -10,8 +10,9 @@ from textual.containers import Horizontal
 from textual.widgets import Sparkline, Static
 
 from cockpit.model import Level, TopSnapshot
-from widgets.cells import LEVEL_STYLE, bytes_text, leveled, millicores, pct, plain
-from widgets.pane import Pane, since
+from cockpit.units import bytes_text, millicores, pct, since
+from widgets.cells import LEVEL_STYLE, leveled, plain
+from widgets.pane import Pane
 from widgets.statictext import set_text
 from widgets.table import KeyedTable
 

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 
 from cockpit.config import KubeSettings
 from cockpit.model import KubeSnapshot, WorkloadRow, worst
+from cockpit.units import since
 from widgets.cells import LEVEL_STYLE, plain
 from widgets.keys import Key
 from widgets.messages import ActionRequested, ViewRequested
-from widgets.pane import Pane, since
+from widgets.pane import Pane
 from widgets.table import KeyedTable
 
 COLUMNS = (

@@ -149,20 +149,6 @@ class PgActionContext:
         await self._drop()
 
 
-def ago(seconds: float | None) -> str:
-    """12m03s, 45.0s, 2h05m: how long, the way the pane says it."""
-    if seconds is None:
-        return "-"
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
-    return f"{int(seconds // 86400)}d{int(seconds % 86400 // 3600)}h"
-
-
 def pids_text(pids: list[int], limit: int = 12) -> str:
     shown = ", ".join(map(str, pids[:limit]))
     return shown + (f" and {len(pids) - limit} more" if len(pids) > limit else "")

@@ -26,10 +26,11 @@ from datetime import datetime
 import psycopg
 
 from actions.base import Action, Param, Plan, Progress, Refused, Result, Risk
-from actions.postgres.context import PgActionContext, ago, pids_text
+from actions.postgres.context import PgActionContext, pids_text
 from cockpit.sources.postgres.conn import own_params
 from cockpit.sources.postgres.deep import mask_passwords
 from cockpit.textsafe import one_line
+from cockpit.units import duration, threshold_words
 
 STATES = {
     "idle": ("idle",),
@@ -121,7 +122,7 @@ class IdleSession:
         return (
             f"pid {self.pid:<7} {self.user or '-'} @ {self.database or '-'}  "
             f"app {self.application or '-'}  from {self.client or '-'}  "
-            f"{self.state} for {ago(self.idle_s)}  last: {self.query or '-'}"
+            f"{self.state} for {duration(self.idle_s, ms=False)}  last: {self.query or '-'}"
         )
 
 
@@ -138,13 +139,6 @@ def parse_minutes(text: str) -> float:
     if minutes > 7 * 24 * 60:
         raise ValueError("the threshold is at most a week")
     return minutes
-
-
-def threshold_words(minutes: float) -> str:
-    seconds = minutes * 60
-    if seconds < 60:
-        return f"{seconds:g} s"
-    return f"{minutes:g} min"
 
 
 def _who(sessions: list[IdleSession]) -> str:
@@ -261,7 +255,7 @@ class TerminateIdle(Action):
         what = {"idle": "idle", "idle in transaction": "idle in transaction", "both": "idle"}[
             self.states
         ]
-        limit = threshold_words(self.minutes)
+        limit = threshold_words(self.minutes * 60)
         warnings = []
         if not self.prepared:
             warnings.append("the sessions have not been listed yet")
@@ -336,7 +330,7 @@ class TerminateIdle(Action):
         targets, _ = self.targets_now()
         if not targets:
             raise Refused(
-                f"no session is {self.states} for more than {threshold_words(self.minutes)} "
+                f"no session is {self.states} for more than {threshold_words(self.minutes * 60)} "
                 "(that this role may terminate); nothing done"
             )
         params = self._params(targets)

@@ -15,12 +15,13 @@ from typing import ClassVar
 import psycopg
 
 from actions.base import Action, Plan, Progress, Refused, Result, Risk
-from actions.postgres.context import PgActionContext, ago
+from actions.postgres.context import PgActionContext
 from cockpit.errors import SourceError
 from cockpit.model import PgSession
 from cockpit.sources.postgres.conn import open_connection
 from cockpit.sources.postgres.deep import mask_passwords
 from cockpit.textsafe import one_line
+from cockpit.units import duration
 
 VERIFY_S = 5.0
 POLL_S = 0.1
@@ -56,7 +57,7 @@ def session_words(s: PgSession) -> str:
     if s.client:
         parts.append(f"from {s.client}")
     if s.state:
-        parts.append(f"{s.state} for {ago(s.state_seconds)}")
+        parts.append(f"{s.state} for {duration(s.state_seconds, ms=False)}")
     return ", ".join(parts)
 
 

@@ -17,24 +17,13 @@ from actions.base import Action, Param, Plan, Progress, Result, Risk
 from actions.redis.context import RedisActionContext, talking
 from cockpit.model import RedisSnapshot
 from cockpit.sources.redis.deep import keyspace, sample_size
+from cockpit.units import size_words
 
 SAMPLE_KEYS = 200  # keys sized for the memory estimate
 ASYNC_FROM = 100_000  # keys: above this, offer FLUSHDB ASYNC first
 FLUSH_TIMEOUT = 25.0  # seconds a synchronous FLUSHDB may take before the socket gives up
 DAMAGE_FROM = 10  # another db that had this many keys and now has none: say so loudly
 MODES = ("sync", "async")
-
-
-def size_text(amount: float | None) -> str:
-    """Binary units, like the Redis pane (widgets are off limits to actions)."""
-    if amount is None:
-        return "?"
-    value = float(amount)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 @dataclass(frozen=True)
@@ -114,10 +103,10 @@ class FlushDb(Action):
         s = self.survey
         if s is None:
             return ("memory: not read yet",)
-        lines = [f"used_memory of the whole server (every db): {size_text(s.used_memory)}"]
+        lines = [f"used_memory of the whole server (every db): {size_words(s.used_memory)}"]
         if s.estimate is not None:
             lines.append(
-                f"db{self.db} ≈ {size_text(s.estimate)} — an ESTIMATE: MEMORY USAGE of "
+                f"db{self.db} ≈ {size_words(s.estimate)} — an ESTIMATE: MEMORY USAGE of "
                 f"{s.sampled} sampled keys × {s.keys:,} keys"
             )
         else:

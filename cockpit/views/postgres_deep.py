@@ -23,4 +23,5 @@ async def open_deep_view(app: Any, tab: str = "slow", **_: Any) -> PgDeepScreen:
         return await ctx.using(lambda conn: deep_snapshot(conn, recommended))
 
     first = await load()
-    return PgDeepScreen(load, first, tab=tab if tab in TABS else "slow")
+    tab = tab if tab in TABS else "slow"
+    return PgDeepScreen(load, first, tab=tab, read_only=lambda: app.read_only)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from cockpit.config import Thresholds
 from cockpit.model import (
     BackupObject,
     BackupsSnapshot,
@@ -24,9 +25,17 @@ from cockpit.model import (
     PgSnapshot,
     RedisSnapshot,
     TopSnapshot,
+    rate_of,
 )
-from cockpit.sources.kube.convert import deployment_row, event_row, pod_row, statefulset_row
+from cockpit.sources.kube.convert import (
+    deployment_row,
+    event_row,
+    events_snapshot,
+    pod_row,
+    statefulset_row,
+)
 from cockpit.sources.kube.source import top_from_metrics
+from cockpit.thresholds import level_for
 
 NOW = datetime(2026, 11, 28, 3, 12, 45, tzinfo=UTC)
 NS = "excel-unified"
@@ -345,7 +354,7 @@ def events() -> EventsSnapshot:
             47 * 60,
         ),
     ]
-    return EventsSnapshot(events=tuple(event_row(e) for e in rows), taken_at=NOW)
+    return events_snapshot([event_row(e) for e in rows], NOW, limit=200)
 
 
 def logs(hostile: bool = False) -> LogBatch:
@@ -407,6 +416,7 @@ def logs(hostile: bool = False) -> LogBatch:
         problems=(),
         taken_at=NOW,
         backlog_done=True,
+        level=level_for(rate_of(per_minute), Thresholds().error_lines_per_min),
     )
 
 

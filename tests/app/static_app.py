@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cockpit.app import CockpitApp, SnapshotReady
+from cockpit.app import CockpitApp
+from cockpit.main_screen import SnapshotReady
 from cockpit.startup import Sources
 from widgets.header import CockpitHeader
 

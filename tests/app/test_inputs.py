@@ -95,7 +95,7 @@ async def start(pilot: Any, app: CockpitApp, *kinds: type[Pane]) -> None:
     panes = [app.main.query_one(kind) for kind in (PodsPane, *kinds)]
     await wait_for(
         pilot,
-        lambda: app.access is not None and all(p.snapshot is not None for p in panes),
+        lambda: app.flow.access is not None and all(p.snapshot is not None for p in panes),
         what="the first data",
     )
 

@@ -58,11 +58,11 @@ from cockpit.app import CockpitApp
 from widgets.confirm import ConfirmScreen
 from widgets.help import HelpScreen
 from widgets.logview import LogScreen
-from widgets.pg_views import PgDeepScreen
 from widgets.pods import PodsPane
 from widgets.postgres import PostgresPane
+from widgets.postgres_deep import PgDeepScreen
 from widgets.redis import RedisPane
-from widgets.redis_views import RedisDeepScreen
+from widgets.redis_deep import RedisDeepScreen
 from widgets.warroom import WarRoomScreen
 
 from .conftest import read_journal, wait_for
@@ -587,7 +587,7 @@ async def test_key_fuzz_never_crashes_nor_executes(
             panes = [app.main.query_one(t) for t in (PodsPane, PostgresPane, RedisPane)]
             await wait_for(
                 pilot,
-                lambda: all(p.snapshot is not None for p in panes) and app.access is not None,
+                lambda: all(p.snapshot is not None for p in panes) and app.flow.access is not None,
                 what="the pods, PostgreSQL and Redis panes and the kube connection",
             )
             cluster_before, pods_before = cluster_state(sim), workload_pods(sim)

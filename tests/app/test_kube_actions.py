@@ -44,7 +44,7 @@ async def ready_app(pilot, app) -> tuple[PodsPane, WorkloadsPane]:
         lambda: pods.snapshot is not None and workloads.snapshot is not None,
         what="the first snapshot",
     )
-    await wait_for(pilot, lambda: app.access is not None, what="the kube connection")
+    await wait_for(pilot, lambda: app.flow.access is not None, what="the kube connection")
     return pods, workloads
 
 

@@ -111,7 +111,7 @@ async def test_a_live_line_arriving_before_a_long_backlog_is_shown(tmp_path: Pat
     so the live line is on screen however long the backlog."""
     from datetime import UTC, datetime, timedelta
 
-    from cockpit.model import LogBatch, LogLine
+    from cockpit.model import Level, LogBatch, LogLine
 
     from .test_snapshots import static_app
 
@@ -124,7 +124,7 @@ async def test_a_live_line_arriving_before_a_long_backlog_is_shown(tmp_path: Pat
     ]  # fmt: skip
     batch = LogBatch(
         lines=(live, *backlog), per_minute=(), followed=("rails-a", "rails-b"), capped=0,
-        problems=(), taken_at=now, backlog_done=False,
+        problems=(), taken_at=now, backlog_done=False, level=Level.OK,
     )  # fmt: skip
     app = static_app(tmp_path)
     async with app.run_test(size=(160, 45)) as pilot:

@@ -15,7 +15,7 @@ from cockpit.config import BackupSettings
 from cockpit.errors import SourceError
 from cockpit.model import BackupObject, BackupsSnapshot, JobRow, Level
 from cockpit.sources.backups.s3 import NO_CREDENTIALS, S3Listing, name_time, s3_error
-from cockpit.sources.backups.source import age_words, combine
+from cockpit.sources.backups.source import combine
 
 NOW = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 SETTINGS = BackupSettings()
@@ -190,13 +190,6 @@ def test_suspended_and_stale_success_and_manual_success_counts() -> None:
     snap = combine(kube_half((manual, *old), at(3)), listing(dump(NOW)), SETTINGS, NOW)
     assert snap.last_success == manual.finished
     assert snap.level is Level.OK
-
-
-def test_age_words() -> None:
-    assert age_words(timedelta(minutes=5)) == "5m"
-    assert age_words(timedelta(hours=27)) == "27h"
-    assert age_words(timedelta(days=3)) == "3d"
-    assert age_words(timedelta(days=3, hours=4)) == "3d 4h"
 
 
 def test_s3_error_wording() -> None:

@@ -12,7 +12,7 @@ def test_import_contracts_hold() -> None:
     exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or "lint-imports"
     done = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Contracts: 2 kept, 0 broken" in done.stdout
+    assert " kept, 0 broken" in done.stdout, done.stdout
 
 
 def test_core_modules_do_not_load_textual() -> None:

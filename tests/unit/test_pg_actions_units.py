@@ -24,12 +24,12 @@ from cockpit.sources.postgres.deep import (
     blocking_tree,
     check_value,
     compare,
-    format_amount,
     mask_passwords,
     parse_value,
     shown_value,
     statements_query,
 )
+from cockpit.units import pg_amount
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 
@@ -253,8 +253,24 @@ def test_comparisons_are_unit_normalised() -> None:
     assert compare("100", "", "integer", "") is None
     assert compare("4096", "kB", "integer", "4mb") is None  # PostgreSQL's units are cased
     assert parse_value("256", "8kB", "integer") == 256 * 8192
-    assert format_amount(1536 * 1024, "memory") == "1536kB"
-    assert format_amount(5 * 60_000, "time") == "5min"
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "kind"),
+    [
+        (8192, "8kB", "memory"),
+        (1536 * 1024, "kB", "memory"),
+        (256 * 1024**2, "8kB", "memory"),
+        (4 * 1024**3, "kB", "memory"),
+        (1, "ms", "time"),
+        (300_000, "ms", "time"),
+        (90_000, "s", "time"),
+        (86_400_000, "min", "time"),
+    ],
+)
+def test_amounts_written_in_postgres_units_read_back(amount: int, unit: str, kind: str) -> None:
+    """pg_amount (cockpit.units) writes what parse_value, like PostgreSQL, reads back."""
+    assert parse_value(pg_amount(amount, kind), unit, "integer") == amount
 
 
 def row(name: str, setting: str, unit: str, **kw: object) -> PgSettingRow:

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 
-from cockpit.app import KUBE_SOURCES, Launch, SourceFailed
+from cockpit.app import Launch
 from cockpit.config import KubeSettings, Settings
+from cockpit.main_screen import SourceFailed
 from cockpit.model import Level, SourceFailure
+from cockpit.startup import KUBE_SOURCES
 from tests.app.static_app import StaticCockpitApp
 from widgets.header import CockpitHeader
 from widgets.pane import FailureLine, Pane

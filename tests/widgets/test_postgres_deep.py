@@ -204,7 +204,9 @@ async def test_screen_keys_request_actions_and_vanish_in_read_only_mode() -> Non
     app = Harness()
     async with app.run_test(size=(140, 40)) as pilot:
         load, _ = loader([deep()])
-        screen = PgDeepScreen(load, deep(), tab="settings", refresh_every=0)
+        screen = PgDeepScreen(
+            load, deep(), tab="settings", refresh_every=0, read_only=lambda: app.read_only
+        )
         await app.push_screen(screen)
         await pilot.pause()
         assert screen.query_one(TabbedContent).active == "settings"

@@ -19,6 +19,7 @@ from cockpit.config import BackupSettings, Settings
 from cockpit.errors import SourceError, describe
 from cockpit.model import BackupsSnapshot, Level
 from cockpit.sources.backups.s3 import S3Listing, S3Source, s3_error
+from cockpit.units import age_words
 
 KubeHalf = Callable[[], Awaitable[BackupsSnapshot]]  # e.g. KubeSource.backups_snapshot
 
@@ -239,12 +240,3 @@ def _s3_problems(
     if newest.size == 0:
         problems.append((Level.CRIT, "newest backup in S3 is empty (0 bytes)"))
     return problems
-
-
-def age_words(age: timedelta) -> str:
-    """26h, 3d 4h: enough precision for a daily schedule."""
-    hours = int(age.total_seconds() // 3600)
-    if hours < 48:
-        return f"{hours}h" if hours else f"{int(age.total_seconds() // 60)}m"
-    days, rest = divmod(hours, 24)
-    return f"{days}d {rest}h" if rest else f"{days}d"

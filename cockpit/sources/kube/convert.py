@@ -10,7 +10,16 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from cockpit.model import ContainerRow, EventRow, JobRow, Level, PodRow, WorkloadRow
+from cockpit.model import (
+    RECENT_EVENTS_S,
+    ContainerRow,
+    EventRow,
+    EventsSnapshot,
+    JobRow,
+    Level,
+    PodRow,
+    WorkloadRow,
+)
 from cockpit.thresholds import pod_level, workload_level
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -445,3 +454,21 @@ def job_row(obj: dict) -> JobRow:
 
 def sort_time(value: datetime | None) -> datetime:
     return value or _EPOCH
+
+
+def events_snapshot(rows: list[EventRow], now: datetime, limit: int) -> EventsSnapshot:
+    """Warnings first, newest first, at most `limit`; WARN while a warning was seen in
+    the last RECENT_EVENTS_S (older ones are history, not a current problem)."""
+    rows = sorted(rows, key=lambda e: sort_time(e.last_seen), reverse=True)
+    rows.sort(key=lambda e: e.type != "Warning")  # stable: warnings first, newest first
+    shown = tuple(rows[:limit])
+    recent = tuple(
+        e
+        for e in shown
+        if e.type == "Warning"
+        and e.last_seen is not None
+        and (now - e.last_seen).total_seconds() < RECENT_EVENTS_S
+    )
+    return EventsSnapshot(
+        events=shown, taken_at=now, recent=recent, level=Level.WARN if recent else Level.OK
+    )

@@ -20,10 +20,12 @@ import urllib3
 from kubernetes import client
 from kubernetes.watch.watch import iter_resp_lines
 
-from cockpit.model import LogBatch, LogLine, PodRow
+from cockpit.config import Threshold, Thresholds
+from cockpit.model import LogBatch, LogLine, PodRow, rate_of
 from cockpit.sources.kube.client import kube_error
 from cockpit.sources.kube.convert import parse_time
 from cockpit.textsafe import clean
+from cockpit.thresholds import level_for
 
 # A follow stream that stays silent this long is reopened (from its last timestamp):
 # the client needs a finite read timeout, and a quiet pod is not an error.
@@ -118,7 +120,9 @@ class ErrorLogFollower:
         max_streams: int,
         request_timeout: float = 10.0,
         server: str = "",
+        threshold: Threshold | None = None,  # error lines per minute; the runbook's default
     ) -> None:
+        self._threshold = threshold or Thresholds().error_lines_per_min
         self._core = core
         self._namespace = namespace
         self._apps = frozenset(apps)
@@ -323,6 +327,7 @@ class ErrorLogFollower:
             problems=problems,
             taken_at=datetime.now(UTC),
             backlog_done=backlog_done,
+            level=level_for(rate_of(per_minute), self._threshold),
         )
 
     def all_lines(self) -> tuple[LogLine, ...]:

@@ -40,6 +40,7 @@ from cockpit.sources.kube.convert import (
     cpu_millicores,
     deployment_row,
     event_row,
+    events_snapshot,
     job_row,
     memory_bytes,
     parse_time,
@@ -112,6 +113,7 @@ class KubeSource:
             logs.max_streams,
             request_timeout=ks.request_timeout,
             server=target.server,
+            threshold=settings.thresholds.error_lines_per_min,
         )
         self._kube_cache: tuple[tuple[int, ...], KubeSnapshot] | None = None
         self._started = False
@@ -214,10 +216,7 @@ class KubeSource:
 
     async def events_snapshot(self) -> EventsSnapshot:
         await self._synced(self.events)
-        rows = self.events.rows()
-        rows.sort(key=lambda e: sort_time(e.last_seen), reverse=True)
-        rows.sort(key=lambda e: e.type != "Warning")  # stable: warnings first, newest first
-        return EventsSnapshot(events=tuple(rows[:MAX_EVENTS]), taken_at=datetime.now(UTC))
+        return events_snapshot(self.events.rows(), datetime.now(UTC), MAX_EVENTS)
 
     async def top_snapshot(self) -> TopSnapshot:
         try:

@@ -4,7 +4,8 @@ Read on demand (a key in the pane), not polled, over the action connection.  Eac
 is read on its own: a missing extension or privilege empties that part and says why
 in its note; the others still show.  A lost connection is raised (the caller
 reconnects).  The unit arithmetic for settings lives here too, because the settings
-view and the apply-settings action must agree on what "256MB" is.
+view and the apply-settings action must agree on what "256MB" is (PostgreSQL's unit
+tables and the writing of amounts, pg_amount, are in cockpit.units).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from cockpit.model import (
 from cockpit.sources.postgres.build import TEXT_LEN, mask_passwords, session_from_row
 from cockpit.sources.postgres.conn import connected_label
 from cockpit.textsafe import one_line
+from cockpit.units import PG_MEMORY, PG_TIME, pg_amount
 
 STATEMENT_LEN = 2000  # characters of query text per statement (the view wraps it)
 INDEX_LIMIT = 200
@@ -42,8 +44,6 @@ TREE_LIMIT = 500  # nodes in the blocking tree
 
 # -- units ----------------------------------------------------------------------------
 
-MEMORY = {"B": 1, "kB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
-TIME = {"us": 0.001, "ms": 1.0, "s": 1000.0, "min": 60_000.0, "h": 3_600_000.0, "d": 86_400_000.0}
 _UNIT = re.compile(r"^(\d+)?\s*([A-Za-z]+)$")
 _VALUE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*([A-Za-z]+)?$")
 
@@ -61,10 +61,10 @@ def unit_scale(unit: str) -> tuple[str, float] | None:
         return None
     count = float(match.group(1) or 1)
     name = match.group(2)
-    if name in MEMORY:
-        return "memory", count * MEMORY[name]
-    if name in TIME:
-        return "time", count * TIME[name]
+    if name in PG_MEMORY:
+        return "memory", count * PG_MEMORY[name]
+    if name in PG_TIME:
+        return "time", count * PG_TIME[name]
     return None
 
 
@@ -87,7 +87,7 @@ def parse_value(text: str, unit: str, vartype: str, name: str = "the setting") -
     suffix = match.group(2)
     if suffix is None:
         return number * size
-    table = MEMORY if kind == "memory" else TIME if kind == "time" else {}
+    table = PG_MEMORY if kind == "memory" else PG_TIME if kind == "time" else {}
     if suffix not in table:
         raise ValueError(f"{name}: {text.strip()!r} is not a {_expected(kind)}")
     return number * table[suffix]
@@ -101,25 +101,6 @@ def _expected(kind: str) -> str:
     return "number"
 
 
-def format_amount(value: float, kind: str) -> str:
-    """Bytes or ms in the largest unit that divides them exactly: 268435456 -> 256MB."""
-    if kind == "memory":
-        for name in ("TB", "GB", "MB", "kB"):
-            size = MEMORY[name]
-            if value >= size and value % size == 0:
-                return f"{int(value // size)}{name}"
-        if value >= 1024 * 1024:
-            return f"{value / 1024**2:.1f}MB"
-        return f"{value:g}B"
-    if kind == "time":
-        for name in ("d", "h", "min", "s", "ms"):
-            size = TIME[name]
-            if value >= size and value % size == 0:
-                return f"{int(value // size)}{name}"
-        return f"{value:g}ms"
-    return f"{value:g}"
-
-
 def shown_value(setting: str, unit: str, vartype: str) -> str:
     """pg_settings' raw value in words: ("16384", "8kB") -> "128MB"."""
     scale = unit_scale(unit)
@@ -131,7 +112,7 @@ def shown_value(setting: str, unit: str, vartype: str) -> str:
         return setting
     if number < 0:
         return setting  # -1 means "use another setting" for several of these
-    return format_amount(number * scale[1], scale[0])
+    return pg_amount(number * scale[1], scale[0])
 
 
 def same_value(a: float, b: float) -> bool:
@@ -178,7 +159,7 @@ def check_value(row: PgSettingRow, value: str) -> str:
             continue
         outside = amount < limit if lower else amount > limit
         if outside and not same_value(amount, limit):
-            shown = format_amount(limit, kind) if kind else f"{limit:g}"
+            shown = pg_amount(limit, kind) if kind else f"{limit:g}"
             word = "minimum" if lower else "maximum"
             raise ValueError(f"{row.name}: the server's {word} is {shown}")
     return text
