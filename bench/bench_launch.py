@@ -77,8 +77,12 @@ def explain(marks: Path, started: float) -> list[str]:
         if name == "call":
             func, _, rest = detail.partition(" ")
             label = func
-            if func in ("Informer._list", "KeyedTable.apply", "VirtualTable.apply",
-                        "DataTable._update_dimensions"):
+            if func in (
+                "Informer._list",
+                "KeyedTable.apply",
+                "VirtualTable.apply",
+                "DataTable._update_dimensions",
+            ):
                 label = f"{func} {rest.split(' ', 1)[1] if ' ' in rest else ''}".strip()
             if label not in firsts:
                 firsts[label] = (when, rest.split(" ", 1)[0])

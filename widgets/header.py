@@ -58,8 +58,14 @@ class CockpitHeader(Widget):
         """Repaint only when something shown changed (called every second and on
         every snapshot: an unconditional repaint is a wasted frame)."""
         shown = (
-            self.context, self.namespace, self.mode, self.overall, tuple(self.problems),
-            self.note, self.journal_problem, datetime.now().strftime("%H:%M"),
+            self.context,
+            self.namespace,
+            self.mode,
+            self.overall,
+            tuple(self.problems),
+            self.note,
+            self.journal_problem,
+            datetime.now().strftime("%H:%M"),
         )
         if shown != self._shown:
             self._shown = shown

@@ -37,8 +37,14 @@ DirtyKey = tuple[str, str, str]
 
 
 class Controller:
-    def __init__(self, store: Store, pace: Pace, scenario: str = "healthy",
-                 clock: Callable[[], float] = time.time, seed: int = 0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        pace: Pace,
+        scenario: str = "healthy",
+        clock: Callable[[], float] = time.time,
+        seed: int = 0,
+    ) -> None:
         self.store = store
         self.pace = pace
         self.scenario = scenario
@@ -70,8 +76,14 @@ class Controller:
         self._wake.set()
 
     def mark_all(self) -> None:
-        for key in ("replicasets.apps", "deployments.apps", "statefulsets.apps", "jobs.batch",
-                    "cronjobs.batch", "pods"):
+        for key in (
+            "replicasets.apps",
+            "deployments.apps",
+            "statefulsets.apps",
+            "jobs.batch",
+            "cronjobs.batch",
+            "pods",
+        ):
             for ns, name in self.store.keys(key):
                 self.mark(key, ns, name)
         for ns, name in self.store.keys("services"):
@@ -280,9 +292,15 @@ def _endpoint_relevant(change: Change) -> bool:
 
     def view(p: dict) -> tuple:
         st = p.get("status") or {}
-        ready = any(c.get("type") == "Ready" and c.get("status") == "True"
-                    for c in st.get("conditions") or [])
-        return (st.get("podIP"), ready, p["metadata"].get("deletionTimestamp"),
-                tuple(sorted((p["metadata"].get("labels") or {}).items())))
+        ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in st.get("conditions") or []
+        )
+        return (
+            st.get("podIP"),
+            ready,
+            p["metadata"].get("deletionTimestamp"),
+            tuple(sorted((p["metadata"].get("labels") or {}).items())),
+        )
 
     return view(old) != view(new)

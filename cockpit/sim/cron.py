@@ -52,8 +52,13 @@ def _matches(spec: tuple[set[int], ...], t: float) -> bool:
     tm = time.gmtime(t)
     minute, hour, dom, month, dow = spec
     weekday = (tm.tm_wday + 1) % 7  # Python: Monday=0; cron: Sunday=0
-    return (tm.tm_min in minute and tm.tm_hour in hour and tm.tm_mon in month
-            and tm.tm_mday in dom and weekday in dow)
+    return (
+        tm.tm_min in minute
+        and tm.tm_hour in hour
+        and tm.tm_mon in month
+        and tm.tm_mday in dom
+        and weekday in dow
+    )
 
 
 def last_fire(expr: str, now: float, horizon_days: int = 8) -> float | None:

@@ -12,8 +12,12 @@ from cockpit.sim.selectors import selector_matches
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
-JOB_LABELS = ("batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name",
-              "controller-uid", "job-name")
+JOB_LABELS = (
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-name",
+    "controller-uid",
+    "job-name",
+)
 
 
 def prune(value: Any) -> Any:
@@ -79,12 +83,23 @@ def default_pod_spec(spec: dict, *, template: bool = False) -> dict:
         spec.setdefault("enableServiceLinks", True)
         spec.setdefault("priority", 0)
         spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-        spec.setdefault("tolerations", [
-            {"key": "node.kubernetes.io/not-ready", "operator": "Exists",
-             "effect": "NoExecute", "tolerationSeconds": 300},
-            {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
-             "effect": "NoExecute", "tolerationSeconds": 300},
-        ])
+        spec.setdefault(
+            "tolerations",
+            [
+                {
+                    "key": "node.kubernetes.io/not-ready",
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": 300,
+                },
+                {
+                    "key": "node.kubernetes.io/unreachable",
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": 300,
+                },
+            ],
+        )
     return spec
 
 
@@ -117,13 +132,25 @@ def _template(obj: dict) -> dict:
 def _check_name(kind: str, group: str, obj: dict) -> None:
     name = obj["metadata"].get("name", "")
     if not name:
-        raise invalid(kind, group, "", "metadata.name",
-                      "Required value: name or generateName is required", "FieldValueRequired")
+        raise invalid(
+            kind,
+            group,
+            "",
+            "metadata.name",
+            "Required value: name or generateName is required",
+            "FieldValueRequired",
+        )
     if len(name) > 253 or not _NAME.match(name):
-        raise invalid(kind, group, name, "metadata.name", f'Invalid value: "{name}": a '
-                      "lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                      "characters, '-' or '.', and must start and end with an alphanumeric "
-                      "character")
+        raise invalid(
+            kind,
+            group,
+            name,
+            "metadata.name",
+            f'Invalid value: "{name}": a '
+            "lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+            "characters, '-' or '.', and must start and end with an alphanumeric "
+            "character",
+        )
 
 
 def _check_selector(kind: str, group: str, obj: dict) -> None:
@@ -135,23 +162,41 @@ def _check_selector(kind: str, group: str, obj: dict) -> None:
     tlabels = (spec.get("template", {}).get("metadata") or {}).get("labels") or {}
     if not selector_matches(sel, tlabels):
         shown = ", ".join(f'"{k}":"{v}"' for k, v in tlabels.items())
-        raise invalid(kind, group, name, "spec.template.metadata.labels",
-                      f"Invalid value: map[string]string{{{shown}}}: `selector` does not "
-                      "match template `labels`")
+        raise invalid(
+            kind,
+            group,
+            name,
+            "spec.template.metadata.labels",
+            f"Invalid value: map[string]string{{{shown}}}: `selector` does not "
+            "match template `labels`",
+        )
 
 
 def _check_containers(kind: str, group: str, name: str, spec: dict, path: str) -> None:
     containers = spec.get("containers") or []
     if not containers:
-        raise invalid(kind, group, name, f"{path}.containers", "Required value",
-                      "FieldValueRequired")
+        raise invalid(
+            kind, group, name, f"{path}.containers", "Required value", "FieldValueRequired"
+        )
     for i, c in enumerate(containers):
         if not c.get("name"):
-            raise invalid(kind, group, name, f"{path}.containers[{i}].name", "Required value",
-                          "FieldValueRequired")
+            raise invalid(
+                kind,
+                group,
+                name,
+                f"{path}.containers[{i}].name",
+                "Required value",
+                "FieldValueRequired",
+            )
         if not c.get("image"):
-            raise invalid(kind, group, name, f"{path}.containers[{i}].image", "Required value",
-                          "FieldValueRequired")
+            raise invalid(
+                kind,
+                group,
+                name,
+                f"{path}.containers[{i}].image",
+                "Required value",
+                "FieldValueRequired",
+            )
 
 
 def prepare_create(key: str, obj: dict, uid: str) -> dict:
@@ -192,8 +237,10 @@ def prepare_create(key: str, obj: dict, uid: str) -> dict:
         us = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
         if us.get("type") == "RollingUpdate":
             us.setdefault("rollingUpdate", {"partition": 0})
-        spec.setdefault("persistentVolumeClaimRetentionPolicy",
-                        {"whenDeleted": "Retain", "whenScaled": "Retain"})
+        spec.setdefault(
+            "persistentVolumeClaimRetentionPolicy",
+            {"whenDeleted": "Retain", "whenScaled": "Retain"},
+        )
         _template(obj)
         _check_selector(kind, group, obj)
         obj["status"] = {"replicas": 0, "availableReplicas": 0}
@@ -201,9 +248,14 @@ def prepare_create(key: str, obj: dict, uid: str) -> dict:
         default_job_spec(spec, name, uid)
         _check_containers(kind, group, name, spec["template"]["spec"], "spec.template.spec")
         if spec["template"]["spec"].get("restartPolicy") not in ("OnFailure", "Never"):
-            raise invalid(kind, group, name, "spec.template.spec.restartPolicy",
-                          'Required value: valid values: "OnFailure", "Never"',
-                          "FieldValueRequired")
+            raise invalid(
+                kind,
+                group,
+                name,
+                "spec.template.spec.restartPolicy",
+                'Required value: valid values: "OnFailure", "Never"',
+                "FieldValueRequired",
+            )
         obj["status"] = {}
     elif key == "cronjobs.batch":
         spec.setdefault("concurrencyPolicy", "Allow")
@@ -211,8 +263,9 @@ def prepare_create(key: str, obj: dict, uid: str) -> dict:
         spec.setdefault("successfulJobsHistoryLimit", 3)
         spec.setdefault("failedJobsHistoryLimit", 1)
         if not spec.get("schedule"):
-            raise invalid(kind, group, name, "spec.schedule", "Required value",
-                          "FieldValueRequired")
+            raise invalid(
+                kind, group, name, "spec.schedule", "Required value", "FieldValueRequired"
+            )
         jt = spec.setdefault("jobTemplate", {}).setdefault("spec", {})
         jt.setdefault("template", {}).setdefault("metadata", {})
         jt["template"]["metadata"].pop("creationTimestamp", None)
@@ -227,8 +280,15 @@ def prepare_create(key: str, obj: dict, uid: str) -> dict:
     return obj
 
 
-_NO_SPEC = {"configmaps", "secrets", "events", "endpoints", "serviceaccounts",
-            "endpointslices.discovery.k8s.io", "controllerrevisions.apps"}
+_NO_SPEC = {
+    "configmaps",
+    "secrets",
+    "events",
+    "endpoints",
+    "serviceaccounts",
+    "endpointslices.discovery.k8s.io",
+    "controllerrevisions.apps",
+}
 
 
 def default_job_spec(spec: dict, name: str, uid: str) -> dict:
@@ -243,8 +303,14 @@ def default_job_spec(spec: dict, name: str, uid: str) -> dict:
     tmeta.pop("creationTimestamp", None)
     lbls = tmeta.setdefault("labels", {})
     if not spec.get("manualSelector"):
-        lbls.update({"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name":
-                     name, "controller-uid": uid, "job-name": name})
+        lbls.update(
+            {
+                "batch.kubernetes.io/controller-uid": uid,
+                "batch.kubernetes.io/job-name": name,
+                "controller-uid": uid,
+                "job-name": name,
+            }
+        )
         spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
     default_pod_spec(tpl.setdefault("spec", {}), template=True)
     return spec

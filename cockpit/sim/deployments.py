@@ -84,19 +84,30 @@ def _created(obj: dict) -> float:
 
 def active_pods(ctl: Controller, owner: dict) -> list[dict]:
     pods = ctl.store.owned(owner["metadata"]["uid"], "pods")
-    return [p for p in pods if not p["metadata"].get("deletionTimestamp")
-            and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
+    return [
+        p
+        for p in pods
+        if not p["metadata"].get("deletionTimestamp")
+        and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+    ]
 
 
 def pod_from_template(owner: dict, name: str, template: dict) -> dict:
     tmeta = template.get("metadata") or {}
-    meta = {"name": name, "namespace": owner["metadata"]["namespace"],
-            "labels": clone(tmeta.get("labels") or {}),
-            "ownerReferences": [owner_ref(owner)]}
+    meta = {
+        "name": name,
+        "namespace": owner["metadata"]["namespace"],
+        "labels": clone(tmeta.get("labels") or {}),
+        "ownerReferences": [owner_ref(owner)],
+    }
     if tmeta.get("annotations"):
         meta["annotations"] = clone(tmeta["annotations"])
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
-            "spec": clone(template.get("spec") or {})}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": clone(template.get("spec") or {}),
+    }
 
 
 def _deletion_rank(pod: dict) -> tuple:
@@ -104,8 +115,13 @@ def _deletion_rank(pod: dict) -> tuple:
     st = pod.get("status") or {}
     phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}.get(st.get("phase", ""), 0)
     restarts = sum(int(c.get("restartCount") or 0) for c in st.get("containerStatuses") or [])
-    return (bool((pod.get("spec") or {}).get("nodeName")), phase_rank, is_ready(pod),
-            -restarts, -_created(pod))
+    return (
+        bool((pod.get("spec") or {}).get("nodeName")),
+        phase_rank,
+        is_ready(pod),
+        -restarts,
+        -_created(pod),
+    )
 
 
 class ReplicaSetController:
@@ -124,22 +140,34 @@ class ReplicaSetController:
             for _ in range(want - len(pods)):
                 name = self._pod_name(m["namespace"], m["name"])
                 pod = ctl.create("pods", pod_from_template(rs, name, template))
-                ctl.recorder.record(rs, "Normal", "SuccessfulCreate", f"Created pod: {name}",
-                                    ev.REPLICASET)
+                ctl.recorder.record(
+                    rs, "Normal", "SuccessfulCreate", f"Created pod: {name}", ev.REPLICASET
+                )
                 pods.append(pod)
         elif len(pods) > want:
             victims = sorted(pods, key=_deletion_rank)[: len(pods) - want]
             for pod in victims:
                 ctl.delete_pod(pod)
-                ctl.recorder.record(rs, "Normal", "SuccessfulDelete",
-                                    f"Deleted pod: {pod['metadata']['name']}", ev.REPLICASET)
+                ctl.recorder.record(
+                    rs,
+                    "Normal",
+                    "SuccessfulDelete",
+                    f"Deleted pod: {pod['metadata']['name']}",
+                    ev.REPLICASET,
+                )
             gone = {id(p) for p in victims}
             pods = [p for p in pods if id(p) not in gone]
         ready = sum(1 for p in pods if is_ready(p))
         template_labels = ((rs.get("spec") or {}).get("template", {}).get("metadata") or {}).get(
-            "labels") or {}
-        labeled = sum(1 for p in pods if all((p["metadata"].get("labels") or {}).get(k) == v
-                                             for k, v in template_labels.items()))
+            "labels"
+        ) or {}
+        labeled = sum(
+            1
+            for p in pods
+            if all(
+                (p["metadata"].get("labels") or {}).get(k) == v for k, v in template_labels.items()
+            )
+        )
         status = {"replicas": len(pods), "observedGeneration": m.get("generation", 1)}
         if labeled:
             status["fullyLabeledReplicas"] = labeled
@@ -164,17 +192,21 @@ class DeploymentController:
 
     def _owned_rss(self, d: dict) -> list[dict]:
         uid = d["metadata"]["uid"]
-        return [rs for rs in self.ctl.store.owned(uid, "replicasets.apps")
-                if (controller_ref(rs) or {}).get("uid") == uid
-                and not rs["metadata"].get("deletionTimestamp")]
+        return [
+            rs
+            for rs in self.ctl.store.owned(uid, "replicasets.apps")
+            if (controller_ref(rs) or {}).get("uid") == uid
+            and not rs["metadata"].get("deletionTimestamp")
+        ]
 
     def sync(self, d: dict) -> None:
         if d["metadata"].get("deletionTimestamp"):
             return
         rss = self._owned_rss(d)
         tkey = template_key(d["spec"].get("template"))
-        matching = sorted((rs for rs in rss if template_key(rs["spec"].get("template")) == tkey),
-                          key=_created)
+        matching = sorted(
+            (rs for rs in rss if template_key(rs["spec"].get("template")) == tkey), key=_created
+        )
         new_rs = matching[0] if matching else None
         old = [rs for rs in rss if rs is not new_rs]
         max_old = max((revision(rs) for rs in old), default=0)
@@ -189,8 +221,11 @@ class DeploymentController:
         if not (d.get("spec") or {}).get("paused"):
             strategy = (d["spec"].get("strategy") or {}).get("type", "RollingUpdate")
             if self._may_step(d):
-                acted = (self._recreate(d, new_rs, old) if strategy == "Recreate"
-                         else self._rolling(d, new_rs, old))
+                acted = (
+                    self._recreate(d, new_rs, old)
+                    if strategy == "Recreate"
+                    else self._rolling(d, new_rs, old)
+                )
                 if acted:
                     self._last_step[d["metadata"]["uid"]] = self.ctl.clock()
         self._cleanup(d, old)
@@ -221,16 +256,24 @@ class DeploymentController:
                 "name": name,
                 "namespace": d["metadata"]["namespace"],
                 "labels": clone(template["metadata"]["labels"]),
-                "annotations": {DESIRED: str(replicas), MAX_REPLICAS: str(replicas + surge),
-                                REVISION: str(rev)},
+                "annotations": {
+                    DESIRED: str(replicas),
+                    MAX_REPLICAS: str(replicas + surge),
+                    REVISION: str(rev),
+                },
                 "ownerReferences": [owner_ref(d)],
             },
             "spec": {"replicas": start, "selector": selector, "template": template},
         }
         created = ctl.create("replicasets.apps", rs)
         if start:
-            ctl.recorder.record(d, "Normal", "ScalingReplicaSet",
-                                f"Scaled up replica set {name} from 0 to {start}", ev.DEPLOYMENT)
+            ctl.recorder.record(
+                d,
+                "Normal",
+                "ScalingReplicaSet",
+                f"Scaled up replica set {name} from 0 to {start}",
+                ev.DEPLOYMENT,
+            )
         return created
 
     def _bump_revision(self, rs: dict, rev: int) -> dict:
@@ -264,9 +307,13 @@ class DeploymentController:
         ann[MAX_REPLICAS] = str(replicas + surge)
         out = self.ctl.update("replicasets.apps", new)
         verb = "up" if to > cur else "down"
-        self.ctl.recorder.record(d, "Normal", "ScalingReplicaSet",
-                                 f"Scaled {verb} replica set {rs['metadata']['name']} from {cur} "
-                                 f"to {to}", ev.DEPLOYMENT)
+        self.ctl.recorder.record(
+            d,
+            "Normal",
+            "ScalingReplicaSet",
+            f"Scaled {verb} replica set {rs['metadata']['name']} from {cur} to {to}",
+            ev.DEPLOYMENT,
+        )
         return out
 
     # ---- pacing ---------------------------------------------------------------------
@@ -358,8 +405,11 @@ class DeploymentController:
 
     def _cleanup(self, d: dict, old: list[dict]) -> None:
         limit = int(d["spec"].get("revisionHistoryLimit", 10))
-        idle = [rs for rs in old if _spec_replicas(rs) == 0
-                and not (rs.get("status") or {}).get("replicas")]
+        idle = [
+            rs
+            for rs in old
+            if _spec_replicas(rs) == 0 and not (rs.get("status") or {}).get("replicas")
+        ]
         idle.sort(key=revision)
         for rs in idle[: max(0, len(idle) - limit)]:
             m = rs["metadata"]
@@ -369,14 +419,16 @@ class DeploymentController:
 
     def _deadline(self, d: dict) -> float:
         return self.ctl.pace.progress_deadline_s or float(
-            d["spec"].get("progressDeadlineSeconds", 600))
+            d["spec"].get("progressDeadlineSeconds", 600)
+        )
 
     def _timed_out(self, d: dict, progressing: dict) -> bool:
         if progressing.get("reason") == "NewReplicaSetAvailable":
             return False  # as DeploymentTimedOut: no estimate right after a finished rollout
         # The condition's time has whole seconds; the controller remembers better.
         last = self._progress_at.get(d["metadata"]["uid"]) or parse_ts(
-            progressing.get("lastUpdateTime"))
+            progressing.get("lastUpdateTime")
+        )
         return last is not None and self.ctl.clock() - last > self._deadline(d)
 
     def _check_deadline_later(self, d: dict) -> None:
@@ -397,8 +449,12 @@ class DeploymentController:
         ctl = self.ctl
         m = d["metadata"]
         d = ctl.store.get("deployments.apps", m["namespace"], m["name"]) or d
-        new_rs = ctl.store.get("replicasets.apps", new_rs["metadata"]["namespace"],
-                               new_rs["metadata"]["name"]) or new_rs
+        new_rs = (
+            ctl.store.get(
+                "replicasets.apps", new_rs["metadata"]["namespace"], new_rs["metadata"]["name"]
+            )
+            or new_rs
+        )
         rss = self._owned_rss(d)
         replicas = int(d["spec"].get("replicas", 1))
         total = sum(int((rs.get("status") or {}).get("replicas", 0)) for rs in rss)
@@ -407,9 +463,13 @@ class DeploymentController:
         available = sum(_available(rs) for rs in rss)
         _, unavailable_ok = surge_and_unavailable(d)
         status: dict = {"observedGeneration": d["metadata"].get("generation", 1)}
-        for field, value in (("replicas", total), ("updatedReplicas", updated),
-                             ("readyReplicas", ready), ("availableReplicas", available),
-                             ("unavailableReplicas", max(replicas - available, 0))):
+        for field, value in (
+            ("replicas", total),
+            ("updatedReplicas", updated),
+            ("readyReplicas", ready),
+            ("availableReplicas", available),
+            ("unavailableReplicas", max(replicas - available, 0)),
+        ):
             if value:
                 status[field] = value
         old_conds = {c["type"]: c for c in (d.get("status") or {}).get("conditions") or []}
@@ -418,22 +478,33 @@ class DeploymentController:
         if available >= replicas - unavailable_ok:
             avail = ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
         else:
-            avail = ("False", "MinimumReplicasUnavailable",
-                     "Deployment does not have minimum availability.")
-        complete = (updated == replicas and available >= replicas and total == updated
-                    and int(new_rs["spec"].get("replicas", 0)) == replicas)
+            avail = (
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+            )
+        complete = (
+            updated == replicas
+            and available >= replicas
+            and total == updated
+            and int(new_rs["spec"].get("replicas", 0)) == replicas
+        )
         old_prog = old_conds.get("Progressing") or {}
         # A finished rollout stays "NewReplicaSetAvailable" (a pod crashing later, or a
         # scale, is not a rollout) until a rollout starts again.
-        settled = (old_prog.get("reason") == "NewReplicaSetAvailable" and total == updated
-                   and int(new_rs["spec"].get("replicas", 0)) == replicas
-                   and rs_name in (old_prog.get("message") or ""))
+        settled = (
+            old_prog.get("reason") == "NewReplicaSetAvailable"
+            and total == updated
+            and int(new_rs["spec"].get("replicas", 0)) == replicas
+            and rs_name in (old_prog.get("message") or "")
+        )
         old_st = d.get("status") or {}
-        progressed = (updated > old_st.get("updatedReplicas", 0)
-                      or ready > old_st.get("readyReplicas", 0)
-                      or available > old_st.get("availableReplicas", 0)
-                      or total - updated < old_st.get("replicas", 0)
-                      - old_st.get("updatedReplicas", 0))
+        progressed = (
+            updated > old_st.get("updatedReplicas", 0)
+            or ready > old_st.get("readyReplicas", 0)
+            or available > old_st.get("availableReplicas", 0)
+            or total - updated < old_st.get("replicas", 0) - old_st.get("updatedReplicas", 0)
+        )
         touch = False  # progress refreshes lastUpdateTime even when nothing else changes
         if created:
             prog = ("True", "NewReplicaSetCreated", f'Created new replica set "{rs_name}"')
@@ -441,30 +512,51 @@ class DeploymentController:
         elif settled:
             prog = (old_prog["status"], old_prog["reason"], old_prog["message"])
         elif complete:
-            prog = ("True", "NewReplicaSetAvailable",
-                    f'ReplicaSet "{rs_name}" has successfully progressed.')
+            prog = (
+                "True",
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{rs_name}" has successfully progressed.',
+            )
         elif progressed or not old_prog:
             prog = ("True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
             touch = True
             self._progress_at[d["metadata"]["uid"]] = ctl.clock()
         elif self._timed_out(d, old_prog):
-            prog = ("False", "ProgressDeadlineExceeded",
-                    f'ReplicaSet "{rs_name}" has timed out progressing.')
+            prog = (
+                "False",
+                "ProgressDeadlineExceeded",
+                f'ReplicaSet "{rs_name}" has timed out progressing.',
+            )
         else:
-            prog = (old_prog.get("status", "True"), old_prog.get("reason", "ReplicaSetUpdated"),
-                    old_prog.get("message", f'ReplicaSet "{rs_name}" is progressing.'))
+            prog = (
+                old_prog.get("status", "True"),
+                old_prog.get("reason", "ReplicaSetUpdated"),
+                old_prog.get("message", f'ReplicaSet "{rs_name}" is progressing.'),
+            )
         if not complete and not settled and prog[1] != "ProgressDeadlineExceeded":
             self._check_deadline_later(d)
         conds = []
         for typ, (st, reason, msg) in (("Available", avail), ("Progressing", prog)):
             old_c = old_conds.get(typ)
             if old_c and (old_c.get("status"), old_c.get("reason"), old_c.get("message")) == (
-                    st, reason, msg):
-                conds.append(dict(old_c, lastUpdateTime=now) if typ == "Progressing" and touch
-                             else old_c)
+                st,
+                reason,
+                msg,
+            ):
+                conds.append(
+                    dict(old_c, lastUpdateTime=now) if typ == "Progressing" and touch else old_c
+                )
                 continue
             transition = old_c["lastTransitionTime"] if old_c and old_c.get("status") == st else now
-            conds.append({"type": typ, "status": st, "lastUpdateTime": now,
-                          "lastTransitionTime": transition, "reason": reason, "message": msg})
+            conds.append(
+                {
+                    "type": typ,
+                    "status": st,
+                    "lastUpdateTime": now,
+                    "lastTransitionTime": transition,
+                    "reason": reason,
+                    "message": msg,
+                }
+            )
         status["conditions"] = conds
         ctl.write_status("deployments.apps", d, status)

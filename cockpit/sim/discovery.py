@@ -49,8 +49,13 @@ def _resource(k: Kind) -> dict:
 def _subresources(k: Kind) -> list[dict]:
     out = []
     for s in k.subresources:
-        res = {"name": f"{k.plural}/{s.name}", "singularName": "", "namespaced": k.namespaced,
-               "kind": s.kind, "verbs": list(s.verbs)}
+        res = {
+            "name": f"{k.plural}/{s.name}",
+            "singularName": "",
+            "namespaced": k.namespaced,
+            "kind": s.kind,
+            "verbs": list(s.verbs),
+        }
         if s.group is not None:
             res["group"] = s.group
             res["version"] = s.version
@@ -62,8 +67,9 @@ def api_versions(server_address: str) -> dict:
     return {
         "kind": "APIVersions",
         "versions": ["v1"],
-        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
-                                        "serverAddress": server_address}],
+        "serverAddressByClientCIDRs": [
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}
+        ],
     }
 
 
@@ -93,8 +99,12 @@ def resource_list(group: str, version: str) -> dict | None:
         resources.append(_resource(k))
         resources.extend(_subresources(k))
     gv = f"{group}/{version}" if group else version
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
-            "resources": resources}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": gv,
+        "resources": resources,
+    }
 
 
 def resolve(group: str, version: str, plural: str) -> Kind | None:
@@ -108,6 +118,7 @@ def resolve(group: str, version: str, plural: str) -> Kind | None:
 # Only what kubectl reads: for `apply` / `create -f` it checks that PATCH takes the
 # `fieldValidation` query parameter (then the server validates, not the client).  No
 # schemas: kubectl then computes strategic merge patches from its built-in types.
+
 
 def _gv_path(group: str, version: str) -> str:
     return f"apis/{group}/{version}" if group else f"api/{version}"
@@ -124,22 +135,39 @@ def openapi_root() -> dict:
 
 
 def openapi_group_version(group: str, version: str) -> dict | None:
-    kinds = [k for k in KINDS if k.group == group and k.version == version and k.stored
-             and "patch" in k.verbs]
+    kinds = [
+        k
+        for k in KINDS
+        if k.group == group and k.version == version and k.stored and "patch" in k.verbs
+    ]
     if not any(k.group == group and k.version == version for k in KINDS):
         return None
-    param = {"name": "fieldValidation", "in": "query", "schema": {"type": "string",
-                                                                   "uniqueItems": True}}
+    param = {
+        "name": "fieldValidation",
+        "in": "query",
+        "schema": {"type": "string", "uniqueItems": True},
+    }
     paths: dict[str, dict] = {}
     for k in kinds:
         base = "/" + _gv_path(group, version)
-        item = (f"{base}/namespaces/{{namespace}}/{k.plural}/{{name}}" if k.namespaced
-                else f"{base}/{k.plural}/{{name}}")
+        item = (
+            f"{base}/namespaces/{{namespace}}/{k.plural}/{{name}}"
+            if k.namespaced
+            else f"{base}/{k.plural}/{{name}}"
+        )
         gvk = {"group": group, "version": version, "kind": k.kind}
         paths[item] = {
-            "patch": {"operationId": f"patch{k.kind}", "parameters": [param],
-                      "x-kubernetes-action": "patch", "x-kubernetes-group-version-kind": gvk,
-                      "responses": {"200": {"description": "OK"}}},
+            "patch": {
+                "operationId": f"patch{k.kind}",
+                "parameters": [param],
+                "x-kubernetes-action": "patch",
+                "x-kubernetes-group-version-kind": gvk,
+                "responses": {"200": {"description": "OK"}},
+            },
         }
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
-            "paths": paths, "components": {"schemas": {}}}
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }

@@ -44,10 +44,12 @@ class EndpointsController:
             return
         pods = self.ctl.store.list("pods", ns)
         selector = svc["spec"]["selector"]
-        chosen = [p for p in pods
-                  if all((p["metadata"].get("labels") or {}).get(k) == v
-                         for k, v in selector.items())
-                  and (p.get("status") or {}).get("podIP")]
+        chosen = [
+            p
+            for p in pods
+            if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
+            and (p.get("status") or {}).get("podIP")
+        ]
         self._write_endpoints(svc, chosen)
         self._write_slice(svc, chosen)
 
@@ -59,11 +61,16 @@ class EndpointsController:
         for pod in sorted(pods, key=lambda p: p["status"]["podIP"]):
             if pod["metadata"].get("deletionTimestamp"):
                 continue
-            addr = {"ip": pod["status"]["podIP"],
-                    "nodeName": pod["spec"].get("nodeName"),
-                    "targetRef": {"kind": "Pod", "namespace": pod["metadata"]["namespace"],
-                                  "name": pod["metadata"]["name"],
-                                  "uid": pod["metadata"]["uid"]}}
+            addr = {
+                "ip": pod["status"]["podIP"],
+                "nodeName": pod["spec"].get("nodeName"),
+                "targetRef": {
+                    "kind": "Pod",
+                    "namespace": pod["metadata"]["namespace"],
+                    "name": pod["metadata"]["name"],
+                    "uid": pod["metadata"]["uid"],
+                },
+            }
             (ready if is_ready(pod) else unready).append(addr)
             if ports_out is None:
                 ports_out = []
@@ -73,10 +80,16 @@ class EndpointsController:
                         port["name"] = sp["name"]
                     ports_out.append(port)
         # Created along with the service (matters for seeded, months-old services).
-        body: dict = {"apiVersion": "v1", "kind": "Endpoints",
-                      "metadata": {"name": m["name"], "namespace": m["namespace"],
-                                   "labels": clone(m.get("labels") or {}),
-                                   "creationTimestamp": m.get("creationTimestamp")}}
+        body: dict = {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {
+                "name": m["name"],
+                "namespace": m["namespace"],
+                "labels": clone(m.get("labels") or {}),
+                "creationTimestamp": m.get("creationTimestamp"),
+            },
+        }
         if ready or unready:
             subset: dict = {}
             if ready:
@@ -106,38 +119,62 @@ class EndpointsController:
         for pod in sorted(pods, key=lambda p: p["status"]["podIP"]):
             terminating = bool(pod["metadata"].get("deletionTimestamp"))
             ready = is_ready(pod)
-            endpoints.append({
-                "addresses": [pod["status"]["podIP"]],
-                "conditions": {"ready": ready and not terminating, "serving": ready,
-                               "terminating": terminating},
-                "nodeName": pod["spec"].get("nodeName"),
-                "targetRef": {"kind": "Pod", "namespace": pod["metadata"]["namespace"],
-                              "name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]},
-            })
+            endpoints.append(
+                {
+                    "addresses": [pod["status"]["podIP"]],
+                    "conditions": {
+                        "ready": ready and not terminating,
+                        "serving": ready,
+                        "terminating": terminating,
+                    },
+                    "nodeName": pod["spec"].get("nodeName"),
+                    "targetRef": {
+                        "kind": "Pod",
+                        "namespace": pod["metadata"]["namespace"],
+                        "name": pod["metadata"]["name"],
+                        "uid": pod["metadata"]["uid"],
+                    },
+                }
+            )
             if not ports:
                 for sp in svc["spec"].get("ports") or []:
-                    port = {"name": sp.get("name", ""), "port": _target_port(sp, pod),
-                            "protocol": sp.get("protocol", "TCP")}
+                    port = {
+                        "name": sp.get("name", ""),
+                        "port": _target_port(sp, pod),
+                        "protocol": sp.get("protocol", "TCP"),
+                    }
                     ports.append(port)
         name = self._slice_names.get(key)
         old = store.get("endpointslices.discovery.k8s.io", m["namespace"], name) if name else None
         if old is None:
-            existing = [s for s in store.list("endpointslices.discovery.k8s.io", m["namespace"])
-                        if (s["metadata"].get("labels") or {}).get(SERVICE_NAME) == m["name"]]
+            existing = [
+                s
+                for s in store.list("endpointslices.discovery.k8s.io", m["namespace"])
+                if (s["metadata"].get("labels") or {}).get(SERVICE_NAME) == m["name"]
+            ]
             old = existing[0] if existing else None
         if old is None:
             name = f"{m['name']}-{suffix(5, self.ctl.rng)}"
             labels = dict(m.get("labels") or {})
-            labels.update({SERVICE_NAME: m["name"],
-                           MANAGED_BY: "endpointslice-controller.k8s.io"})
-            self.ctl.create("endpointslices.discovery.k8s.io", {
-                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                "metadata": {"name": name, "generateName": f"{m['name']}-",
-                             "namespace": m["namespace"], "labels": labels,
-                             "creationTimestamp": m.get("creationTimestamp"),
-                             "ownerReferences": [owner_ref(svc)]},
-                "addressType": "IPv4", "endpoints": endpoints, "ports": ports or None,
-            })
+            labels.update({SERVICE_NAME: m["name"], MANAGED_BY: "endpointslice-controller.k8s.io"})
+            self.ctl.create(
+                "endpointslices.discovery.k8s.io",
+                {
+                    "apiVersion": "discovery.k8s.io/v1",
+                    "kind": "EndpointSlice",
+                    "metadata": {
+                        "name": name,
+                        "generateName": f"{m['name']}-",
+                        "namespace": m["namespace"],
+                        "labels": labels,
+                        "creationTimestamp": m.get("creationTimestamp"),
+                        "ownerReferences": [owner_ref(svc)],
+                    },
+                    "addressType": "IPv4",
+                    "endpoints": endpoints,
+                    "ports": ports or None,
+                },
+            )
             self._slice_names[key] = name
             return
         self._slice_names[key] = old["metadata"]["name"]

@@ -80,31 +80,61 @@ def qualified(plural: str, group: str) -> str:
 
 
 def not_found(plural: str, group: str, name: str) -> ApiError:
-    return ApiError(404, f'{qualified(plural, group)} "{name}" not found', "NotFound",
-                    name=name, group=group, kind=plural)
+    return ApiError(
+        404,
+        f'{qualified(plural, group)} "{name}" not found',
+        "NotFound",
+        name=name,
+        group=group,
+        kind=plural,
+    )
 
 
 def already_exists(plural: str, group: str, name: str) -> ApiError:
-    return ApiError(409, f'{qualified(plural, group)} "{name}" already exists', "AlreadyExists",
-                    name=name, group=group, kind=plural)
+    return ApiError(
+        409,
+        f'{qualified(plural, group)} "{name}" already exists',
+        "AlreadyExists",
+        name=name,
+        group=group,
+        kind=plural,
+    )
 
 
 def conflict(plural: str, group: str, name: str, why: str) -> ApiError:
-    return ApiError(409, f"Operation cannot be fulfilled on {qualified(plural, group)} "
-                    f'"{name}": {why}', "Conflict", name=name, group=group, kind=plural)
+    return ApiError(
+        409,
+        f'Operation cannot be fulfilled on {qualified(plural, group)} "{name}": {why}',
+        "Conflict",
+        name=name,
+        group=group,
+        kind=plural,
+    )
 
 
 def modified_conflict(plural: str, group: str, name: str) -> ApiError:
-    return conflict(plural, group, name, "the object has been modified; please apply your "
-                    "changes to the latest version and try again")
+    return conflict(
+        plural,
+        group,
+        name,
+        "the object has been modified; please apply your "
+        "changes to the latest version and try again",
+    )
 
 
-def invalid(kind: str, group: str, name: str, field: str, detail: str,
-            cause_type: str = "FieldValueInvalid") -> ApiError:
+def invalid(
+    kind: str, group: str, name: str, field: str, detail: str, cause_type: str = "FieldValueInvalid"
+) -> ApiError:
     gk = f"{kind}.{group}" if group else kind
-    return ApiError(422, f'{gk} "{name}" is invalid: {field}: {detail}', "Invalid",
-                    name=name, group=group, kind=kind,
-                    causes=[{"reason": cause_type, "message": detail, "field": field}])
+    return ApiError(
+        422,
+        f'{gk} "{name}" is invalid: {field}: {detail}',
+        "Invalid",
+        name=name,
+        group=group,
+        kind=kind,
+        causes=[{"reason": cause_type, "message": detail, "field": field}],
+    )
 
 
 def bad_request(message: str) -> ApiError:

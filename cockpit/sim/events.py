@@ -73,8 +73,11 @@ class Recorder:
         event = {
             "kind": "Event",
             "apiVersion": "v1",
-            "metadata": {"name": event_name(m["name"], now), "namespace": ns,
-                         "creationTimestamp": ts(first if first is not None else now)},
+            "metadata": {
+                "name": event_name(m["name"], now),
+                "namespace": ns,
+                "creationTimestamp": ts(first if first is not None else now),
+            },
             "involvedObject": involved,
             "reason": reason,
             "message": message,

@@ -25,8 +25,14 @@ def finished(job: dict) -> str | None:
 
 
 def _cond(typ: str, reason: str, message: str, now: str) -> dict:
-    return {"type": typ, "status": "True", "lastProbeTime": now, "lastTransitionTime": now,
-            "reason": reason, "message": message}
+    return {
+        "type": typ,
+        "status": "True",
+        "lastProbeTime": now,
+        "lastTransitionTime": now,
+        "reason": reason,
+        "message": message,
+    }
 
 
 class JobController:
@@ -44,8 +50,12 @@ class JobController:
         pods = ctl.store.owned(m["uid"], "pods")
         succeeded = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Succeeded")
         failed = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Failed")
-        active = [p for p in pods if (p.get("status") or {}).get("phase") not in
-                  ("Succeeded", "Failed") and not p["metadata"].get("deletionTimestamp")]
+        active = [
+            p
+            for p in pods
+            if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+            and not p["metadata"].get("deletionTimestamp")
+        ]
         now_t = ctl.clock()
         now = ts(now_t)
         status = clone(job.get("status") or {})
@@ -56,15 +66,19 @@ class JobController:
         status["uncountedTerminatedPods"] = {}
         if succeeded >= completions:
             msg = "Reached expected number of succeeded pods"
-            status["conditions"] = [_cond("SuccessCriteriaMet", "CompletionsReached", msg, now),
-                                    _cond("Complete", "CompletionsReached", msg, now)]
+            status["conditions"] = [
+                _cond("SuccessCriteriaMet", "CompletionsReached", msg, now),
+                _cond("Complete", "CompletionsReached", msg, now),
+            ]
             status["completionTime"] = now
             status.pop("active", None)
             ctl.recorder.record(job, "Normal", "Completed", "Job completed", ev.JOB)
         elif failed > backoff:
             msg = "Job has reached the specified backoff limit"
-            status["conditions"] = [_cond("FailureTarget", "BackoffLimitExceeded", msg, now),
-                                    _cond("Failed", "BackoffLimitExceeded", msg, now)]
+            status["conditions"] = [
+                _cond("FailureTarget", "BackoffLimitExceeded", msg, now),
+                _cond("Failed", "BackoffLimitExceeded", msg, now),
+            ]
             status.pop("active", None)
             for p in active:
                 ctl.delete_pod(p)
@@ -76,15 +90,21 @@ class JobController:
                 name = f"{m['name']}-{suffix(5, ctl.rng)}"
                 pod = pod_from_template(job, name, spec.get("template") or {})
                 active.append(ctl.create("pods", pod))
-                ctl.recorder.record(job, "Normal", "SuccessfulCreate", f"Created pod: {name}",
-                                    ev.JOB)
+                ctl.recorder.record(
+                    job, "Normal", "SuccessfulCreate", f"Created pod: {name}", ev.JOB
+                )
             if active:
                 status["active"] = len(active)
             else:
                 status.pop("active", None)
-        status["ready"] = sum(1 for p in active if any(
-            c.get("type") == "Ready" and c.get("status") == "True"
-            for c in (p.get("status") or {}).get("conditions") or []))
+        status["ready"] = sum(
+            1
+            for p in active
+            if any(
+                c.get("type") == "Ready" and c.get("status") == "True"
+                for c in (p.get("status") or {}).get("conditions") or []
+            )
+        )
         for field, value in (("succeeded", succeeded), ("failed", failed)):
             if value:
                 status[field] = value
@@ -105,8 +125,11 @@ class CronJobController:
         if m.get("deletionTimestamp"):
             return
         spec, status = cj.get("spec") or {}, clone(cj.get("status") or {})
-        jobs = [j for j in ctl.store.owned(m["uid"], "jobs.batch")
-                if (controller_ref(j) or {}).get("uid") == m["uid"]]
+        jobs = [
+            j
+            for j in ctl.store.owned(m["uid"], "jobs.batch")
+            if (controller_ref(j) or {}).get("uid") == m["uid"]
+        ]
         active_uids = {a.get("uid") for a in status.get("active") or []}
         for j in jobs:
             uid = j["metadata"]["uid"]
@@ -114,14 +137,24 @@ class CronJobController:
             if uid not in active_uids and not done:
                 if uid not in self._unexpected:
                     self._unexpected.add(uid)
-                    ctl.recorder.record(cj, "Warning", "UnexpectedJob", "Saw a job that the "
-                                        f"controller did not create or forgot: "
-                                        f"{j['metadata']['name']}", ev.CRONJOB)
+                    ctl.recorder.record(
+                        cj,
+                        "Warning",
+                        "UnexpectedJob",
+                        "Saw a job that the "
+                        f"controller did not create or forgot: "
+                        f"{j['metadata']['name']}",
+                        ev.CRONJOB,
+                    )
             elif uid in active_uids and done:
                 status["active"] = [a for a in status.get("active") or [] if a.get("uid") != uid]
-                ctl.recorder.record(cj, "Normal", "SawCompletedJob",
-                                    f"Saw completed job: {j['metadata']['name']}, condition: "
-                                    f"{done}", ev.CRONJOB)
+                ctl.recorder.record(
+                    cj,
+                    "Normal",
+                    "SawCompletedJob",
+                    f"Saw completed job: {j['metadata']['name']}, condition: {done}",
+                    ev.CRONJOB,
+                )
             if done == "Complete":
                 t = (j.get("status") or {}).get("completionTime")
                 if t and (parse_ts(t) or 0) > (parse_ts(status.get("lastSuccessfulTime")) or 0):
@@ -144,8 +177,11 @@ class CronJobController:
             due = cron.last_fire(cj["spec"]["schedule"], now)
         except (ValueError, KeyError):
             return None
-        last = parse_ts(status.get("lastScheduleTime")) or parse_ts(
-            cj["metadata"].get("creationTimestamp")) or now
+        last = (
+            parse_ts(status.get("lastScheduleTime"))
+            or parse_ts(cj["metadata"].get("creationTimestamp"))
+            or now
+        )
         if due is None or due <= last:
             return None
         m = cj["metadata"]
@@ -153,29 +189,42 @@ class CronJobController:
         if ctl.store.get("jobs.batch", m["namespace"], name) is None:
             job = job_from_cronjob(cj, name, scheduled=due)
             created = ctl.create("jobs.batch", job)
-            status.setdefault("active", []).append({
-                "kind": "Job", "namespace": m["namespace"], "name": name,
-                "uid": created["metadata"]["uid"], "apiVersion": "batch/v1",
-                "resourceVersion": created["metadata"]["resourceVersion"]})
-            ctl.recorder.record(cj, "Normal", "SuccessfulCreate", f"Created job {name}",
-                                ev.CRONJOB)
+            status.setdefault("active", []).append(
+                {
+                    "kind": "Job",
+                    "namespace": m["namespace"],
+                    "name": name,
+                    "uid": created["metadata"]["uid"],
+                    "apiVersion": "batch/v1",
+                    "resourceVersion": created["metadata"]["resourceVersion"],
+                }
+            )
+            ctl.recorder.record(cj, "Normal", "SuccessfulCreate", f"Created job {name}", ev.CRONJOB)
         status["lastScheduleTime"] = ts(due)
         return status
 
     def _cleanup(self, cj: dict, jobs: list[dict]) -> None:
         spec = cj.get("spec") or {}
-        for outcome, limit in (("Complete", spec.get("successfulJobsHistoryLimit", 3)),
-                               ("Failed", spec.get("failedJobsHistoryLimit", 1))):
+        for outcome, limit in (
+            ("Complete", spec.get("successfulJobsHistoryLimit", 3)),
+            ("Failed", spec.get("failedJobsHistoryLimit", 1)),
+        ):
             done = [j for j in jobs if finished(j) == outcome]
-            done.sort(key=lambda j: parse_ts((j.get("status") or {}).get("startTime"))
-                      or parse_ts(j["metadata"].get("creationTimestamp")) or 0)
+            done.sort(
+                key=lambda j: (
+                    parse_ts((j.get("status") or {}).get("startTime"))
+                    or parse_ts(j["metadata"].get("creationTimestamp"))
+                    or 0
+                )
+            )
             for j in done[: max(0, len(done) - int(limit))]:
                 jm = j["metadata"]
                 if self.ctl.store.get("jobs.batch", jm["namespace"], jm["name"]) is None:
                     continue
                 self.ctl.store.delete("jobs.batch", jm["namespace"], jm["name"])
-                self.ctl.recorder.record(cj, "Normal", "SuccessfulDelete",
-                                         f"Deleted job {jm['name']}", ev.CRONJOB)
+                self.ctl.recorder.record(
+                    cj, "Normal", "SuccessfulDelete", f"Deleted job {jm['name']}", ev.CRONJOB
+                )
 
     def _tick_later(self, cj: dict) -> None:
         uid = cj["metadata"]["uid"]
@@ -195,15 +244,22 @@ class CronJobController:
 def job_from_cronjob(cj: dict, name: str, scheduled: float | None = None) -> dict:
     jt = (cj.get("spec") or {}).get("jobTemplate") or {}
     jmeta = jt.get("metadata") or {}
-    meta: dict = {"name": name, "namespace": cj["metadata"]["namespace"],
-                  "labels": clone(jmeta.get("labels") or {}),
-                  "annotations": clone(jmeta.get("annotations") or {}),
-                  "ownerReferences": [owner_ref(cj)]}
+    meta: dict = {
+        "name": name,
+        "namespace": cj["metadata"]["namespace"],
+        "labels": clone(jmeta.get("labels") or {}),
+        "annotations": clone(jmeta.get("annotations") or {}),
+        "ownerReferences": [owner_ref(cj)],
+    }
     if scheduled is not None:
         meta["annotations"][SCHEDULED_AT] = ts(scheduled)
     if not meta["annotations"]:
         meta.pop("annotations")
     if not meta["labels"]:
         meta.pop("labels")
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
-            "spec": clone(jt.get("spec") or {})}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": meta,
+        "spec": clone(jt.get("spec") or {}),
+    }

@@ -16,10 +16,15 @@ if TYPE_CHECKING:
 BEHAVIOUR = "sim.cockpit.dev/behaviour"
 
 
-def _cond(typ: str, status: bool, now: str, reason: str | None = None,
-          message: str | None = None) -> dict:
-    c: dict = {"type": typ, "status": "True" if status else "False", "lastProbeTime": None,
-               "lastTransitionTime": now}
+def _cond(
+    typ: str, status: bool, now: str, reason: str | None = None, message: str | None = None
+) -> dict:
+    c: dict = {
+        "type": typ,
+        "status": "True" if status else "False",
+        "lastProbeTime": None,
+        "lastTransitionTime": now,
+    }
     if reason:
         c["reason"] = reason
     if message:
@@ -39,8 +44,10 @@ def set_condition(status: dict, cond: dict) -> None:
 
 
 def is_ready(pod: dict) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (pod.get("status") or {}).get("conditions") or []
+    )
 
 
 def container_id(rng_token: str) -> str:
@@ -64,8 +71,11 @@ class Kubelet:
         self._crashing.discard(uid)
 
     def _nodes(self) -> list[dict]:
-        return [n for n in self.ctl.store.list("nodes")
-                if not (n.get("spec") or {}).get("unschedulable")]
+        return [
+            n
+            for n in self.ctl.store.list("nodes")
+            if not (n.get("spec") or {}).get("unschedulable")
+        ]
 
     def pick_node(self) -> dict | None:
         nodes = self._nodes()
@@ -140,18 +150,31 @@ class Kubelet:
     def _schedule(self, pod: dict) -> None:
         node = self.pick_node()
         if node is None:
-            self.ctl.later(1.0, self.ctl.mark, "pods", pod["metadata"]["namespace"],
-                           pod["metadata"]["name"])
+            self.ctl.later(
+                1.0, self.ctl.mark, "pods", pod["metadata"]["namespace"], pod["metadata"]["name"]
+            )
             return
         now = self.ctl.clock()
         new = clone(pod)
         name = node["metadata"]["name"]
         new["spec"]["nodeName"] = name
         st = new.setdefault("status", {})
-        host_ip = next((a["address"] for a in (node.get("status") or {}).get("addresses") or []
-                        if a.get("type") == "InternalIP"), "10.0.0.1")
-        st.update({"phase": "Pending", "hostIP": host_ip, "hostIPs": [{"ip": host_ip}],
-                   "startTime": ts(now)})
+        host_ip = next(
+            (
+                a["address"]
+                for a in (node.get("status") or {}).get("addresses") or []
+                if a.get("type") == "InternalIP"
+            ),
+            "10.0.0.1",
+        )
+        st.update(
+            {
+                "phase": "Pending",
+                "hostIP": host_ip,
+                "hostIPs": [{"ip": host_ip}],
+                "startTime": ts(now),
+            }
+        )
         stamp = ts(now)
         set_condition(st, _cond("PodReadyToStartContainers", False, stamp))
         set_condition(st, _cond("Initialized", True, stamp))
@@ -161,19 +184,37 @@ class Kubelet:
         set_condition(st, _cond("ContainersReady", False, stamp, "ContainersNotReady", unready))
         set_condition(st, _cond("PodScheduled", True, stamp))
         st["containerStatuses"] = [
-            {"name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": False,
-             "restartCount": 0, "started": False, "lastState": {},
-             "state": {"waiting": {"reason": "ContainerCreating"}}}
+            {
+                "name": c["name"],
+                "image": c.get("image", ""),
+                "imageID": "",
+                "ready": False,
+                "restartCount": 0,
+                "started": False,
+                "lastState": {},
+                "state": {"waiting": {"reason": "ContainerCreating"}},
+            }
             for c in new["spec"].get("containers") or []
         ]
         self.ctl.update("pods", new)
         m = pod["metadata"]
-        self.ctl.recorder.record(new, "Normal", "Scheduled",
-                                 f"Successfully assigned {m['namespace']}/{m['name']} to {name}",
-                                 ev.SCHEDULER)
+        self.ctl.recorder.record(
+            new,
+            "Normal",
+            "Scheduled",
+            f"Successfully assigned {m['namespace']}/{m['name']} to {name}",
+            ev.SCHEDULER,
+        )
         for c in new["spec"].get("containers") or []:
-            self.ctl.recorder.record(new, "Normal", "Pulling", f'Pulling image "{c.get("image")}"',
-                                     ev.KUBELET, name, f"spec.containers{{{c['name']}}}")
+            self.ctl.recorder.record(
+                new,
+                "Normal",
+                "Pulling",
+                f'Pulling image "{c.get("image")}"',
+                ev.KUBELET,
+                name,
+                f"spec.containers{{{c['name']}}}",
+            )
 
     def _start(self, pod: dict) -> None:
         now = self.ctl.clock()
@@ -189,23 +230,39 @@ class Kubelet:
         statuses = []
         for c in new["spec"].get("containers") or []:
             image = c.get("image", "")
-            statuses.append({
-                "name": c["name"], "image": image,
-                "imageID": f"{image.split(':')[0]}@sha256:{self.ctl.rng.getrandbits(256):064x}",
-                "containerID": self._cid(), "ready": job, "restartCount": 0, "started": True,
-                "lastState": {}, "state": {"running": {"startedAt": stamp}},
-            })
+            statuses.append(
+                {
+                    "name": c["name"],
+                    "image": image,
+                    "imageID": f"{image.split(':')[0]}@sha256:{self.ctl.rng.getrandbits(256):064x}",
+                    "containerID": self._cid(),
+                    "ready": job,
+                    "restartCount": 0,
+                    "started": True,
+                    "lastState": {},
+                    "state": {"running": {"startedAt": stamp}},
+                }
+            )
             fp = f"spec.containers{{{c['name']}}}"
             rec = self.ctl.recorder
             took = round(self.ctl.rng.uniform(0.8, 4.5), 3)
             size = self.ctl.rng.randrange(40_000_000, 400_000_000)
-            rec.record(new, "Normal", "Pulled", f'Successfully pulled image "{image}" in {took}s '
-                       f"({took}s including waiting). Image size: {size} bytes.",
-                       ev.KUBELET, node, fp)
-            rec.record(new, "Normal", "Created", f"Created container: {c['name']}", ev.KUBELET,
-                       node, fp)
-            rec.record(new, "Normal", "Started", f"Started container {c['name']}", ev.KUBELET,
-                       node, fp)
+            rec.record(
+                new,
+                "Normal",
+                "Pulled",
+                f'Successfully pulled image "{image}" in {took}s '
+                f"({took}s including waiting). Image size: {size} bytes.",
+                ev.KUBELET,
+                node,
+                fp,
+            )
+            rec.record(
+                new, "Normal", "Created", f"Created container: {c['name']}", ev.KUBELET, node, fp
+            )
+            rec.record(
+                new, "Normal", "Started", f"Started container {c['name']}", ev.KUBELET, node, fp
+            )
         st["containerStatuses"] = statuses
         if job:
             set_condition(st, _cond("Ready", True, stamp))
@@ -235,9 +292,15 @@ class Kubelet:
         reason = "PodCompleted" if ok else "PodFailed"
         for cs in st.get("containerStatuses") or []:
             started = (cs.get("state") or {}).get("running", {}).get("startedAt", now)
-            cs["state"] = {"terminated": {
-                "exitCode": 0 if ok else 1, "reason": "Completed" if ok else "Error",
-                "startedAt": started, "finishedAt": now, "containerID": cs.get("containerID")}}
+            cs["state"] = {
+                "terminated": {
+                    "exitCode": 0 if ok else 1,
+                    "reason": "Completed" if ok else "Error",
+                    "startedAt": started,
+                    "finishedAt": now,
+                    "containerID": cs.get("containerID"),
+                }
+            }
             cs["ready"] = False
             cs["started"] = False
         set_condition(st, _cond("PodReadyToStartContainers", False, now))
@@ -255,9 +318,15 @@ class Kubelet:
         node = (pod.get("spec") or {}).get("nodeName")
         for cs in (pod.get("status") or {}).get("containerStatuses") or []:
             if "running" in (cs.get("state") or {}):
-                self.ctl.recorder.record(pod, "Normal", "Killing",
-                                         f"Stopping container {cs['name']}", ev.KUBELET, node,
-                                         f"spec.containers{{{cs['name']}}}")
+                self.ctl.recorder.record(
+                    pod,
+                    "Normal",
+                    "Killing",
+                    f"Stopping container {cs['name']}",
+                    ev.KUBELET,
+                    node,
+                    f"spec.containers{{{cs['name']}}}",
+                )
         grace = float(pod["metadata"].get("deletionGracePeriodSeconds") or 0)
         self.ctl.later(min(grace, self.ctl.pace.terminate_s), self._finish_termination, pod)
 
@@ -303,34 +372,59 @@ class Kubelet:
         cs["started"] = False
         started = ts(now - min(period * 0.5, 30.0))
         if behaviour == "crashloop":
-            cs["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error",
-                                              "startedAt": started, "finishedAt": stamp,
-                                              "containerID": self._cid()}}
-            cs["state"] = {"waiting": {
-                "reason": "CrashLoopBackOff",
-                "message": f"back-off 5m0s restarting failed container={cs['name']} "
-                           f"pod={m['name']}_{m['namespace']}({m['uid']})"}}
+            cs["lastState"] = {
+                "terminated": {
+                    "exitCode": 1,
+                    "reason": "Error",
+                    "startedAt": started,
+                    "finishedAt": stamp,
+                    "containerID": self._cid(),
+                }
+            }
+            cs["state"] = {
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": f"back-off 5m0s restarting failed container={cs['name']} "
+                    f"pod={m['name']}_{m['namespace']}({m['uid']})",
+                }
+            }
         else:
-            term = {"exitCode": 137, "reason": "OOMKilled", "startedAt": started,
-                    "finishedAt": stamp, "containerID": self._cid()}
+            term = {
+                "exitCode": 137,
+                "reason": "OOMKilled",
+                "startedAt": started,
+                "finishedAt": stamp,
+                "containerID": self._cid(),
+            }
             cs["lastState"] = {"terminated": dict(term)}
             cs["state"] = {"terminated": term}
             node_obj = self.ctl.store.get("nodes", "", node or "")
             if node_obj is not None:
                 pid = self.ctl.rng.randrange(1000, 60000)
                 self.ctl.recorder.record(
-                    node_obj, "Warning", "OOMKilling",
+                    node_obj,
+                    "Warning",
+                    "OOMKilling",
                     f"Memory cgroup out of memory: Killed process {pid} ({cs['name']}) "
                     f"total-vm:2871236kB, anon-rss:2097152kB, file-rss:0kB, shmem-rss:0kB, "
-                    f"UID:1000 pgtables:4512kB oom_score_adj:983", "kernel-monitor", node)
+                    f"UID:1000 pgtables:4512kB oom_score_adj:983",
+                    "kernel-monitor",
+                    node,
+                )
         unready = f"containers with unready status: [{cs['name']}]"
         set_condition(st, _cond("Ready", False, stamp, "ContainersNotReady", unready))
         set_condition(st, _cond("ContainersReady", False, stamp, "ContainersNotReady", unready))
         self.ctl.update("pods", new)
         self.ctl.recorder.record(
-            new, "Warning", "BackOff",
+            new,
+            "Warning",
+            "BackOff",
             f"Back-off restarting failed container {cs['name']} in pod "
-            f"{m['name']}_{m['namespace']}({m['uid']})", ev.KUBELET, node, fp)
+            f"{m['name']}_{m['namespace']}({m['uid']})",
+            ev.KUBELET,
+            node,
+            fp,
+        )
         self.ctl.later(period, self._crash, new)
 
 

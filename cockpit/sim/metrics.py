@@ -45,8 +45,9 @@ def _noise(*parts: object) -> float:
 
 
 class Metrics:
-    def __init__(self, store: Store, scenario: str, pace: Callable[[], Pace],
-                 clock: Callable[[], float]) -> None:
+    def __init__(
+        self, store: Store, scenario: str, pace: Callable[[], Pace], clock: Callable[[], float]
+    ) -> None:
         self.store = store
         self.scenario = scenario
         self.pace = pace
@@ -96,8 +97,11 @@ class Metrics:
         st = pod.get("status") or {}
         if st.get("phase") != "Running" or pod["metadata"].get("deletionTimestamp"):
             return None
-        running = {cs["name"] for cs in st.get("containerStatuses") or []
-                   if "running" in (cs.get("state") or {})}
+        running = {
+            cs["name"]
+            for cs in st.get("containerStatuses") or []
+            if "running" in (cs.get("state") or {})
+        }
         containers = []
         for c in (pod.get("spec") or {}).get("containers") or []:
             if c["name"] not in running:
@@ -113,9 +117,12 @@ class Metrics:
         return {
             "kind": "PodMetrics",
             "apiVersion": "metrics.k8s.io/v1beta1",
-            "metadata": {"name": m["name"], "namespace": m["namespace"],
-                         "creationTimestamp": ts(self.clock()),
-                         "labels": dict(m.get("labels") or {})},
+            "metadata": {
+                "name": m["name"],
+                "namespace": m["namespace"],
+                "creationTimestamp": ts(self.clock()),
+                "labels": dict(m.get("labels") or {}),
+            },
             "timestamp": ts(start),
             "window": go_duration(period),
             "containers": containers,
@@ -139,13 +146,18 @@ class Metrics:
             cpu, mem = totals.get(name, [0.0, 0.0])
             cpu += 0.18 + 0.04 * _noise(name, k, "cpu")  # kubelet, containerd, system
             mem += 1.1 * 2**30 * (1 + 0.02 * _noise(name, k, "mem"))
-            out.append({
-                "kind": "NodeMetrics",
-                "apiVersion": "metrics.k8s.io/v1beta1",
-                "metadata": {"name": name, "creationTimestamp": ts(self.clock()),
-                             "labels": dict(node["metadata"].get("labels") or {})},
-                "timestamp": ts(start),
-                "window": go_duration(period),
-                "usage": {"cpu": cpu_nanos(cpu), "memory": mem_ki(mem)},
-            })
+            out.append(
+                {
+                    "kind": "NodeMetrics",
+                    "apiVersion": "metrics.k8s.io/v1beta1",
+                    "metadata": {
+                        "name": name,
+                        "creationTimestamp": ts(self.clock()),
+                        "labels": dict(node["metadata"].get("labels") or {}),
+                    },
+                    "timestamp": ts(start),
+                    "window": go_duration(period),
+                    "usage": {"cpu": cpu_nanos(cpu), "memory": mem_ki(mem)},
+                }
+            )
         return out

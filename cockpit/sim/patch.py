@@ -63,8 +63,9 @@ def _strategic_list(field: str, current: list, patch: list) -> list:
     out = [clone(i) for i in current]
     for item in patch:
         ident = item.get(key)
-        idx = next((n for n, c in enumerate(out) if isinstance(c, dict) and c.get(key) == ident),
-                   None)
+        idx = next(
+            (n for n, c in enumerate(out) if isinstance(c, dict) and c.get(key) == ident), None
+        )
         if item.get("$patch") == "delete":
             if idx is not None:
                 out.pop(idx)
@@ -98,9 +99,13 @@ def strategic_merge(target: Any, patch: Any) -> Any:
         elif isinstance(v, list) and isinstance(out.get(k), list):
             out[k] = _strategic_list(k, out[k], v)
         elif isinstance(v, list):
-            out[k] = [strategic_merge({}, i) if isinstance(i, dict) else i for i in v
-                      if not (isinstance(i, dict) and i.get("$patch") in ("delete", "replace")
-                              and len(i) == 1)]
+            out[k] = [
+                strategic_merge({}, i) if isinstance(i, dict) else i
+                for i in v
+                if not (
+                    isinstance(i, dict) and i.get("$patch") in ("delete", "replace") and len(i) == 1
+                )
+            ]
         elif isinstance(v, dict):
             merged = strategic_merge(out.get(k), v)
             if merged is None:
@@ -115,6 +120,7 @@ def strategic_merge(target: Any, patch: Any) -> Any:
 
 
 # ---- RFC 6902 -----------------------------------------------------------------------
+
 
 def _pointer(path: str) -> list[str]:
     if path == "":
@@ -142,8 +148,12 @@ def _walk(doc: Any, parts: list[str]) -> Any:
 
 
 def _missing(parts: list[str]) -> ApiError:
-    return ApiError(422, "the server rejected our request due to an error in our request: "
-                    f"doc is missing path: \"/{'/'.join(parts)}\"", "Invalid")
+    return ApiError(
+        422,
+        "the server rejected our request due to an error in our request: "
+        f'doc is missing path: "/{"/".join(parts)}"',
+        "Invalid",
+    )
 
 
 def _add(doc: Any, parts: list[str], value: Any, replace: bool) -> Any:
@@ -208,8 +218,11 @@ def json_patch(target: Any, ops: Any) -> Any:
             doc = _add(doc, parts, value, replace=False)
         elif kind == "test":
             if _walk(doc, parts) != op.get("value"):
-                raise ApiError(422, f"the server rejected our request: testing value "
-                               f"{op.get('path')} failed", "Invalid")
+                raise ApiError(
+                    422,
+                    f"the server rejected our request: testing value {op.get('path')} failed",
+                    "Invalid",
+                )
         else:
             raise bad_request(f"unexpected json patch operation: {kind}")
     return doc
@@ -224,9 +237,12 @@ def apply_patch(content_type: str, target: dict, body: Any) -> dict:
     elif ctype == JSON_PATCH:
         out = json_patch(target, body)
     else:
-        raise ApiError(415, f"the body of the request was in an unknown format - accepted media "
-                       f"types include: {JSON_PATCH}, {MERGE}, {STRATEGIC}",
-                       "UnsupportedMediaType")
+        raise ApiError(
+            415,
+            f"the body of the request was in an unknown format - accepted media "
+            f"types include: {JSON_PATCH}, {MERGE}, {STRATEGIC}",
+            "UnsupportedMediaType",
+        )
     if not isinstance(out, dict):
         raise bad_request("the patch did not produce an object")
     return out

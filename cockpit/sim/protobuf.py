@@ -173,13 +173,13 @@ def _fields(buf: bytes) -> list[tuple[int, int, Any]]:
             value, i = _varint(buf, i)
         elif wire == 2:
             length, i = _varint(buf, i)
-            value = buf[i:i + length]
+            value = buf[i : i + length]
             i += length
         elif wire == 1:
-            value = int.from_bytes(buf[i:i + 8], "little")
+            value = int.from_bytes(buf[i : i + 8], "little")
             i += 8
         elif wire == 5:
-            value = int.from_bytes(buf[i:i + 4], "little")
+            value = int.from_bytes(buf[i : i + 4], "little")
             i += 4
         else:
             raise ValueError(f"unsupported protobuf wire type {wire}")
@@ -284,15 +284,20 @@ def decode_message(buf: bytes, message: str) -> dict:
 def decode(body: bytes) -> dict:
     """A protobuf request body as the JSON object it stands for."""
     if not body.startswith(MAGIC):
-        raise ApiError(400, "the body of the request is not a Kubernetes protobuf envelope",
-                       "BadRequest")
+        raise ApiError(
+            400, "the body of the request is not a Kubernetes protobuf envelope", "BadRequest"
+        )
     try:
-        envelope = decode_message(body[len(MAGIC):], "Unknown")
+        envelope = decode_message(body[len(MAGIC) :], "Unknown")
         type_meta = envelope.get("typeMeta") or {}
         kind = type_meta.get("kind", "")
         if kind not in SCHEMA:
-            raise ApiError(415, f"the simulated cluster cannot read {kind or 'this'} in "
-                           f"protobuf; send application/json", "UnsupportedMediaType")
+            raise ApiError(
+                415,
+                f"the simulated cluster cannot read {kind or 'this'} in "
+                f"protobuf; send application/json",
+                "UnsupportedMediaType",
+            )
         obj = decode_message(envelope.get("raw") or b"", kind)
     except (IndexError, ValueError, UnicodeDecodeError) as e:
         raise ApiError(400, f"unable to decode protobuf body: {e}", "BadRequest") from e

@@ -19,8 +19,9 @@ class DenyRule:
     namespace: str | None  # None: every namespace
     subresource: str | None  # None: the resource and all its subresources
 
-    def matches(self, verb: str, group: str, resource: str, namespace: str | None,
-                subresource: str | None) -> bool:
+    def matches(
+        self, verb: str, group: str, resource: str, namespace: str | None, subresource: str | None
+    ) -> bool:
         if self.verb not in ("*", verb):
             return False
         qualified = f"{resource}.{group}" if group else resource
@@ -36,8 +37,9 @@ class Authorizer:
         self._rules: tuple[DenyRule, ...] = ()
         self._lock = threading.Lock()
 
-    def deny(self, verb: str, resource: str, namespace: str | None = None,
-             subresource: str | None = None) -> None:
+    def deny(
+        self, verb: str, resource: str, namespace: str | None = None, subresource: str | None = None
+    ) -> None:
         with self._lock:
             self._rules = (*self._rules, DenyRule(verb, resource, namespace, subresource))
 
@@ -45,13 +47,27 @@ class Authorizer:
         with self._lock:
             self._rules = ()
 
-    def allowed(self, verb: str, group: str, resource: str, namespace: str | None,
-                subresource: str | None = None) -> bool:
-        return not any(r.matches(verb, group, resource, namespace, subresource)
-                       for r in self._rules)
+    def allowed(
+        self,
+        verb: str,
+        group: str,
+        resource: str,
+        namespace: str | None,
+        subresource: str | None = None,
+    ) -> bool:
+        return not any(
+            r.matches(verb, group, resource, namespace, subresource) for r in self._rules
+        )
 
-    def check(self, verb: str, group: str, resource: str, namespace: str | None,
-              subresource: str | None = None, name: str | None = None) -> None:
+    def check(
+        self,
+        verb: str,
+        group: str,
+        resource: str,
+        namespace: str | None,
+        subresource: str | None = None,
+        name: str | None = None,
+    ) -> None:
         if not self.allowed(verb, group, resource, namespace, subresource):
             raise forbidden(verb, group, resource, namespace, subresource, name)
 
@@ -62,14 +78,23 @@ class Authorizer:
         attrs = spec.get("resourceAttributes")
         allowed = True
         if attrs:
-            allowed = self.allowed(attrs.get("verb", ""), attrs.get("group", ""),
-                                   attrs.get("resource", ""), attrs.get("namespace"),
-                                   attrs.get("subresource"))
+            allowed = self.allowed(
+                attrs.get("verb", ""),
+                attrs.get("group", ""),
+                attrs.get("resource", ""),
+                attrs.get("namespace"),
+                attrs.get("subresource"),
+            )
         status: dict = {"allowed": allowed}
         if not allowed:
             status["reason"] = ""
-        return {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
-                "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}
+        return {
+            "kind": "SelfSubjectAccessReview",
+            "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {"creationTimestamp": None},
+            "spec": spec,
+            "status": status,
+        }
 
     def rules_review(self, body: dict) -> dict:
         spec = body.get("spec") or {}
@@ -96,13 +121,21 @@ class Authorizer:
         }
 
 
-def forbidden(verb: str, group: str, resource: str, namespace: str | None,
-              subresource: str | None, name: str | None) -> ApiError:
+def forbidden(
+    verb: str,
+    group: str,
+    resource: str,
+    namespace: str | None,
+    subresource: str | None,
+    name: str | None,
+) -> ApiError:
     res = f"{resource}/{subresource}" if subresource else resource
     who = f'{resource} "{name}"' if name else resource
     if group:
         who = f'{resource}.{group} "{name}"' if name else f"{resource}.{group}"
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-    msg = (f'{who} is forbidden: User "{USER}" cannot {verb} resource "{res}" '
-           f'in API group "{group}" {scope}')
+    msg = (
+        f'{who} is forbidden: User "{USER}" cannot {verb} resource "{res}" '
+        f'in API group "{group}" {scope}'
+    )
     return ApiError(403, msg, "Forbidden", name=name, group=group, kind=resource)

@@ -52,16 +52,26 @@ def kubeconfig_text(url: str, token: str = TOKEN, namespace: str = NAMESPACE) ->
     # JSON is valid YAML, and needs no YAML library to write correctly.
     import json
 
-    return json.dumps({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": CONTEXT, "cluster": {"server": url}}],
-        "users": [{"name": USER, "user": {"token": token}}],
-        "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": USER,
-                                                   "namespace": namespace}}],
-        "current-context": CONTEXT,
-        "preferences": {},
-    }, indent=2) + "\n"
+    return (
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": CONTEXT, "cluster": {"server": url}}],
+                "users": [{"name": USER, "user": {"token": token}}],
+                "contexts": [
+                    {
+                        "name": CONTEXT,
+                        "context": {"cluster": CONTEXT, "user": USER, "namespace": namespace},
+                    }
+                ],
+                "current-context": CONTEXT,
+                "preferences": {},
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 class SimCluster:
@@ -71,9 +81,16 @@ class SimCluster:
     ...     sim.write_kubeconfig(tmp / "kubeconfig")
     """
 
-    def __init__(self, scenario: str = "healthy", pace: Pace | None = None,
-                 large_size: int = 5000, port: int = 0, host: str = "127.0.0.1",
-                 seed: int = 0, token: str = TOKEN) -> None:
+    def __init__(
+        self,
+        scenario: str = "healthy",
+        pace: Pace | None = None,
+        large_size: int = 5000,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        seed: int = 0,
+        token: str = TOKEN,
+    ) -> None:
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
         self.scenario = scenario
@@ -108,8 +125,9 @@ class SimCluster:
         if self._thread is not None:
             return self
         t0 = time.perf_counter()
-        self._thread = threading.Thread(target=self._thread_main, name=f"sim-cluster-{id(self)}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._thread_main, name=f"sim-cluster-{id(self)}", daemon=True
+        )
         self._thread.start()
         if not self._ready.wait(timeout):
             raise TimeoutError("the simulated cluster did not start in time")
@@ -157,8 +175,9 @@ class SimCluster:
         metrics = Metrics(store, self.scenario, lambda: ctl.pace, self.clock)
         self.logbook = _optional_logbook(self.scenario, self.pace, self.clock, self.seed)
         self.execserver = _optional_exec(self.scenario, self.clock, self.seed)
-        server = ApiServer(store, ctl, self.authz, metrics, self.token, self.logbook,
-                           self.execserver)
+        server = ApiServer(
+            store, ctl, self.authz, metrics, self.token, self.logbook, self.execserver
+        )
         app = server.make_app()
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -173,7 +192,8 @@ class SimCluster:
         self._stop_event = asyncio.Event()
         ctl.step()  # settle the seeded state before the first client looks
         self._controller_task = asyncio.get_running_loop().create_task(
-            ctl.run(self._stop_event), name="sim-controller")
+            ctl.run(self._stop_event), name="sim-controller"
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         loop, thread = self._loop, self._thread
@@ -264,8 +284,9 @@ class SimCluster:
 
     # ---- test hooks -------------------------------------------------------------------
 
-    def deny(self, verb: str, resource: str, namespace: str | None = None,
-             subresource: str | None = None) -> None:
+    def deny(
+        self, verb: str, resource: str, namespace: str | None = None, subresource: str | None = None
+    ) -> None:
         """Forbid `verb` on `resource` ("pods", "deployments" or "deployments.apps"; "*"
         for all), in one namespace or all (None), for the resource and all its
         subresources (None) or one subresource ("scale", "exec", "log", ...)."""
@@ -298,8 +319,9 @@ class SimCluster:
         if self.logbook is not None and hasattr(self.logbook, "pace"):
             self.logbook.pace = pace
 
-    def inject_log_line(self, pod: str, container: str, text: str,
-                        namespace: str | None = None) -> None:
+    def inject_log_line(
+        self, pod: str, container: str, text: str, namespace: str | None = None
+    ) -> None:
         """Add a line to a container's log (tests use it for hostile text)."""
         if self.logbook is None:
             raise RuntimeError("the log simulation (cockpit.sim.logs) is not available")
@@ -307,8 +329,7 @@ class SimCluster:
         book = self.logbook
         self.call(lambda: book.inject(ns, pod, container, text))
 
-    def set_behaviour(self, pod: str, behaviour: str | None,
-                      namespace: str | None = None) -> None:
+    def set_behaviour(self, pod: str, behaviour: str | None, namespace: str | None = None) -> None:
         """Make a running pod crash-loop ("crashloop"), get OOMKilled ("oomkill") or
         recover (None), as the incident scenario does to its pods."""
         from cockpit.sim.controller import BEHAVIOUR
@@ -335,14 +356,20 @@ class SimCluster:
 
 # ---- `cockpit sim` ------------------------------------------------------------------
 
+
 def default_kubeconfig_path() -> Path:
     return Path(tempfile.gettempdir()) / f"cockpit-sim-{os.getuid()}" / "kubeconfig"
 
 
-def run_foreground(scenario: str = "incident", port: int = 0,
-                   kubeconfig_path: str | os.PathLike[str] | None = None,
-                   pace: Pace | None = None, *, large_size: int = 5000,
-                   out: TextIO | None = None) -> int:
+def run_foreground(
+    scenario: str = "incident",
+    port: int = 0,
+    kubeconfig_path: str | os.PathLike[str] | None = None,
+    pace: Pace | None = None,
+    *,
+    large_size: int = 5000,
+    out: TextIO | None = None,
+) -> int:
     """Serve the simulated cluster until Ctrl-C or SIGTERM; returns an exit status."""
     stream = out or sys.stdout
     path = Path(kubeconfig_path) if kubeconfig_path else default_kubeconfig_path()

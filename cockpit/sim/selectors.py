@@ -32,7 +32,7 @@ def _split_top(text: str) -> list[str]:
 
 def _check_key(key: str, raw: str) -> str:
     if not _KEY.match(key):
-        raise bad_request(f"unable to parse requirement: invalid label key \"{key}\" in \"{raw}\"")
+        raise bad_request(f'unable to parse requirement: invalid label key "{key}" in "{raw}"')
     return key
 
 

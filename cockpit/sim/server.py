@@ -50,8 +50,16 @@ JSON = "application/json"
 PUBLIC = ("/version", "/healthz", "/livez", "/readyz")
 _NOT_FOUND = "the server could not find the requested resource"
 _STOP = object()  # pushed into watch queues when the server stops
-_SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation",
-                  "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink")
+_SERVER_FIELDS = (
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "generation",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
+)
 _SCALABLE = {"deployments.apps", "replicasets.apps", "statefulsets.apps"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -87,8 +95,9 @@ def _decode_continue(token: str) -> tuple[str, str]:
 class Request:
     """A parsed resource request."""
 
-    def __init__(self, kind: Kind, namespace: str | None, name: str | None,
-                 sub: str | None, verb: str) -> None:
+    def __init__(
+        self, kind: Kind, namespace: str | None, name: str | None, sub: str | None, verb: str
+    ) -> None:
         self.kind = kind
         self.namespace = namespace
         self.name = name
@@ -97,9 +106,17 @@ class Request:
 
 
 class ApiServer:
-    def __init__(self, store: Store, controller: Controller, authz: Authorizer,
-                 metrics: Metrics, token: str, logbook: Any = None, execserver: Any = None,
-                 history_bookmark_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        controller: Controller,
+        authz: Authorizer,
+        metrics: Metrics,
+        token: str,
+        logbook: Any = None,
+        execserver: Any = None,
+        history_bookmark_s: float = 30.0,
+    ) -> None:
         self.store = store
         self.ctl = controller
         self.authz = authz
@@ -135,9 +152,12 @@ class ApiServer:
         if task is not None:
             self._tasks.add(task)
         q = request.query
-        streaming = (q.get("watch") in ("true", "1") or "/watch/" in request.path
-                     or request.path.endswith("/exec")
-                     or (request.path.endswith("/log") and q.get("follow") in ("true", "1")))
+        streaming = (
+            q.get("watch") in ("true", "1")
+            or "/watch/" in request.path
+            or request.path.endswith("/exec")
+            or (request.path.endswith("/log") and q.get("follow") in ("true", "1"))
+        )
         counted = False
         try:
             fault = self.faults.match(request.path)
@@ -145,8 +165,9 @@ class ApiServer:
                 if fault.kind == "hang":
                     await self._hold(fault)
                     if self.stopping is not None and self.stopping.is_set():
-                        raise ApiError(503, "the simulated cluster is shutting down",
-                                       "ServiceUnavailable")
+                        raise ApiError(
+                            503, "the simulated cluster is shutting down", "ServiceUnavailable"
+                        )
                 else:
                     raise ApiError(fault.status, f"simulated failure (HTTP {fault.status})")
             if not request.path.startswith(PUBLIC):
@@ -227,8 +248,11 @@ class ApiServer:
             return respond(discovery.openapi_root())
         if path.startswith("/openapi/v3/"):
             rest = segs[2:]
-            gv = ("", rest[1]) if rest[:1] == ["api"] and len(rest) == 2 else (
-                (rest[1], rest[2]) if rest[:1] == ["apis"] and len(rest) == 3 else None)
+            gv = (
+                ("", rest[1])
+                if rest[:1] == ["api"] and len(rest) == 2
+                else ((rest[1], rest[2]) if rest[:1] == ["apis"] and len(rest) == 3 else None)
+            )
             doc = discovery.openapi_group_version(*gv) if gv else None
             if doc is None:
                 raise ApiError(404, _NOT_FOUND, "NotFound")
@@ -245,15 +269,17 @@ class ApiServer:
             return respond(doc)
         return None
 
-    def _parse(self, request: web.Request, group: str, version: str,
-               segs: list[str]) -> Request:
+    def _parse(self, request: web.Request, group: str, version: str, segs: list[str]) -> Request:
         watch_path = False
         if segs and segs[0] == "watch":
             watch_path = True
             segs = segs[1:]
         ns: str | None = None
-        if len(segs) >= 3 and segs[0] == "namespaces" and not (
-                group == "" and segs[2] in ("status", "finalize")):
+        if (
+            len(segs) >= 3
+            and segs[0] == "namespaces"
+            and not (group == "" and segs[2] in ("status", "finalize"))
+        ):
             ns = segs[1]
             segs = segs[2:]
         if not segs or len(segs) > 3:
@@ -283,17 +309,24 @@ class ApiServer:
         elif method == "DELETE":
             verb = "delete" if name is not None else "deletecollection"
         else:
-            raise ApiError(405, "the server does not allow this method on the requested "
-                           "resource", "MethodNotAllowed")
+            raise ApiError(
+                405,
+                "the server does not allow this method on the requested resource",
+                "MethodNotAllowed",
+            )
         if sub == "exec":
             verb = "create"  # both the websocket GET and the POST need create on pods/exec
         if verb not in kind.verbs and sub is None:
-            raise ApiError(405, "the server does not allow this method on the requested "
-                           "resource", "MethodNotAllowed")
+            raise ApiError(
+                405,
+                "the server does not allow this method on the requested resource",
+                "MethodNotAllowed",
+            )
         return Request(kind, ns, name, sub, verb)
 
-    async def _resource(self, request: web.Request, group: str, version: str,
-                        segs: list[str]) -> web.StreamResponse:
+    async def _resource(
+        self, request: web.Request, group: str, version: str, segs: list[str]
+    ) -> web.StreamResponse:
         r = self._parse(request, group, version, segs)
         k = r.kind
         self.authz.check(r.verb, k.group, k.plural, r.namespace, r.sub, r.name)
@@ -302,8 +335,11 @@ class ApiServer:
         if k.group in ("authorization.k8s.io", "authentication.k8s.io"):
             return await self._review(request, r)
         if k.key in VIEWS and r.verb not in ("get", "list", "watch"):
-            raise ApiError(405, "the server does not allow this method on the requested "
-                           "resource", "MethodNotAllowed")
+            raise ApiError(
+                405,
+                "the server does not allow this method on the requested resource",
+                "MethodNotAllowed",
+            )
         if r.sub == "log":
             return await self._delegate(request, r, self.logbook, "pod logs")
         if r.sub == "exec":
@@ -357,9 +393,13 @@ class ApiServer:
         obj = self._current(r)
         mode = self._wants(request)
         if mode == "table":
-            body = tables.table(r.kind.key, [obj], self.clock(),
-                                request.query.get("includeObject", "Metadata"),
-                                {"resourceVersion": obj["metadata"]["resourceVersion"]})
+            body = tables.table(
+                r.kind.key,
+                [obj],
+                self.clock(),
+                request.query.get("includeObject", "Metadata"),
+                {"resourceVersion": obj["metadata"]["resourceVersion"]},
+            )
             return respond(body, content_type="application/json;as=Table;v=v1;g=meta.k8s.io")
         if mode == "partial":
             return respond(tables.partial_metadata(obj))
@@ -401,21 +441,35 @@ class ApiServer:
         meta: dict[str, Any] = {"resourceVersion": str(self.store.rv)}
         if more:
             last = objs[-1]["metadata"]
-            meta["continue"] = _encode_continue(self.store.rv,
-                                                (last.get("namespace", ""), last["name"]))
+            meta["continue"] = _encode_continue(
+                self.store.rv, (last.get("namespace", ""), last["name"])
+            )
             if label is None and field is None:
                 meta["remainingItemCount"] = len(keys) - idx
         mode = self._wants(request)
         if mode == "table":
-            body = tables.table(r.kind.key, objs, self.clock(), q.get("includeObject", "Metadata"),
-                                meta)
+            body = tables.table(
+                r.kind.key, objs, self.clock(), q.get("includeObject", "Metadata"), meta
+            )
             return respond(body, content_type="application/json;as=Table;v=v1;g=meta.k8s.io")
         if mode == "partial":
-            return respond({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
-                            "metadata": meta,
-                            "items": [tables.partial_metadata(o) for o in objs]})
-        head = (b'{"kind":"' + f"{r.kind.kind}List".encode() + b'","apiVersion":"'
-                + r.kind.api_version.encode() + b'","metadata":' + _dumps(meta) + b',"items":[')
+            return respond(
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": meta,
+                    "items": [tables.partial_metadata(o) for o in objs],
+                }
+            )
+        head = (
+            b'{"kind":"'
+            + f"{r.kind.kind}List".encode()
+            + b'","apiVersion":"'
+            + r.kind.api_version.encode()
+            + b'","metadata":'
+            + _dumps(meta)
+            + b',"items":['
+        )
         raw = (lambda _k, o: _dumps(o)) if convert is not None else self.store.raw
         body = head + b",".join(raw(key, o) for o in objs) + b"]}"
         return web.Response(body=body, content_type=JSON)
@@ -436,6 +490,7 @@ class ApiServer:
 
             def field(o: dict) -> bool:
                 return field0 is None or field0(convert(o))
+
         if r.name is not None:  # the deprecated /watch/namespaces/x/pods/name form
             name = r.name
             inner = field
@@ -460,8 +515,9 @@ class ApiServer:
             first: list[tuple[str, dict]] = []
             error: dict | None = None
             if rv_param in ("", "0") or initial_events:
-                first = [("ADDED", o) for o in self.store.list(key, r.namespace)
-                         if watcher.matches(o)]
+                first = [
+                    ("ADDED", o) for o in self.store.list(key, r.namespace) if watcher.matches(o)
+                ]
             else:
                 try:
                     since = int(rv_param)
@@ -473,14 +529,23 @@ class ApiServer:
                         if seen is not None:
                             first.append(seen)
                 except Expired as e:
-                    error = {"type": "ERROR", "object": {
-                        "kind": "Status", "apiVersion": "v1", "metadata": {},
-                        "status": "Failure", "message": str(e), "reason": "Expired",
-                        "code": 410}}
+                    error = {
+                        "type": "ERROR",
+                        "object": {
+                            "kind": "Status",
+                            "apiVersion": "v1",
+                            "metadata": {},
+                            "status": "Failure",
+                            "message": str(e),
+                            "reason": "Expired",
+                            "code": 410,
+                        },
+                    }
             start_rv = self.store.rv
-            ctype = ("application/json;as=Table;v=v1;g=meta.k8s.io" if table else JSON)
-            resp = web.StreamResponse(status=200, headers={"Content-Type": ctype,
-                                                           "Cache-Control": "no-cache"})
+            ctype = "application/json;as=Table;v=v1;g=meta.k8s.io" if table else JSON
+            resp = web.StreamResponse(
+                status=200, headers={"Content-Type": ctype, "Cache-Control": "no-cache"}
+            )
             resp.enable_chunked_encoding()
             await resp.prepare(request)
             columns = [True]
@@ -489,13 +554,24 @@ class ApiServer:
                 if convert is not None:
                     obj = convert(obj)
                 if table and typ in ("ADDED", "MODIFIED", "DELETED"):
-                    body = tables.table(r.kind.key, [obj], self.clock(), include,
-                                        {"resourceVersion": obj["metadata"]["resourceVersion"]},
-                                        with_columns=columns[0])
+                    body = tables.table(
+                        r.kind.key,
+                        [obj],
+                        self.clock(),
+                        include,
+                        {"resourceVersion": obj["metadata"]["resourceVersion"]},
+                        with_columns=columns[0],
+                    )
                     columns[0] = False
                     return b'{"type":"' + typ.encode() + b'","object":' + _dumps(body) + b"}\n"
-                if convert is None and typ in ("ADDED", "MODIFIED") and obj is self.store.get(
-                        key, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]):
+                if (
+                    convert is None
+                    and typ in ("ADDED", "MODIFIED")
+                    and obj
+                    is self.store.get(
+                        key, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
+                    )
+                ):
                     raw = self.store.raw(key, obj)
                 else:
                     raw = _dumps(obj)
@@ -521,13 +597,26 @@ class ApiServer:
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         if initial_end:
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-        return _dumps({"type": "BOOKMARK", "object": {"kind": kind.kind,
-                                                      "apiVersion": kind.api_version,
-                                                      "metadata": meta}}) + b"\n"
+        return (
+            _dumps(
+                {
+                    "type": "BOOKMARK",
+                    "object": {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": meta},
+                }
+            )
+            + b"\n"
+        )
 
-    async def _pump(self, request: web.Request, resp: web.StreamResponse, watcher: Watcher,
-                    line: Callable[[str, dict], bytes], timeout: float, bookmarks: bool,
-                    kind: Kind) -> None:
+    async def _pump(
+        self,
+        request: web.Request,
+        resp: web.StreamResponse,
+        watcher: Watcher,
+        line: Callable[[str, dict], bytes],
+        timeout: float,
+        bookmarks: bool,
+        kind: Kind,
+    ) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         next_bookmark = loop.time() + self.bookmark_s
@@ -589,25 +678,33 @@ class ApiServer:
 
     async def _create(self, request: web.Request, r: Request) -> web.Response:
         if r.name is not None:
-            raise ApiError(405, "the server does not allow this method on the requested "
-                           "resource", "MethodNotAllowed")
+            raise ApiError(
+                405,
+                "the server does not allow this method on the requested resource",
+                "MethodNotAllowed",
+            )
         k = r.kind
         body = await self._body(request)
         if not isinstance(body, dict):
             raise bad_request("Object 'Kind' is missing in the request body")
         if body.get("kind") and body["kind"] != k.kind:
-            raise bad_request(f"the kind in the data ({body['kind']}) does not match the "
-                              f"expected kind ({k.kind})")
+            raise bad_request(
+                f"the kind in the data ({body['kind']}) does not match the expected kind ({k.kind})"
+            )
         if body.get("apiVersion") and body["apiVersion"] != k.api_version:
-            raise bad_request(f"the API version in the data ({body['apiVersion']}) does not "
-                              f"match the expected API version ({k.api_version})")
+            raise bad_request(
+                f"the API version in the data ({body['apiVersion']}) does not "
+                f"match the expected API version ({k.api_version})"
+            )
         body["kind"], body["apiVersion"] = k.kind, k.api_version
         body = strip_nulls(body)
         m = body.setdefault("metadata", {})
         if k.namespaced:
             if m.get("namespace") and m["namespace"] != r.namespace:
-                raise bad_request("the namespace of the provided object does not match the "
-                                  "namespace sent on the request")
+                raise bad_request(
+                    "the namespace of the provided object does not match the "
+                    "namespace sent on the request"
+                )
             m["namespace"] = r.namespace
             self._check_namespace(r.namespace)
         for f in _SERVER_FIELDS:
@@ -646,8 +743,11 @@ class ApiServer:
     async def _update(self, request: web.Request, r: Request) -> web.Response:
         k = r.kind
         if r.name is None:
-            raise ApiError(405, "the server does not allow this method on the requested "
-                           "resource", "MethodNotAllowed")
+            raise ApiError(
+                405,
+                "the server does not allow this method on the requested resource",
+                "MethodNotAllowed",
+            )
         cur = self._current(r)
         body = await self._body(request)
         if request.method == "PATCH":
@@ -662,8 +762,10 @@ class ApiServer:
             want_rv = (patched.get("metadata") or {}).get("resourceVersion")
             bname = (patched.get("metadata") or {}).get("name")
             if bname and bname != r.name:
-                raise bad_request(f'the name of the object ({bname}) does not match the name '
-                                  f'on the URL ({r.name})')
+                raise bad_request(
+                    f"the name of the object ({bname}) does not match the name "
+                    f"on the URL ({r.name})"
+                )
         if want_rv and want_rv != cur["metadata"]["resourceVersion"]:
             raise modified_conflict(k.plural, k.group, r.name or "")
         patched = strip_nulls(patched)
@@ -709,12 +811,21 @@ class ApiServer:
                 (tpl.get("metadata") or {}).pop("creationTimestamp", None)
             replicas = spec.get("replicas", 1)
             if not isinstance(replicas, int) or replicas < 0:
-                raise invalid(k.kind, k.group, name, "spec.replicas",
-                              f"Invalid value: {replicas}: must be greater than or equal to 0")
+                raise invalid(
+                    k.kind,
+                    k.group,
+                    name,
+                    "spec.replicas",
+                    f"Invalid value: {replicas}: must be greater than or equal to 0",
+                )
             if cur.get("spec", {}).get("selector") != spec.get("selector") and k.key in (
-                    "deployments.apps", "replicasets.apps", "statefulsets.apps"):
-                raise invalid(k.kind, k.group, name, "spec.selector",
-                              "Invalid value: field is immutable")
+                "deployments.apps",
+                "replicasets.apps",
+                "statefulsets.apps",
+            ):
+                raise invalid(
+                    k.kind, k.group, name, "spec.selector", "Invalid value: field is immutable"
+                )
         if k.key == "pods" and isinstance(spec, dict):
             old = cur.get("spec") or {}
             changed = {f for f in set(spec) | set(old) if spec.get(f) != old.get(f)}
@@ -723,12 +834,19 @@ class ApiServer:
                 {x: y for x, y in c.items() if x != "image"} for c in spec.get("containers", [])
             ] == [{x: y for x, y in c.items() if x != "image"} for c in old.get("containers", [])]
             if changed - allowed and not images_only:
-                raise invalid("Pod", "", name, "spec", "Forbidden: pod updates may not change "
-                              "fields other than `spec.containers[*].image`, "
-                              "`spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, "
-                              "`spec.tolerations` (only additions to existing tolerations), "
-                              "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 "
-                              "if it was previously negative)", "FieldValueForbidden")
+                raise invalid(
+                    "Pod",
+                    "",
+                    name,
+                    "spec",
+                    "Forbidden: pod updates may not change "
+                    "fields other than `spec.containers[*].image`, "
+                    "`spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, "
+                    "`spec.tolerations` (only additions to existing tolerations), "
+                    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 "
+                    "if it was previously negative)",
+                    "FieldValueForbidden",
+                )
 
     # ---- scale ----------------------------------------------------------------------
 
@@ -736,13 +854,20 @@ class ApiServer:
     def _scale_of(k: Kind, obj: dict) -> dict:
         m = obj["metadata"]
         return {
-            "kind": "Scale", "apiVersion": "autoscaling/v1",
-            "metadata": {"name": m["name"], "namespace": m.get("namespace"), "uid": m["uid"],
-                         "resourceVersion": m["resourceVersion"],
-                         "creationTimestamp": m["creationTimestamp"]},
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {
+                "name": m["name"],
+                "namespace": m.get("namespace"),
+                "uid": m["uid"],
+                "resourceVersion": m["resourceVersion"],
+                "creationTimestamp": m["creationTimestamp"],
+            },
             "spec": {"replicas": int((obj.get("spec") or {}).get("replicas", 1))},
-            "status": {"replicas": int((obj.get("status") or {}).get("replicas", 0)),
-                       "selector": selector_string((obj.get("spec") or {}).get("selector"))},
+            "status": {
+                "replicas": int((obj.get("status") or {}).get("replicas", 0)),
+                "selector": selector_string((obj.get("spec") or {}).get("selector")),
+            },
         }
 
     async def _scale(self, request: web.Request, r: Request) -> web.Response:
@@ -752,8 +877,11 @@ class ApiServer:
         if r.verb == "get":
             return respond(scale)
         if r.verb not in ("update", "patch"):
-            raise ApiError(405, "the server does not allow this method on the requested "
-                           "resource", "MethodNotAllowed")
+            raise ApiError(
+                405,
+                "the server does not allow this method on the requested resource",
+                "MethodNotAllowed",
+            )
         body = await self._body(request)
         if body is None:
             raise bad_request("the body of the request was empty")
@@ -766,8 +894,13 @@ class ApiServer:
             raise modified_conflict(k.plural, k.group, r.name or "")
         replicas = (new_scale.get("spec") or {}).get("replicas", 0)
         if not isinstance(replicas, int) or replicas < 0:
-            raise invalid("Scale", "autoscaling", r.name or "", "spec.replicas",
-                          f"Invalid value: {replicas}: must be greater than or equal to 0")
+            raise invalid(
+                "Scale",
+                "autoscaling",
+                r.name or "",
+                "spec.replicas",
+                f"Invalid value: {replicas}: must be greater than or equal to 0",
+            )
         if replicas == (cur.get("spec") or {}).get("replicas", 1) or self._dry(request):
             out = self._scale_of(k, cur)
             out["spec"]["replicas"] = replicas
@@ -800,37 +933,54 @@ class ApiServer:
         pre = opts.get("preconditions") or {}
         m = cur["metadata"]
         if pre.get("uid") and pre["uid"] != m["uid"]:
-            raise conflict(k.plural, k.group, m["name"],
-                           f"Precondition failed: UID in precondition: {pre['uid']}, UID in "
-                           f"object meta: {m['uid']}")
+            raise conflict(
+                k.plural,
+                k.group,
+                m["name"],
+                f"Precondition failed: UID in precondition: {pre['uid']}, UID in "
+                f"object meta: {m['uid']}",
+            )
         if pre.get("resourceVersion") and pre["resourceVersion"] != m["resourceVersion"]:
-            raise conflict(k.plural, k.group, m["name"],
-                           "Precondition failed: ResourceVersion in precondition: "
-                           f"{pre['resourceVersion']}, ResourceVersion in object meta: "
-                           f"{m['resourceVersion']}")
+            raise conflict(
+                k.plural,
+                k.group,
+                m["name"],
+                "Precondition failed: ResourceVersion in precondition: "
+                f"{pre['resourceVersion']}, ResourceVersion in object meta: "
+                f"{m['resourceVersion']}",
+            )
 
     def _delete_one(self, k: Kind, cur: dict, opts: dict, dry: bool) -> tuple[dict, bool]:
         """Returns (what to answer with, whether it is the object itself)."""
         m = cur["metadata"]
         if k.key == "namespaces":
-            raise ApiError(405, "deleting namespaces is not supported by the simulated "
-                           "cluster", "MethodNotAllowed")
+            raise ApiError(
+                405,
+                "deleting namespaces is not supported by the simulated cluster",
+                "MethodNotAllowed",
+            )
         if dry:
-            return (cur, True) if k.key == "pods" else (
-                success_body(m["name"], k.group, k.plural, m["uid"]), False)
+            return (
+                (cur, True)
+                if k.key == "pods"
+                else (success_body(m["name"], k.group, k.plural, m["uid"]), False)
+            )
         if opts.get("propagationPolicy") == "Orphan":
             for key, dep in self.store.owned_keys(m["uid"]):
                 new = clone(dep)
                 new["metadata"]["ownerReferences"] = [
-                    ref for ref in dep["metadata"].get("ownerReferences") or []
-                    if ref.get("uid") != m["uid"]]
+                    ref
+                    for ref in dep["metadata"].get("ownerReferences") or []
+                    if ref.get("uid") != m["uid"]
+                ]
                 self.store.update(key, new)
         if k.key == "pods":
             grace = opts.get("gracePeriodSeconds")
             return self.ctl.delete_pod(cur, None if grace is None else int(grace)), True
         if k.key == "events":
-            self.ctl.recorder._seen.pop(self.ctl.recorder._keys.pop(
-                (m.get("namespace", ""), m["name"]), None), None)
+            self.ctl.recorder._seen.pop(
+                self.ctl.recorder._keys.pop((m.get("namespace", ""), m["name"]), None), None
+            )
         self.store.delete(k.key, m.get("namespace", ""), m["name"])
         return success_body(m["name"], k.group, k.plural, m["uid"]), False
 
@@ -840,18 +990,22 @@ class ApiServer:
         cur = self._current(r)
         self._check_preconditions(k, cur, opts)
         headers = {}
-        if k.key == "jobs.batch" and not opts.get("propagationPolicy") and \
-                opts.get("orphanDependents") is None:
+        if (
+            k.key == "jobs.batch"
+            and not opts.get("propagationPolicy")
+            and opts.get("orphanDependents") is None
+        ):
             # batch/v1 keeps its old default: a deleted Job leaves its pods behind.
             opts["propagationPolicy"] = "Orphan"
-            headers["Warning"] = ('299 - "child pods are preserved by default when jobs are '
-                                  'deleted; set propagationPolicy=Background to remove them or '
-                                  'set propagationPolicy=Orphan to suppress this warning"')
+            headers["Warning"] = (
+                '299 - "child pods are preserved by default when jobs are '
+                "deleted; set propagationPolicy=Background to remove them or "
+                'set propagationPolicy=Orphan to suppress this warning"'
+            )
         if opts.get("orphanDependents") is True:
             opts["propagationPolicy"] = "Orphan"
         answer, is_obj = self._delete_one(k, cur, opts, "All" in (opts.get("dryRun") or []))
-        resp = (web.Response(body=_dumps(answer), content_type=JSON) if is_obj
-                else respond(answer))
+        resp = web.Response(body=_dumps(answer), content_type=JSON) if is_obj else respond(answer)
         resp.headers.update(headers)
         return resp
 
@@ -867,8 +1021,14 @@ class ApiServer:
             if (label is None or label(obj)) and (field is None or field(obj)):
                 self._delete_one(k, obj, opts, dry)
                 items.append(obj)
-        return respond({"kind": f"{k.kind}List", "apiVersion": k.api_version,
-                        "metadata": {"resourceVersion": str(self.store.rv)}, "items": items})
+        return respond(
+            {
+                "kind": f"{k.kind}List",
+                "apiVersion": k.api_version,
+                "metadata": {"resourceVersion": str(self.store.rv)},
+                "items": items,
+            }
+        )
 
     async def _evict(self, request: web.Request, r: Request) -> web.Response:
         if r.verb != "create":
@@ -880,15 +1040,26 @@ class ApiServer:
         if not self._dry(request) and "All" not in (opts.get("dryRun") or []):
             grace = opts.get("gracePeriodSeconds")
             self.ctl.delete_pod(cur, None if grace is None else int(grace))
-        return respond({"kind": "Status", "apiVersion": "v1", "metadata": {},
-                        "status": "Success", "code": 201}, 201)
+        return respond(
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "code": 201,
+            },
+            201,
+        )
 
     # ---- virtual resources ----------------------------------------------------------
 
     def _metrics(self, request: web.Request, r: Request) -> web.Response:
         if r.verb not in ("get", "list"):
-            raise ApiError(405, "the server does not allow this method on the requested "
-                           "resource", "MethodNotAllowed")
+            raise ApiError(
+                405,
+                "the server does not allow this method on the requested resource",
+                "MethodNotAllowed",
+            )
         label = parse_label_selector(request.query.get("labelSelector"))
         if r.kind.plural == "pods":
             if r.name is not None:
@@ -897,23 +1068,37 @@ class ApiServer:
                 if item is None:
                     raise not_found("podmetrics", "metrics.k8s.io", r.name)
                 return respond(item)
-            items = [i for i in self.metrics.pod_metrics(r.namespace)
-                     if label is None or label(i)]
-            return respond({"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1",
-                            "metadata": {}, "items": items})
+            items = [i for i in self.metrics.pod_metrics(r.namespace) if label is None or label(i)]
+            return respond(
+                {
+                    "kind": "PodMetricsList",
+                    "apiVersion": "metrics.k8s.io/v1beta1",
+                    "metadata": {},
+                    "items": items,
+                }
+            )
         items = [i for i in self.metrics.node_metrics() if label is None or label(i)]
         if r.name is not None:
             for i in items:
                 if i["metadata"]["name"] == r.name:
                     return respond(i)
             raise not_found("nodemetrics", "metrics.k8s.io", r.name)
-        return respond({"kind": "NodeMetricsList", "apiVersion": "metrics.k8s.io/v1beta1",
-                        "metadata": {}, "items": items})
+        return respond(
+            {
+                "kind": "NodeMetricsList",
+                "apiVersion": "metrics.k8s.io/v1beta1",
+                "metadata": {},
+                "items": items,
+            }
+        )
 
     async def _review(self, request: web.Request, r: Request) -> web.Response:
         if r.verb != "create":
-            raise ApiError(405, "the server does not allow this method on the requested "
-                           "resource", "MethodNotAllowed")
+            raise ApiError(
+                405,
+                "the server does not allow this method on the requested resource",
+                "MethodNotAllowed",
+            )
         body = await self._body(request) or {}
         if r.kind.plural == "selfsubjectaccessreviews":
             return respond(self.authz.access_review(body), 201)
@@ -921,13 +1106,15 @@ class ApiServer:
             return respond(self.authz.rules_review(body), 201)
         return respond(self.authz.self_review(), 201)
 
-    async def _delegate(self, request: web.Request, r: Request, target: Any,
-                        what: str) -> web.StreamResponse:
+    async def _delegate(
+        self, request: web.Request, r: Request, target: Any, what: str
+    ) -> web.StreamResponse:
         ns, name = r.namespace or "", r.name or ""
         self._current(r)
         if target is None:
-            raise ApiError(503, f"{what} are not available in this simulated cluster",
-                           "ServiceUnavailable")
+            raise ApiError(
+                503, f"{what} are not available in this simulated cluster", "ServiceUnavailable"
+            )
 
         def get_pod() -> dict | None:
             return self.store.get("pods", ns, name)

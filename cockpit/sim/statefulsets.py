@@ -72,23 +72,37 @@ class StatefulSetController:
             # Rolling update: replace the highest-ordinal pod still at an old revision.
             for o in sorted(pods, reverse=True):
                 pod = pods[o]
-                if o < replicas and (pod["metadata"].get("labels") or {}).get(
-                        REVISION_LABEL) != update_rev:
+                if (
+                    o < replicas
+                    and (pod["metadata"].get("labels") or {}).get(REVISION_LABEL) != update_rev
+                ):
                     self._delete(sts, pod)
                     break
         live = [p for o, p in pods.items() if o < replicas]
-        updated = sum(1 for p in live if (p["metadata"].get("labels") or {}).get(
-            REVISION_LABEL) == update_rev)
+        updated = sum(
+            1 for p in live if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == update_rev
+        )
         if updated == replicas and all(is_ready(p) for p in live):
             current_rev = update_rev
-        current = sum(1 for p in live if (p["metadata"].get("labels") or {}).get(
-            REVISION_LABEL) == current_rev)
+        current = sum(
+            1
+            for p in live
+            if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == current_rev
+        )
         ready = sum(1 for p in live if is_ready(p) and not p["metadata"].get("deletionTimestamp"))
-        status = {"observedGeneration": m.get("generation", 1), "replicas": len(pods),
-                  "currentRevision": current_rev, "updateRevision": update_rev,
-                  "collisionCount": 0}
-        for field, value in (("readyReplicas", ready), ("currentReplicas", current),
-                             ("updatedReplicas", updated), ("availableReplicas", ready)):
+        status = {
+            "observedGeneration": m.get("generation", 1),
+            "replicas": len(pods),
+            "currentRevision": current_rev,
+            "updateRevision": update_rev,
+            "collisionCount": 0,
+        }
+        for field, value in (
+            ("readyReplicas", ready),
+            ("currentReplicas", current),
+            ("updatedReplicas", updated),
+            ("availableReplicas", ready),
+        ):
             status[field] = value
         ctl.write_status("statefulsets.apps", sts, status)
 
@@ -96,31 +110,44 @@ class StatefulSetController:
         name = revision_name(sts)
         m = sts["metadata"]
         if self.ctl.store.get("controllerrevisions.apps", m["namespace"], name) is None:
-            existing = [r for r in self.ctl.store.owned(m["uid"], "controllerrevisions.apps")
-                        if (controller_ref(r) or {}).get("uid") == m["uid"]]
+            existing = [
+                r
+                for r in self.ctl.store.owned(m["uid"], "controllerrevisions.apps")
+                if (controller_ref(r) or {}).get("uid") == m["uid"]
+            ]
             number = max((int(r.get("revision", 0)) for r in existing), default=0) + 1
             tpl = clone(sts["spec"].get("template") or {})
             tpl["$patch"] = "replace"
             labels = dict((tpl.get("metadata") or {}).get("labels") or {})
             labels["controller.kubernetes.io/hash"] = name.rsplit("-", 1)[1]
-            self.ctl.create("controllerrevisions.apps", {
-                "apiVersion": "apps/v1", "kind": "ControllerRevision",
-                "metadata": {"name": name, "namespace": m["namespace"], "labels": labels,
-                             "ownerReferences": [owner_ref(sts)]},
-                "data": {"spec": {"template": tpl}},
-                "revision": number,
-            })
+            self.ctl.create(
+                "controllerrevisions.apps",
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ControllerRevision",
+                    "metadata": {
+                        "name": name,
+                        "namespace": m["namespace"],
+                        "labels": labels,
+                        "ownerReferences": [owner_ref(sts)],
+                    },
+                    "data": {"spec": {"template": tpl}},
+                    "revision": number,
+                },
+            )
         return name
 
     def _create(self, sts: dict, ordinal: int, rev: str) -> dict:
         m = sts["metadata"]
         name = f"{m['name']}-{ordinal}"
         pod = pod_from_template(sts, name, sts["spec"].get("template") or {})
-        pod["metadata"]["labels"].update({
-            REVISION_LABEL: rev,
-            "statefulset.kubernetes.io/pod-name": name,
-            "apps.kubernetes.io/pod-index": str(ordinal),
-        })
+        pod["metadata"]["labels"].update(
+            {
+                REVISION_LABEL: rev,
+                "statefulset.kubernetes.io/pod-name": name,
+                "apps.kubernetes.io/pod-index": str(ordinal),
+            }
+        )
         spec = pod["spec"]
         spec["hostname"] = name
         if sts["spec"].get("serviceName"):
@@ -130,13 +157,22 @@ class StatefulSetController:
             claim = vct["metadata"]["name"]
             vols.append({"name": claim, "persistentVolumeClaim": {"claimName": f"{claim}-{name}"}})
         created = self.ctl.create("pods", pod)
-        self.ctl.recorder.record(sts, "Normal", "SuccessfulCreate",
-                                 f"create Pod {name} in StatefulSet {m['name']} successful",
-                                 ev.STATEFULSET)
+        self.ctl.recorder.record(
+            sts,
+            "Normal",
+            "SuccessfulCreate",
+            f"create Pod {name} in StatefulSet {m['name']} successful",
+            ev.STATEFULSET,
+        )
         return created
 
     def _delete(self, sts: dict, pod: dict) -> None:
         self.ctl.delete_pod(pod)
-        self.ctl.recorder.record(sts, "Normal", "SuccessfulDelete",
-                                 f"delete Pod {pod['metadata']['name']} in StatefulSet "
-                                 f"{sts['metadata']['name']} successful", ev.STATEFULSET)
+        self.ctl.recorder.record(
+            sts,
+            "Normal",
+            "SuccessfulDelete",
+            f"delete Pod {pod['metadata']['name']} in StatefulSet "
+            f"{sts['metadata']['name']} successful",
+            ev.STATEFULSET,
+        )

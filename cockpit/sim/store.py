@@ -149,8 +149,11 @@ class Store:
         return out
 
     def owned_keys(self, uid: str) -> list[tuple[str, dict]]:
-        return [(k, self._objs[k][ok]) for k, ok in sorted(self._owned.get(uid, ()))
-                if ok in self._objs[k]]
+        return [
+            (k, self._objs[k][ok])
+            for k, ok in sorted(self._owned.get(uid, ()))
+            if ok in self._objs[k]
+        ]
 
     def count(self, key: str, namespace: str | None = None) -> int:
         return len(self.keys(key, namespace)) if namespace else len(self._objs[key])

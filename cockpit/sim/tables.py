@@ -16,11 +16,19 @@ from cockpit.sim.selectors import format_selector, selector_string
 Row = list[Any]
 Printer = Callable[[dict, float], Row]
 
-_NAME = {"name": "Name", "type": "string", "format": "name",
-         "description": "Name must be unique within a namespace."}
-_AGE = {"name": "Age", "type": "string", "format": "",
-        "description": "CreationTimestamp is a timestamp representing the server time when "
-                       "this object was created."}
+_NAME = {
+    "name": "Name",
+    "type": "string",
+    "format": "name",
+    "description": "Name must be unique within a namespace.",
+}
+_AGE = {
+    "name": "Age",
+    "type": "string",
+    "format": "",
+    "description": "CreationTimestamp is a timestamp representing the server time when "
+    "this object was created.",
+}
 
 
 def _col(name: str, typ: str = "string", priority: int = 0, description: str = "") -> dict:
@@ -84,6 +92,7 @@ def _format_labels(m: dict | None) -> str:
 
 # ---- pods ---------------------------------------------------------------------------
 
+
 def pod_status_reason(pod: dict) -> tuple[str, int, int, int, float | None]:
     """(STATUS, ready containers, total containers, restarts, last restart time): the
     logic of printPod, which is what `kubectl get pods` shows."""
@@ -134,8 +143,11 @@ def pod_status_reason(pod: dict) -> tuple[str, int, int, int, float | None]:
             elif term and term.get("reason"):
                 reason = term["reason"]
             elif term:
-                reason = (f"Signal:{term['signal']}" if term.get("signal")
-                          else f"ExitCode:{term.get('exitCode', 0)}")
+                reason = (
+                    f"Signal:{term['signal']}"
+                    if term.get("signal")
+                    else f"ExitCode:{term.get('exitCode', 0)}"
+                )
             elif cs.get("ready") and "running" in state:
                 has_running = True
                 ready += 1
@@ -166,78 +178,140 @@ def _pod(pod: dict, now: float) -> Row:
         gates_s = f"{true}/{len(gates)}"
     else:
         gates_s = "<none>"
-    return [pod["metadata"]["name"], f"{ready}/{total}", reason, restarts_s, _age(pod, now),
-            ip or "<none>", (pod.get("spec") or {}).get("nodeName") or "<none>",
-            status.get("nominatedNodeName") or "<none>", gates_s]
+    return [
+        pod["metadata"]["name"],
+        f"{ready}/{total}",
+        reason,
+        restarts_s,
+        _age(pod, now),
+        ip or "<none>",
+        (pod.get("spec") or {}).get("nodeName") or "<none>",
+        status.get("nominatedNodeName") or "<none>",
+        gates_s,
+    ]
 
 
 _POD_COLS = [
     _NAME,
     _col("Ready", description="The aggregate readiness state of this pod for accepting traffic."),
     _col("Status", description="The aggregate status of the containers in this pod."),
-    _col("Restarts", description="The number of times the containers in this pod have been "
-         "restarted and when the last container in this pod has restarted."),
+    _col(
+        "Restarts",
+        description="The number of times the containers in this pod have been "
+        "restarted and when the last container in this pod has restarted.",
+    ),
     _AGE,
     _col("IP", priority=1, description="podIP address allocated to the pod."),
-    _col("Node", priority=1, description="NodeName is a request to schedule this pod onto a "
-         "specific node."),
-    _col("Nominated Node", priority=1, description="nominatedNodeName is set only when this "
-         "pod preempts other pods on the node."),
-    _col("Readiness Gates", priority=1, description="If specified, all readiness gates will "
-         "be evaluated for pod readiness."),
+    _col(
+        "Node",
+        priority=1,
+        description="NodeName is a request to schedule this pod onto a specific node.",
+    ),
+    _col(
+        "Nominated Node",
+        priority=1,
+        description="nominatedNodeName is set only when this pod preempts other pods on the node.",
+    ),
+    _col(
+        "Readiness Gates",
+        priority=1,
+        description="If specified, all readiness gates will be evaluated for pod readiness.",
+    ),
 ]
 
 
 def pod_row_conditions(pod: dict) -> list[dict] | None:
     phase = (pod.get("status") or {}).get("phase")
     if phase == "Succeeded":
-        return [{"type": "Completed", "status": "True", "reason": "Succeeded",
-                 "message": "The pod has completed successfully."}]
+        return [
+            {
+                "type": "Completed",
+                "status": "True",
+                "reason": "Succeeded",
+                "message": "The pod has completed successfully.",
+            }
+        ]
     if phase == "Failed":
-        return [{"type": "Completed", "status": "True", "reason": "Failed",
-                 "message": "The pod failed."}]
+        return [
+            {
+                "type": "Completed",
+                "status": "True",
+                "reason": "Failed",
+                "message": "The pod failed.",
+            }
+        ]
     return None
 
 
 # ---- workloads ----------------------------------------------------------------------
 
+
 def _deployment(d: dict, now: float) -> Row:
     spec, st = d.get("spec") or {}, d.get("status") or {}
     names, images = _containers(spec.get("template", {}).get("spec") or {})
-    return [d["metadata"]["name"], f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-            st.get("updatedReplicas", 0), st.get("availableReplicas", 0), _age(d, now),
-            names, images, selector_string(spec.get("selector"))]
+    return [
+        d["metadata"]["name"],
+        f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+        st.get("updatedReplicas", 0),
+        st.get("availableReplicas", 0),
+        _age(d, now),
+        names,
+        images,
+        selector_string(spec.get("selector")),
+    ]
 
 
 def _replicaset(rs: dict, now: float) -> Row:
     spec, st = rs.get("spec") or {}, rs.get("status") or {}
     names, images = _containers(spec.get("template", {}).get("spec") or {})
-    return [rs["metadata"]["name"], spec.get("replicas", 1), st.get("replicas", 0),
-            st.get("readyReplicas", 0), _age(rs, now), names, images,
-            format_selector(spec.get("selector"))]
+    return [
+        rs["metadata"]["name"],
+        spec.get("replicas", 1),
+        st.get("replicas", 0),
+        st.get("readyReplicas", 0),
+        _age(rs, now),
+        names,
+        images,
+        format_selector(spec.get("selector")),
+    ]
 
 
 def _statefulset(s: dict, now: float) -> Row:
     spec, st = s.get("spec") or {}, s.get("status") or {}
     names, images = _containers(spec.get("template", {}).get("spec") or {})
-    return [s["metadata"]["name"], f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-            _age(s, now), names, images]
+    return [
+        s["metadata"]["name"],
+        f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+        _age(s, now),
+        names,
+        images,
+    ]
 
 
 def _daemonset(ds: dict, now: float) -> Row:
     spec, st = ds.get("spec") or {}, ds.get("status") or {}
     tspec = spec.get("template", {}).get("spec") or {}
     names, images = _containers(tspec)
-    return [ds["metadata"]["name"], st.get("desiredNumberScheduled", 0),
-            st.get("currentNumberScheduled", 0), st.get("numberReady", 0),
-            st.get("updatedNumberScheduled", 0), st.get("numberAvailable", 0),
-            _format_labels(tspec.get("nodeSelector")), _age(ds, now), names, images,
-            format_selector(spec.get("selector"))]
+    return [
+        ds["metadata"]["name"],
+        st.get("desiredNumberScheduled", 0),
+        st.get("currentNumberScheduled", 0),
+        st.get("numberReady", 0),
+        st.get("updatedNumberScheduled", 0),
+        st.get("numberAvailable", 0),
+        _format_labels(tspec.get("nodeSelector")),
+        _age(ds, now),
+        names,
+        images,
+        format_selector(spec.get("selector")),
+    ]
 
 
 def _has_condition(obj: dict, typ: str) -> bool:
-    return any(c.get("type") == typ and c.get("status") == "True"
-               for c in (obj.get("status") or {}).get("conditions") or [])
+    return any(
+        c.get("type") == typ and c.get("status") == "True"
+        for c in (obj.get("status") or {}).get("conditions") or []
+    )
 
 
 def _job(job: dict, now: float) -> Row:
@@ -268,8 +342,16 @@ def _job(job: dict, now: float) -> Row:
     else:
         status = "Running"
     names, images = _containers(spec.get("template", {}).get("spec") or {})
-    return [job["metadata"]["name"], status, completions, duration, _age(job, now), names,
-            images, format_selector(spec.get("selector"))]
+    return [
+        job["metadata"]["name"],
+        status,
+        completions,
+        duration,
+        _age(job, now),
+        names,
+        images,
+        format_selector(spec.get("selector")),
+    ]
 
 
 def _cronjob(cj: dict, now: float) -> Row:
@@ -277,17 +359,26 @@ def _cronjob(cj: dict, now: float) -> Row:
     last = st.get("lastScheduleTime")
     suspend = spec.get("suspend")
     names, images = _containers(
-        spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec") or {})
-    return [cj["metadata"]["name"], spec.get("schedule", ""), spec.get("timeZone") or "<none>",
-            "<unset>" if suspend is None else ("True" if suspend else "False"),
-            len(st.get("active") or []), since(last, now) if last else "<none>", _age(cj, now),
-            names, images,
-            format_selector(spec.get("jobTemplate", {}).get("spec", {}).get("selector"))]
+        spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec") or {}
+    )
+    return [
+        cj["metadata"]["name"],
+        spec.get("schedule", ""),
+        spec.get("timeZone") or "<none>",
+        "<unset>" if suspend is None else ("True" if suspend else "False"),
+        len(st.get("active") or []),
+        since(last, now) if last else "<none>",
+        _age(cj, now),
+        names,
+        images,
+        format_selector(spec.get("jobTemplate", {}).get("spec", {}).get("selector")),
+    ]
 
 
 def _controllerrevision(cr: dict, now: float) -> Row:
-    ref = next((r for r in cr["metadata"].get("ownerReferences") or [] if r.get("controller")),
-               None)
+    ref = next(
+        (r for r in cr["metadata"].get("ownerReferences") or [] if r.get("controller")), None
+    )
     controller = "<none>"
     if ref:
         group = ref.get("apiVersion", "").rpartition("/")[0]
@@ -296,6 +387,7 @@ def _controllerrevision(cr: dict, now: float) -> Row:
 
 
 # ---- networking ---------------------------------------------------------------------
+
 
 def _service(svc: dict, now: float) -> Row:
     spec = svc.get("spec") or {}
@@ -318,8 +410,15 @@ def _service(svc: dict, now: float) -> Row:
             pieces.append(f"{p['port']}:{p['nodePort']}/{proto}")
         else:
             pieces.append(f"{p['port']}/{proto}")
-    return [svc["metadata"]["name"], typ, internal, ext, ",".join(pieces) or "<none>",
-            _age(svc, now), _format_labels(spec.get("selector"))]
+    return [
+        svc["metadata"]["name"],
+        typ,
+        internal,
+        ext,
+        ",".join(pieces) or "<none>",
+        _age(svc, now),
+        _format_labels(spec.get("selector")),
+    ]
 
 
 def format_endpoints(ep: dict) -> str:
@@ -372,6 +471,7 @@ def _endpointslice(es: dict, now: float) -> Row:
 
 # ---- cluster ------------------------------------------------------------------------
 
+
 def _node(node: dict, now: float) -> Row:
     st = node.get("status") or {}
     status = []
@@ -382,16 +482,27 @@ def _node(node: dict, now: float) -> Row:
         status = ["Unknown"]
     if (node.get("spec") or {}).get("unschedulable"):
         status.append("SchedulingDisabled")
-    roles = sorted(k.split("/", 1)[1] for k in node["metadata"].get("labels") or {}
-                   if k.startswith("node-role.kubernetes.io/"))
+    roles = sorted(
+        k.split("/", 1)[1]
+        for k in node["metadata"].get("labels") or {}
+        if k.startswith("node-role.kubernetes.io/")
+    )
     info = st.get("nodeInfo") or {}
     addrs = st.get("addresses") or []
     internal = next((a["address"] for a in addrs if a.get("type") == "InternalIP"), "<none>")
     external = next((a["address"] for a in addrs if a.get("type") == "ExternalIP"), "<none>")
-    return [node["metadata"]["name"], ",".join(status), ",".join(roles) or "<none>",
-            _age(node, now), info.get("kubeletVersion", ""), internal, external,
-            info.get("osImage") or "<unknown>", info.get("kernelVersion") or "<unknown>",
-            info.get("containerRuntimeVersion") or "<unknown>"]
+    return [
+        node["metadata"]["name"],
+        ",".join(status),
+        ",".join(roles) or "<none>",
+        _age(node, now),
+        info.get("kubeletVersion", ""),
+        internal,
+        external,
+        info.get("osImage") or "<unknown>",
+        info.get("kernelVersion") or "<unknown>",
+        info.get("containerRuntimeVersion") or "<unknown>",
+    ]
 
 
 def _namespace(ns: dict, now: float) -> Row:
@@ -399,8 +510,11 @@ def _namespace(ns: dict, now: float) -> Row:
 
 
 def _event(ev: dict, now: float) -> Row:
-    first = since(ev.get("firstTimestamp"), now) if ev.get("firstTimestamp") else since(
-        ev.get("eventTime"), now)
+    first = (
+        since(ev.get("firstTimestamp"), now)
+        if ev.get("firstTimestamp")
+        else since(ev.get("eventTime"), now)
+    )
     last = since(ev.get("lastTimestamp"), now) if ev.get("lastTimestamp") else first
     count = ev.get("count") or 0
     series = ev.get("series")
@@ -417,31 +531,57 @@ def _event(ev: dict, now: float) -> Row:
     component = src.get("component") or ev.get("reportingComponent") or ""
     host = src.get("host") or ev.get("reportingInstance") or ""
     source = f"{component}, {host}" if host else component
-    return [last, ev.get("type", ""), ev.get("reason", ""), target, inv.get("fieldPath", ""),
-            source, (ev.get("message") or "").strip(), first, count, ev["metadata"]["name"]]
+    return [
+        last,
+        ev.get("type", ""),
+        ev.get("reason", ""),
+        target,
+        inv.get("fieldPath", ""),
+        source,
+        (ev.get("message") or "").strip(),
+        first,
+        count,
+        ev["metadata"]["name"],
+    ]
 
 
 def _event_v1(ev: dict, now: float) -> Row:
     """events.k8s.io/v1 Events print like the core ones they are."""
-    return _event({"metadata": ev["metadata"], "involvedObject": ev.get("regarding") or {},
-                   "message": ev.get("note", ""), "reason": ev.get("reason", ""),
-                   "type": ev.get("type", ""), "source": ev.get("deprecatedSource") or {},
-                   "firstTimestamp": ev.get("deprecatedFirstTimestamp"),
-                   "lastTimestamp": ev.get("deprecatedLastTimestamp"),
-                   "count": ev.get("deprecatedCount"), "eventTime": ev.get("eventTime"),
-                   "series": ev.get("series"),
-                   "reportingComponent": ev.get("reportingController"),
-                   "reportingInstance": ev.get("reportingInstance")}, now)
+    return _event(
+        {
+            "metadata": ev["metadata"],
+            "involvedObject": ev.get("regarding") or {},
+            "message": ev.get("note", ""),
+            "reason": ev.get("reason", ""),
+            "type": ev.get("type", ""),
+            "source": ev.get("deprecatedSource") or {},
+            "firstTimestamp": ev.get("deprecatedFirstTimestamp"),
+            "lastTimestamp": ev.get("deprecatedLastTimestamp"),
+            "count": ev.get("deprecatedCount"),
+            "eventTime": ev.get("eventTime"),
+            "series": ev.get("series"),
+            "reportingComponent": ev.get("reportingController"),
+            "reportingInstance": ev.get("reportingInstance"),
+        },
+        now,
+    )
 
 
 def _configmap(cm: dict, now: float) -> Row:
-    return [cm["metadata"]["name"], len(cm.get("data") or {}) + len(cm.get("binaryData") or {}),
-            _age(cm, now)]
+    return [
+        cm["metadata"]["name"],
+        len(cm.get("data") or {}) + len(cm.get("binaryData") or {}),
+        _age(cm, now),
+    ]
 
 
 def _secret(s: dict, now: float) -> Row:
-    return [s["metadata"]["name"], s.get("type", "Opaque"),
-            len(s.get("data") or {}) + len(s.get("stringData") or {}), _age(s, now)]
+    return [
+        s["metadata"]["name"],
+        s.get("type", "Opaque"),
+        len(s.get("data") or {}) + len(s.get("stringData") or {}),
+        _age(s, now),
+    ]
 
 
 def _serviceaccount(sa: dict, now: float) -> Row:
@@ -452,65 +592,176 @@ def _default(obj: dict, now: float) -> Row:
     return [obj["metadata"]["name"], obj["metadata"].get("creationTimestamp", "")]
 
 
-_TEMPLATE_COLS = [_col("Containers", priority=1, description="Names of each container in the "
-                       "template."),
-                  _col("Images", priority=1, description="Images referenced by each container "
-                       "in the template.")]
+_TEMPLATE_COLS = [
+    _col("Containers", priority=1, description="Names of each container in the template."),
+    _col("Images", priority=1, description="Images referenced by each container in the template."),
+]
 _SELECTOR = _col("Selector", priority=1, description="A label query over pods.")
 
 PRINTERS: dict[str, tuple[list[dict], Printer]] = {
     "pods": (_POD_COLS, _pod),
-    "deployments.apps": ([_NAME, _col("Ready"), _col("Up-to-date", "integer"),
-                          _col("Available", "integer"), _AGE, *_TEMPLATE_COLS, _SELECTOR],
-                         _deployment),
-    "replicasets.apps": ([_NAME, _col("Desired", "integer"), _col("Current", "integer"),
-                          _col("Ready", "integer"), _AGE, *_TEMPLATE_COLS, _SELECTOR],
-                         _replicaset),
+    "deployments.apps": (
+        [
+            _NAME,
+            _col("Ready"),
+            _col("Up-to-date", "integer"),
+            _col("Available", "integer"),
+            _AGE,
+            *_TEMPLATE_COLS,
+            _SELECTOR,
+        ],
+        _deployment,
+    ),
+    "replicasets.apps": (
+        [
+            _NAME,
+            _col("Desired", "integer"),
+            _col("Current", "integer"),
+            _col("Ready", "integer"),
+            _AGE,
+            *_TEMPLATE_COLS,
+            _SELECTOR,
+        ],
+        _replicaset,
+    ),
     "statefulsets.apps": ([_NAME, _col("Ready"), _AGE, *_TEMPLATE_COLS], _statefulset),
-    "daemonsets.apps": ([_NAME, _col("Desired", "integer"), _col("Current", "integer"),
-                         _col("Ready", "integer"), _col("Up-to-date", "integer"),
-                         _col("Available", "integer"), _col("Node Selector"), _AGE,
-                         *_TEMPLATE_COLS, _SELECTOR], _daemonset),
-    "controllerrevisions.apps": ([_NAME, _col("Controller"), _col("Revision", "integer"), _AGE],
-                                 _controllerrevision),
-    "jobs.batch": ([_NAME, _col("Status"), _col("Completions"), _col("Duration"), _AGE,
-                    *_TEMPLATE_COLS, _SELECTOR], _job),
-    "cronjobs.batch": ([_NAME, _col("Schedule"), _col("Timezone"), _col("Suspend", "boolean"),
-                        _col("Active", "integer"), _col("Last Schedule"), _AGE,
-                        *_TEMPLATE_COLS, _SELECTOR], _cronjob),
-    "services": ([_NAME, _col("Type"), _col("Cluster-IP"), _col("External-IP"),
-                  _col("Port(s)"), _AGE, _SELECTOR], _service),
+    "daemonsets.apps": (
+        [
+            _NAME,
+            _col("Desired", "integer"),
+            _col("Current", "integer"),
+            _col("Ready", "integer"),
+            _col("Up-to-date", "integer"),
+            _col("Available", "integer"),
+            _col("Node Selector"),
+            _AGE,
+            *_TEMPLATE_COLS,
+            _SELECTOR,
+        ],
+        _daemonset,
+    ),
+    "controllerrevisions.apps": (
+        [_NAME, _col("Controller"), _col("Revision", "integer"), _AGE],
+        _controllerrevision,
+    ),
+    "jobs.batch": (
+        [
+            _NAME,
+            _col("Status"),
+            _col("Completions"),
+            _col("Duration"),
+            _AGE,
+            *_TEMPLATE_COLS,
+            _SELECTOR,
+        ],
+        _job,
+    ),
+    "cronjobs.batch": (
+        [
+            _NAME,
+            _col("Schedule"),
+            _col("Timezone"),
+            _col("Suspend", "boolean"),
+            _col("Active", "integer"),
+            _col("Last Schedule"),
+            _AGE,
+            *_TEMPLATE_COLS,
+            _SELECTOR,
+        ],
+        _cronjob,
+    ),
+    "services": (
+        [
+            _NAME,
+            _col("Type"),
+            _col("Cluster-IP"),
+            _col("External-IP"),
+            _col("Port(s)"),
+            _AGE,
+            _SELECTOR,
+        ],
+        _service,
+    ),
     "endpoints": ([_NAME, _col("Endpoints"), _AGE], _endpoints),
-    "endpointslices.discovery.k8s.io": ([_NAME, _col("AddressType"), _col("Ports"),
-                                         _col("Endpoints"), _AGE], _endpointslice),
-    "nodes": ([_NAME, _col("Status"), _col("Roles"), _AGE, _col("Version"),
-               _col("Internal-IP", priority=1), _col("External-IP", priority=1),
-               _col("OS-Image", priority=1), _col("Kernel-Version", priority=1),
-               _col("Container-Runtime", priority=1)], _node),
+    "endpointslices.discovery.k8s.io": (
+        [_NAME, _col("AddressType"), _col("Ports"), _col("Endpoints"), _AGE],
+        _endpointslice,
+    ),
+    "nodes": (
+        [
+            _NAME,
+            _col("Status"),
+            _col("Roles"),
+            _AGE,
+            _col("Version"),
+            _col("Internal-IP", priority=1),
+            _col("External-IP", priority=1),
+            _col("OS-Image", priority=1),
+            _col("Kernel-Version", priority=1),
+            _col("Container-Runtime", priority=1),
+        ],
+        _node,
+    ),
     "namespaces": ([_NAME, _col("Status"), _AGE], _namespace),
-    "events": ([_col("Last Seen"), _col("Type"), _col("Reason"), _col("Object"),
-                _col("Subobject", priority=1), _col("Source", priority=1), _col("Message"),
-                _col("First Seen", priority=1), _col("Count", priority=1),
-                dict(_NAME, priority=1)], _event),
-    "events.events.k8s.io": ([_col("Last Seen"), _col("Type"), _col("Reason"), _col("Object"),
-                _col("Subobject", priority=1), _col("Source", priority=1), _col("Message"),
-                _col("First Seen", priority=1), _col("Count", priority=1),
-                dict(_NAME, priority=1)], _event_v1),
+    "events": (
+        [
+            _col("Last Seen"),
+            _col("Type"),
+            _col("Reason"),
+            _col("Object"),
+            _col("Subobject", priority=1),
+            _col("Source", priority=1),
+            _col("Message"),
+            _col("First Seen", priority=1),
+            _col("Count", priority=1),
+            dict(_NAME, priority=1),
+        ],
+        _event,
+    ),
+    "events.events.k8s.io": (
+        [
+            _col("Last Seen"),
+            _col("Type"),
+            _col("Reason"),
+            _col("Object"),
+            _col("Subobject", priority=1),
+            _col("Source", priority=1),
+            _col("Message"),
+            _col("First Seen", priority=1),
+            _col("Count", priority=1),
+            dict(_NAME, priority=1),
+        ],
+        _event_v1,
+    ),
     "configmaps": ([_NAME, _col("Data", "integer"), _AGE], _configmap),
     "secrets": ([_NAME, _col("Type"), _col("Data", "integer"), _AGE], _secret),
     "serviceaccounts": ([_NAME, _col("Secrets", "integer"), _AGE], _serviceaccount),
 }
-_DEFAULT = ([_NAME, {"name": "Created At", "type": "date", "format": "",
-                     "description": "CreationTimestamp"}], _default)
+_DEFAULT = (
+    [
+        _NAME,
+        {"name": "Created At", "type": "date", "format": "", "description": "CreationTimestamp"},
+    ],
+    _default,
+)
 
 
 def partial_metadata(obj: dict) -> dict:
-    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-            "metadata": obj["metadata"]}
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj["metadata"],
+    }
 
 
-def table(key: str, objs: list[dict], now: float, include_object: str = "Metadata",
-          list_meta: dict | None = None, with_columns: bool = True) -> dict:
+def table(
+    key: str,
+    objs: list[dict],
+    now: float,
+    include_object: str = "Metadata",
+    list_meta: dict | None = None,
+    with_columns: bool = True,
+) -> dict:
     """A meta.k8s.io/v1 Table of `objs` (full objects with kind/apiVersion)."""
     cols, printer = PRINTERS.get(key, _DEFAULT)
     rows = []
@@ -525,8 +776,11 @@ def table(key: str, objs: list[dict], now: float, include_object: str = "Metadat
         elif include_object != "None":
             row["object"] = partial_metadata(obj)
         rows.append(row)
-    out: dict[str, Any] = {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
-                           "metadata": list_meta or {}}
+    out: dict[str, Any] = {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_meta or {},
+    }
     if with_columns:
         out["columnDefinitions"] = cols
     out["rows"] = rows

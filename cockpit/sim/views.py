@@ -16,10 +16,10 @@ def event_v1(ev: dict) -> dict:
         "metadata": ev["metadata"],
         # eventTime is required in events.k8s.io; old-style events get their first time.
         "eventTime": ev.get("eventTime") or micro_ts(parse_ts(ev.get("firstTimestamp") or last)),
-        "reportingController": ev.get("reportingComponent") or (ev.get("source") or {}).get(
-            "component", ""),
-        "reportingInstance": ev.get("reportingInstance") or (ev.get("source") or {}).get(
-            "host", ""),
+        "reportingController": ev.get("reportingComponent")
+        or (ev.get("source") or {}).get("component", ""),
+        "reportingInstance": ev.get("reportingInstance")
+        or (ev.get("source") or {}).get("host", ""),
         "action": ev.get("action") or ev.get("reason", ""),
         "reason": ev.get("reason", ""),
         "regarding": ev.get("involvedObject") or {},

@@ -47,8 +47,10 @@ async def test_redis_stopped_mid_run_goes_stale_then_recovers(
         owned_redis_server.stop()
         await wait_for(pilot, lambda: pane.failure is not None, what="Redis failing")
         assert pane.has_class("stale")
-        assert "connection refused" in pane.failure.message.lower() or \
-            "connect" in pane.failure.message.lower()
+        assert (
+            "connection refused" in pane.failure.message.lower()
+            or "connect" in pane.failure.message.lower()
+        )
         assert pane.failure.retry_in is not None
         assert "STALE" in str(pane.border_subtitle)
         assert await responsive(pilot, app) < 0.5
@@ -68,8 +70,12 @@ async def test_postgres_restarted_mid_run_recovers(make_sim, make_app, owned_pg_
         await wait_for(pilot, lambda: pane.failure is not None, what="PostgreSQL failing")
         assert pane.has_class("stale") and pane.snapshot is not None  # last good data kept
         owned_pg_server.start()
-        await wait_for(pilot, lambda: pane.failure is None and pane.taken_at > first,
-                       timeout=30, what="PostgreSQL back")
+        await wait_for(
+            pilot,
+            lambda: pane.failure is None and pane.taken_at > first,
+            timeout=30,
+            what="PostgreSQL back",
+        )
 
 
 async def test_api_server_errors_and_hangs_do_not_freeze_the_ui(make_sim, make_app) -> None:
@@ -79,8 +85,9 @@ async def test_api_server_errors_and_hangs_do_not_freeze_the_ui(make_sim, make_a
     async with app.run_test(size=(160, 45)) as pilot:
         pods = app.main.query_one(PodsPane)
         top = app.main.query_one(TopPane)
-        await wait_for(pilot, lambda: pods.snapshot is not None and top.snapshot is not None,
-                       what="first data")
+        await wait_for(
+            pilot, lambda: pods.snapshot is not None and top.snapshot is not None, what="first data"
+        )
         sim.fail_requests(500)
         await wait_for(pilot, lambda: top.failure is not None, what="metrics failing")
         assert "500" in top.failure.message
@@ -90,11 +97,18 @@ async def test_api_server_errors_and_hangs_do_not_freeze_the_ui(make_sim, make_a
 
         sim.clear_faults()
         sim.hang_requests()
-        await wait_for(pilot, lambda: top.failure is not None and
-                       ("no answer" in top.failure.message or "timed out" in
-                        top.failure.message), timeout=30, what="metrics hanging")
+        await wait_for(
+            pilot,
+            lambda: (
+                top.failure is not None
+                and ("no answer" in top.failure.message or "timed out" in top.failure.message)
+            ),
+            timeout=30,
+            what="metrics hanging",
+        )
         assert await responsive(pilot, app) < 0.5  # a hung API never blocks the screen
 
         sim.clear_faults()
-        await wait_for(pilot, lambda: top.failure is None and pods.failure is None,
-                       timeout=40, what="recovery")
+        await wait_for(
+            pilot, lambda: top.failure is None and pods.failure is None, timeout=40, what="recovery"
+        )

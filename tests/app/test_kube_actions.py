@@ -254,7 +254,8 @@ async def test_forbidden_action_is_refused_with_the_missing_verb(
         await wait_for(pilot, lambda: app.forbidden("pod.restart"), what="the RBAC check")
         names = {command.title: command.help for command in app.palette_commands()}
         assert names[f"Restart pod {pod.name} (forbidden)"].startswith(
-            "forbidden: you may not delete pods")
+            "forbidden: you may not delete pods"
+        )
         assert "Rollout restart ALL deployments" in names  # patching deployments is allowed
         pods_keys = dict(dict(app.key_groups())["Pods pane"])
         assert "FORBIDDEN" in pods_keys["ctrl+d"]

@@ -15,12 +15,16 @@ from .test_kube_actions import ready_app, select_pod
 async def open_view(pilot, app, pods: PodsPane, predicate, key: str = "enter") -> LogScreen:
     await select_pod(pilot, pods, predicate)
     await pilot.press(key)
-    return await wait_for(pilot, lambda: app.screen if isinstance(app.screen, LogScreen)
-                          else None, what="the log view")
+    return await wait_for(
+        pilot,
+        lambda: app.screen if isinstance(app.screen, LogScreen) else None,
+        what="the log view",
+    )
 
 
-async def test_log_view_previous_search_wrap_and_save(make_sim, make_app, tmp_path,
-                                                      monkeypatch) -> None:
+async def test_log_view_previous_search_wrap_and_save(
+    make_sim, make_app, tmp_path, monkeypatch
+) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     sim = make_sim("incident")
     app = make_app(sim)
@@ -31,9 +35,14 @@ async def test_log_view_previous_search_wrap_and_save(make_sim, make_app, tmp_pa
         assert view.options.previous is False and view.options.tail_lines == 500
 
         await pilot.press("p")  # the previous container: why it crashed
-        await wait_for(pilot, lambda: view.options.previous and any(
-            "could not connect to server" in text for _, text in view.lines),
-            what="the previous container's fatal error")
+        await wait_for(
+            pilot,
+            lambda: (
+                view.options.previous
+                and any("could not connect to server" in text for _, text in view.lines)
+            ),
+            what="the previous container's fatal error",
+        )
 
         await pilot.press("slash")
         search = view.query_one("#logview-search")
@@ -65,20 +74,27 @@ async def test_follow_shows_new_lines_and_hostile_text_literally(make_sim, make_
     hostile = "ERROR [bold]x[/] [@click=app.quit]quit[/] \x1b[2J\x1b]0;pwned\x07 done"
     async with app.run_test(size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
-        view = await open_view(pilot, app, pods,
-                               lambda p: p.app == "rails" and p.status == "Running")
+        view = await open_view(
+            pilot, app, pods, lambda p: p.app == "rails" and p.status == "Running"
+        )
         await wait_for(pilot, lambda: len(view.lines) > 0, what="log lines")
         sim.inject_log_line(pods.selected_pod().name, "rails", hostile)
-        await wait_for(pilot, lambda: any("[@click=app.quit]quit[/]" in text
-                                          for _, text in view.lines), what="the injected line")
+        await wait_for(
+            pilot,
+            lambda: any("[@click=app.quit]quit[/]" in text for _, text in view.lines),
+            what="the injected line",
+        )
         line = next(text for _, text in view.lines if "[@click=app.quit]" in text)
         assert "\x1b" not in line and "\x07" not in line and "␛[2J" in line
         await pilot.press("escape")
 
         # The same line reaches the error feed (it matches the error pattern), literally.
         logs = app.main.query_one(ErrorLogPane)
-        await wait_for(pilot, lambda: any("[@click=app.quit]" in line.text for line in logs.lines),
-                       what="the error feed")
+        await wait_for(
+            pilot,
+            lambda: any("[@click=app.quit]" in line.text for line in logs.lines),
+            what="the error feed",
+        )
         rendered = "\n".join(strip.text for strip in logs.log_view.lines)
         assert "[bold]x[/]" in rendered
         assert app.is_running
@@ -92,16 +108,23 @@ async def test_error_feed_follows_pods_that_come_and_go(make_sim, make_app) -> N
     async with app.run_test(size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
         logs = app.main.query_one(ErrorLogPane)
-        await wait_for(pilot, lambda: logs.last_batch is not None and logs.last_batch.followed,
-                       what="followed pods")
-        victim = next(p for p in pods.snapshot.pods if p.app == "rails")
-        k8s.CoreV1Api(k8s.ApiClient(sim.client_configuration())).delete_namespaced_pod(
-            victim.name, "excel-unified")
         await wait_for(
             pilot,
-            lambda: victim.name not in logs.last_batch.followed
-            and sum(1 for n in logs.last_batch.followed if n.startswith("rails-")) == 3,
-            timeout=30, what="the replacement followed instead",
+            lambda: logs.last_batch is not None and logs.last_batch.followed,
+            what="followed pods",
+        )
+        victim = next(p for p in pods.snapshot.pods if p.app == "rails")
+        k8s.CoreV1Api(k8s.ApiClient(sim.client_configuration())).delete_namespaced_pod(
+            victim.name, "excel-unified"
+        )
+        await wait_for(
+            pilot,
+            lambda: (
+                victim.name not in logs.last_batch.followed
+                and sum(1 for n in logs.last_batch.followed if n.startswith("rails-")) == 3
+            ),
+            timeout=30,
+            what="the replacement followed instead",
         )
 
 

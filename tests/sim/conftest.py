@@ -1,13 +1,13 @@
 """Fixtures for the simulated cluster: started clusters, kubeconfigs, clients, kubectl.
 
-    sim            a started healthy SimCluster (fresh per test, Pace.fast())
-    incident_sim   the same, incident scenario
-    large_sim      the large scenario (5,000 pods), shared by the tests of one module
-    make_sim       factory: make_sim("incident", pace=..., large_size=...) -> started sim
-    kubeconfig     a kubeconfig file for `sim`
-    api_client     a kubernetes.client.ApiClient for `sim`
-    kubectl        run the real kubectl against `sim`: kubectl("get", "pods") -> result
-    make_kubectl   factory: make_kubectl(some_sim) -> such a runner
+sim            a started healthy SimCluster (fresh per test, Pace.fast())
+incident_sim   the same, incident scenario
+large_sim      the large scenario (5,000 pods), shared by the tests of one module
+make_sim       factory: make_sim("incident", pace=..., large_size=...) -> started sim
+kubeconfig     a kubeconfig file for `sim`
+api_client     a kubernetes.client.ApiClient for `sim`
+kubectl        run the real kubectl against `sim`: kubectl("get", "pods") -> result
+make_kubectl   factory: make_kubectl(some_sim) -> such a runner
 """
 
 from __future__ import annotations
@@ -85,13 +85,24 @@ class Kubectl:
     def env(self) -> dict[str, str]:
         kubeconfig = self.sim.write_kubeconfig(self.workdir / "kubeconfig")
         env = dict(os.environ)
-        env.update({"KUBECONFIG": str(kubeconfig), "HOME": str(self.workdir),
-                    "KUBECACHEDIR": str(self.workdir / "cache"), "NO_COLOR": "1"})
+        env.update(
+            {
+                "KUBECONFIG": str(kubeconfig),
+                "HOME": str(self.workdir),
+                "KUBECACHEDIR": str(self.workdir / "cache"),
+                "NO_COLOR": "1",
+            }
+        )
         return env
 
-    def __call__(self, *args: str, check: bool = True, timeout: float = 60,
-                 namespace: str | None = NS, stdin: str | None = None
-                 ) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: float = 60,
+        namespace: str | None = NS,
+        stdin: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         binary = shutil.which("kubectl")
         if binary is None:
             pytest.fail("kubectl is not on PATH: these tests need the real kubectl (v1.32)")
@@ -99,11 +110,20 @@ class Kubectl:
         if namespace is not None:
             argv += ["-n", namespace]  # before the args: `exec ... -- cmd` ends the flags
         argv += args
-        result = subprocess.run(argv, env=self.env(), capture_output=True, text=True,
-                                timeout=timeout, input=stdin, check=False)
+        result = subprocess.run(
+            argv,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=stdin,
+            check=False,
+        )
         if check and result.returncode != 0:
-            pytest.fail(f"kubectl {' '.join(args)} failed ({result.returncode}):\n"
-                        f"{result.stdout}\n{result.stderr}")
+            pytest.fail(
+                f"kubectl {' '.join(args)} failed ({result.returncode}):\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
         return result
 
 

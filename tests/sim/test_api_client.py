@@ -51,9 +51,12 @@ def rollout_done(api: k8s.ApiClient, name: str) -> bool:
     d = apps(api).read_namespaced_deployment(name, NS)
     st = d.status
     want = d.spec.replicas
-    return (d.metadata.generation <= (st.observed_generation or 0)
-            and (st.updated_replicas or 0) == want and (st.replicas or 0) == want
-            and (st.available_replicas or 0) == want)
+    return (
+        d.metadata.generation <= (st.observed_generation or 0)
+        and (st.updated_replicas or 0) == want
+        and (st.replicas or 0) == want
+        and (st.available_replicas or 0) == want
+    )
 
 
 def rs_of(api: k8s.ApiClient, app: str) -> list[k8s.V1ReplicaSet]:
@@ -77,20 +80,34 @@ def test_topology(api_client: k8s.ApiClient) -> None:
         assert p.metadata.uid and p.metadata.resource_version and p.metadata.creation_timestamp
         for c in p.spec.containers:
             assert c.resources.requests and c.resources.limits
-    assert by_app == {"rails": 3, "fastapi": 2, "sidekiq": 2, "nginx": 2, "postgres": 1,
-                      "redis": 1, "backup": 1}
+    assert by_app == {
+        "rails": 3,
+        "fastapi": 2,
+        "sidekiq": 2,
+        "nginx": 2,
+        "postgres": 1,
+        "redis": 1,
+        "backup": 1,
+    }
     ages = {p.metadata.creation_timestamp for p in pods}
     assert len(ages) > 5  # varied ages
     assert {p.metadata.name for p in pods} >= {"postgres-0", "redis-0", "backup-pod"}
-    deps = {d.metadata.name: d.spec.replicas for d in apps(api_client).list_namespaced_deployment(
-        NS).items}
+    deps = {
+        d.metadata.name: d.spec.replicas
+        for d in apps(api_client).list_namespaced_deployment(NS).items
+    }
     assert deps == {"rails": 3, "fastapi": 2, "sidekiq": 2, "nginx": 2}
     sts = {s.metadata.name for s in apps(api_client).list_namespaced_stateful_set(NS).items}
     assert sts == {"postgres", "redis"}
     svcs = {s.metadata.name: s.spec.type for s in v1.list_namespaced_service(NS).items}
     assert svcs["nginx-service"] == "LoadBalancer"
-    assert set(svcs) == {"rails-service", "fastapi-service", "nginx-service",
-                         "postgres-service", "redis-service"}
+    assert set(svcs) == {
+        "rails-service",
+        "fastapi-service",
+        "nginx-service",
+        "postgres-service",
+        "redis-service",
+    }
     assert len(v1.list_node().items) == 3
     for rs_app in ("rails", "fastapi"):
         images = {rs.spec.template.spec.containers[0].image for rs in rs_of(api_client, rs_app)}
@@ -119,15 +136,18 @@ def test_label_selectors(api_client: k8s.ApiClient) -> None:
     v1 = core(api_client)
 
     def names(sel: str) -> set[str]:
-        return {p.metadata.labels.get("app", "") for p in
-                v1.list_namespaced_pod(NS, label_selector=sel).items}
+        return {
+            p.metadata.labels.get("app", "")
+            for p in v1.list_namespaced_pod(NS, label_selector=sel).items
+        }
 
     assert names("app=postgres") == {"postgres"}
     assert names("app==redis") == {"redis"}
     assert "rails" not in names("app!=rails")
     assert names("app in (rails, redis)") == {"rails", "redis"}
     assert "rails" not in names("app notin (rails,fastapi)") and "redis" in names(
-        "app notin (rails,fastapi)")
+        "app notin (rails,fastapi)"
+    )
     assert names("statefulset.kubernetes.io/pod-name") == {"postgres", "redis"}
     assert "postgres" not in names("!statefulset.kubernetes.io/pod-name")
     assert names("app=rails,pod-template-hash") == {"rails"}
@@ -143,16 +163,24 @@ def test_field_selectors(api_client: k8s.ApiClient) -> None:
     done = v1.list_namespaced_pod(NS, field_selector="status.phase=Succeeded").items
     assert len(done) == 3 and all(p.status.phase == "Succeeded" for p in done)
     running = v1.list_namespaced_pod(
-        NS, field_selector="status.phase!=Succeeded,status.phase!=Failed").items
+        NS, field_selector="status.phase!=Succeeded,status.phase!=Failed"
+    ).items
     assert len(running) == 12
     node = running[0].spec.node_name
     on_node = v1.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={node}").items
     assert on_node and all(p.spec.node_name == node for p in on_node)
     pod = v1.list_namespaced_pod(NS, label_selector="app=rails").items[0]
     v1.delete_namespaced_pod(pod.metadata.name, NS)
-    events = wait_for(lambda: v1.list_namespaced_event(
-        NS, field_selector=f"involvedObject.kind=Pod,involvedObject.name={pod.metadata.name},"
-                           f"involvedObject.uid={pod.metadata.uid}").items, what="Killing event")
+    events = wait_for(
+        lambda: (
+            v1.list_namespaced_event(
+                NS,
+                field_selector=f"involvedObject.kind=Pod,involvedObject.name={pod.metadata.name},"
+                f"involvedObject.uid={pod.metadata.uid}",
+            ).items
+        ),
+        what="Killing event",
+    )
     assert {e.reason for e in events} >= {"Killing"}
     assert all(e.involved_object.name == pod.metadata.name for e in events)
     warnings = v1.list_namespaced_event(NS, field_selector="type=Warning").items
@@ -185,8 +213,11 @@ def test_status_bodies(api_client: k8s.ApiClient) -> None:
     assert body["details"] == {"name": "nope", "kind": "pods"}
     with pytest.raises(ApiException) as err:
         apps(api_client).read_namespaced_deployment("nope", NS)
-    assert status_of(err.value)["details"] == {"name": "nope", "group": "apps",
-                                               "kind": "deployments"}
+    assert status_of(err.value)["details"] == {
+        "name": "nope",
+        "group": "apps",
+        "kind": "deployments",
+    }
     svc = v1.read_namespaced_service("rails-service", NS)
     svc.metadata.resource_version = None
     svc.metadata.uid = None
@@ -201,7 +232,10 @@ def test_status_bodies(api_client: k8s.ApiClient) -> None:
             selector=k8s.V1LabelSelector(match_labels={"app": "x"}),
             template=k8s.V1PodTemplateSpec(
                 metadata=k8s.V1ObjectMeta(labels={"app": "y"}),
-                spec=k8s.V1PodSpec(containers=[k8s.V1Container(name="c", image="i")]))))
+                spec=k8s.V1PodSpec(containers=[k8s.V1Container(name="c", image="i")]),
+            ),
+        ),
+    )
     with pytest.raises(ApiException) as err:
         apps(api_client).create_namespaced_deployment(NS, bad)
     body = status_of(err.value)
@@ -220,9 +254,13 @@ def test_watch_sees_delete_and_replacement(api_client: k8s.ApiClient) -> None:
     w = watch.Watch()
 
     def consume() -> None:
-        for ev in w.stream(v1.list_namespaced_pod, NS, label_selector="app=rails",
-                           resource_version=listed.metadata.resource_version,
-                           timeout_seconds=10):
+        for ev in w.stream(
+            v1.list_namespaced_pod,
+            NS,
+            label_selector="app=rails",
+            resource_version=listed.metadata.resource_version,
+            timeout_seconds=10,
+        ):
             obj = ev["object"]
             seen.append((ev["type"], obj.metadata.name, obj.metadata.deletion_timestamp is None))
             if ev["type"] == "DELETED" and any(t == "ADDED" for t, _, _ in seen):
@@ -243,8 +281,9 @@ def test_watch_sees_delete_and_replacement(api_client: k8s.ApiClient) -> None:
 def test_watch_too_old_resource_version_is_410(api_client: k8s.ApiClient) -> None:
     w = watch.Watch()
     with pytest.raises(ApiException) as err:
-        for _ in w.stream(core(api_client).list_namespaced_pod, NS, resource_version="1",
-                          timeout_seconds=5):
+        for _ in w.stream(
+            core(api_client).list_namespaced_pod, NS, resource_version="1", timeout_seconds=5
+        ):
             pass
     assert err.value.status == 410
 
@@ -256,10 +295,12 @@ def test_watch_history_is_bounded(sim: SimCluster, api_client: k8s.ApiClient) ->
     assert store is not None
     sim.call(lambda: setattr(store, "_history", deque(store._history, maxlen=3)))
     for i in range(5):  # more changes than the (shrunk) history holds
-        v1.create_namespaced_config_map(NS, k8s.V1ConfigMap(
-            metadata=k8s.V1ObjectMeta(name=f"cm-{i}")))
-    raw = v1.list_namespaced_config_map(NS, watch=True, resource_version=start,
-                                        timeout_seconds=2, _preload_content=False)
+        v1.create_namespaced_config_map(
+            NS, k8s.V1ConfigMap(metadata=k8s.V1ObjectMeta(name=f"cm-{i}"))
+        )
+    raw = v1.list_namespaced_config_map(
+        NS, watch=True, resource_version=start, timeout_seconds=2, _preload_content=False
+    )
     line = json.loads(raw.data.splitlines()[0])
     assert line["type"] == "ERROR"
     assert line["object"]["code"] == 410 and line["object"]["reason"] == "Expired"
@@ -270,9 +311,14 @@ def test_watch_from_now_and_bookmarks(sim: SimCluster, api_client: k8s.ApiClient
     sim.server.bookmark_s = 0.2
     v1 = core(api_client)
     rv = v1.list_namespaced_config_map(NS).metadata.resource_version
-    raw = v1.list_namespaced_config_map(NS, watch=True, resource_version=rv,
-                                        allow_watch_bookmarks=True, timeout_seconds=1,
-                                        _preload_content=False)
+    raw = v1.list_namespaced_config_map(
+        NS,
+        watch=True,
+        resource_version=rv,
+        allow_watch_bookmarks=True,
+        timeout_seconds=1,
+        _preload_content=False,
+    )
     lines = [json.loads(x) for x in raw.data.splitlines()]
     assert lines and all(x["type"] == "BOOKMARK" for x in lines)
     assert int(lines[0]["object"]["metadata"]["resourceVersion"]) >= int(rv)
@@ -291,14 +337,23 @@ def test_delete_with_wrong_uid_is_conflict(api_client: k8s.ApiClient) -> None:
     assert err.value.status == 409 and body["reason"] == "Conflict"
     assert body["message"] == (
         'Operation cannot be fulfilled on pods "redis-0": Precondition failed: UID in '
-        f"precondition: not-the-uid, UID in object meta: {pod.metadata.uid}")
+        f"precondition: not-the-uid, UID in object meta: {pod.metadata.uid}"
+    )
     assert v1.read_namespaced_pod("redis-0", NS).metadata.deletion_timestamp is None
     right = k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(uid=pod.metadata.uid))
     v1.delete_namespaced_pod("redis-0", NS, body=right)
     # The StatefulSet brings back a pod of the same name with a new uid.
-    new = wait_for(lambda: next((p for p in v1.list_namespaced_pod(
-        NS, field_selector="metadata.name=redis-0").items
-        if p.metadata.uid != pod.metadata.uid and ready(p)), None), what="new redis-0")
+    new = wait_for(
+        lambda: next(
+            (
+                p
+                for p in v1.list_namespaced_pod(NS, field_selector="metadata.name=redis-0").items
+                if p.metadata.uid != pod.metadata.uid and ready(p)
+            ),
+            None,
+        ),
+        what="new redis-0",
+    )
     assert new.metadata.owner_references[0].name == "redis"
 
 
@@ -322,16 +377,21 @@ def test_dry_run_changes_nothing(api_client: k8s.ApiClient) -> None:
     out = v1.delete_namespaced_pod("postgres-0", NS, dry_run="All")
     assert out.metadata.name == "postgres-0"
     patched = a.patch_namespaced_deployment(
-        "rails", NS, {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: "x"}}}}},
-        dry_run="All")
+        "rails",
+        NS,
+        {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: "x"}}}}},
+        dry_run="All",
+    )
     assert patched.spec.template.metadata.annotations[RESTARTED_AT] == "x"
     a.patch_namespaced_deployment_scale("rails", NS, {"spec": {"replicas": 0}}, dry_run="All")
     cm = k8s.V1ConfigMap(metadata=k8s.V1ObjectMeta(name="dry"), data={"a": "b"})
     assert v1.create_namespaced_config_map(NS, cm, dry_run="All").metadata.name == "dry"
     time.sleep(0.2)
     assert v1.list_namespaced_pod(NS).metadata.resource_version == before
-    assert v1.read_namespaced_pod("postgres-0", NS).metadata.resource_version == \
-        pod.metadata.resource_version
+    assert (
+        v1.read_namespaced_pod("postgres-0", NS).metadata.resource_version
+        == pod.metadata.resource_version
+    )
     assert a.read_namespaced_deployment("rails", NS).spec.replicas == 3
     with pytest.raises(ApiException):
         v1.read_namespaced_config_map("dry", NS)
@@ -342,8 +402,10 @@ def test_scale_adds_and_removes_pods(api_client: k8s.ApiClient) -> None:
     scale = a.read_namespaced_deployment_scale("sidekiq", NS)
     assert scale.spec.replicas == 2 and scale.status.selector == "app=sidekiq"
     a.patch_namespaced_deployment_scale("sidekiq", NS, {"spec": {"replicas": 4}})
-    wait_for(lambda: len([p for p in live(pods_of(api_client, "sidekiq")) if ready(p)]) == 4,
-             what="4 sidekiq pods")
+    wait_for(
+        lambda: len([p for p in live(pods_of(api_client, "sidekiq")) if ready(p)]) == 4,
+        what="4 sidekiq pods",
+    )
     a.patch_namespaced_deployment_scale("sidekiq", NS, {"spec": {"replicas": 0}})
     wait_for(lambda: not pods_of(api_client, "sidekiq"), what="no sidekiq pods")
     wait_for(lambda: rollout_done(api_client, "sidekiq"), what="status at 0")
@@ -358,8 +420,15 @@ def test_rollout_restart_rolls_a_new_revision(api_client: k8s.ApiClient) -> None
     old_pods = {p.metadata.name for p in pods_of(api_client, "rails")}
     old_rev = revision(a.read_namespaced_deployment("rails", NS))
     gen = a.read_namespaced_deployment("rails", NS).metadata.generation
-    a.patch_namespaced_deployment("rails", NS, {"spec": {"template": {"metadata": {
-        "annotations": {RESTARTED_AT: "2026-01-01T00:00:00Z"}}}}})
+    a.patch_namespaced_deployment(
+        "rails",
+        NS,
+        {
+            "spec": {
+                "template": {"metadata": {"annotations": {RESTARTED_AT: "2026-01-01T00:00:00Z"}}}
+            }
+        },
+    )
     dep = a.read_namespaced_deployment("rails", NS)
     assert dep.metadata.generation == gen + 1
     wait_for(lambda: rollout_done(api_client, "rails"), what="rollout")
@@ -377,8 +446,14 @@ def test_rollout_restart_rolls_a_new_revision(api_client: k8s.ApiClient) -> None
     assert current[0].metadata.owner_references[0].name == "rails"
     h = current[0].metadata.labels["pod-template-hash"]
     assert all(p.metadata.name.startswith(f"rails-{h}-") for p in pods_of(api_client, "rails"))
-    reasons = [e.reason for e in core(api_client).list_namespaced_event(
-        NS, field_selector="involvedObject.kind=Deployment,involvedObject.name=rails").items]
+    reasons = [
+        e.reason
+        for e in core(api_client)
+        .list_namespaced_event(
+            NS, field_selector="involvedObject.kind=Deployment,involvedObject.name=rails"
+        )
+        .items
+    ]
     assert "ScalingReplicaSet" in reasons
 
 
@@ -387,17 +462,22 @@ def test_undo_restores_previous_template(api_client: k8s.ApiClient) -> None:
     dep = a.read_namespaced_deployment("fastapi", NS)
     rss = sorted(rs_of(api_client, "fastapi"), key=revision)
     previous = rss[-2]
-    assert previous.spec.template.spec.containers[0].image != \
-        dep.spec.template.spec.containers[0].image
+    assert (
+        previous.spec.template.spec.containers[0].image
+        != dep.spec.template.spec.containers[0].image
+    )
     # What `kubectl rollout undo` sends: a JSON patch replacing the template.
     template = api_client.sanitize_for_serialization(previous.spec.template)
     del template["metadata"]["labels"]["pod-template-hash"]
-    a.patch_namespaced_deployment("fastapi", NS, [
-        {"op": "replace", "path": "/spec/template", "value": template}])
+    a.patch_namespaced_deployment(
+        "fastapi", NS, [{"op": "replace", "path": "/spec/template", "value": template}]
+    )
     wait_for(lambda: rollout_done(api_client, "fastapi"), what="rollback")
     dep = a.read_namespaced_deployment("fastapi", NS)
-    assert dep.spec.template.spec.containers[0].image == \
-        previous.spec.template.spec.containers[0].image
+    assert (
+        dep.spec.template.spec.containers[0].image
+        == previous.spec.template.spec.containers[0].image
+    )
     restored = a.read_namespaced_replica_set(previous.metadata.name, NS)
     assert revision(restored) == revision(rss[-1]) + 1 == revision(dep)
     assert restored.spec.replicas == 2
@@ -406,13 +486,24 @@ def test_undo_restores_previous_template(api_client: k8s.ApiClient) -> None:
 
 def test_strategic_merge_patch_merges_containers_by_name(api_client: k8s.ApiClient) -> None:
     a = apps(api_client)
-    a.patch_namespaced_deployment("nginx", NS, {"spec": {"template": {"spec": {"containers": [
-        {"name": "nginx", "image": "nginx:1.27"}]}}}})
+    a.patch_namespaced_deployment(
+        "nginx",
+        NS,
+        {
+            "spec": {
+                "template": {"spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}
+            }
+        },
+    )
     dep = a.read_namespaced_deployment("nginx", NS)
     c = dep.spec.template.spec.containers
     assert len(c) == 1 and c[0].image == "nginx:1.27" and c[0].resources.limits
-    a.patch_namespaced_deployment("nginx", NS, {"metadata": {"labels": {"tier": "edge"}}},
-                                  _content_type="application/merge-patch+json")
+    a.patch_namespaced_deployment(
+        "nginx",
+        NS,
+        {"metadata": {"labels": {"tier": "edge"}}},
+        _content_type="application/merge-patch+json",
+    )
     assert a.read_namespaced_deployment("nginx", NS).metadata.labels["tier"] == "edge"
 
 
@@ -424,15 +515,32 @@ def test_job_from_cronjob(make_sim: object) -> None:
         cj = batch.read_namespaced_cron_job("postgres-backup", NS)
         job = k8s.V1Job(
             metadata=k8s.V1ObjectMeta(
-                name="manual-backup", annotations={"cronjob.kubernetes.io/instantiate": "manual"},
-                owner_references=[k8s.V1OwnerReference(
-                    api_version="batch/v1", kind="CronJob", name=cj.metadata.name,
-                    uid=cj.metadata.uid, controller=True)]),
-            spec=cj.spec.job_template.spec)
+                name="manual-backup",
+                annotations={"cronjob.kubernetes.io/instantiate": "manual"},
+                owner_references=[
+                    k8s.V1OwnerReference(
+                        api_version="batch/v1",
+                        kind="CronJob",
+                        name=cj.metadata.name,
+                        uid=cj.metadata.uid,
+                        controller=True,
+                    )
+                ],
+            ),
+            spec=cj.spec.job_template.spec,
+        )
         batch.create_namespaced_job(NS, job)
-        done = wait_for(lambda b=batch: next(
-            (c for c in b.read_namespaced_job("manual-backup", NS).status.conditions or []
-             if c.type in ("Complete", "Failed")), None), what=f"job {outcome}")
+        done = wait_for(
+            lambda b=batch: next(
+                (
+                    c
+                    for c in b.read_namespaced_job("manual-backup", NS).status.conditions or []
+                    if c.type in ("Complete", "Failed")
+                ),
+                None,
+            ),
+            what=f"job {outcome}",
+        )
         assert done.type == outcome
         got = batch.read_namespaced_job("manual-backup", NS)
         pods = core(api).list_namespaced_pod(NS, label_selector="job-name=manual-backup").items
@@ -454,9 +562,13 @@ def test_forbidden_and_access_review(sim: SimCluster, api_client: k8s.ApiClient)
     authz = k8s.AuthorizationV1Api(api_client)
 
     def can(verb: str, resource: str, group: str = "", sub: str | None = None) -> bool:
-        review = k8s.V1SelfSubjectAccessReview(spec=k8s.V1SelfSubjectAccessReviewSpec(
-            resource_attributes=k8s.V1ResourceAttributes(
-                namespace=NS, verb=verb, resource=resource, group=group, subresource=sub)))
+        review = k8s.V1SelfSubjectAccessReview(
+            spec=k8s.V1SelfSubjectAccessReviewSpec(
+                resource_attributes=k8s.V1ResourceAttributes(
+                    namespace=NS, verb=verb, resource=resource, group=group, subresource=sub
+                )
+            )
+        )
         return authz.create_self_subject_access_review(review).status.allowed
 
     assert can("delete", "pods")
@@ -471,15 +583,17 @@ def test_forbidden_and_access_review(sim: SimCluster, api_client: k8s.ApiClient)
     assert err.value.status == 403 and body["reason"] == "Forbidden"
     assert body["message"] == (
         'pods "redis-0" is forbidden: User "cockpit-sim-admin" cannot delete resource "pods" '
-        'in API group "" in the namespace "excel-unified"')
+        'in API group "" in the namespace "excel-unified"'
+    )
     with pytest.raises(ApiException) as err:
         apps(api_client).patch_namespaced_deployment_scale("rails", NS, {"spec": {"replicas": 1}})
-    assert 'cannot patch resource "deployments/scale" in API group "apps"' in \
-        status_of(err.value)["message"]
+    assert (
+        'cannot patch resource "deployments/scale" in API group "apps"'
+        in status_of(err.value)["message"]
+    )
     sim.allow_all()
     assert can("delete", "pods")
-    who = k8s.AuthenticationV1Api(api_client).create_self_subject_review(
-        k8s.V1SelfSubjectReview())
+    who = k8s.AuthenticationV1Api(api_client).create_self_subject_review(k8s.V1SelfSubjectReview())
     assert who.status.user_info.username == "cockpit-sim-admin"
 
 
@@ -553,24 +667,39 @@ def test_pod_lifecycle_and_events(api_client: k8s.ApiClient) -> None:
     v1 = core(api_client)
     rails = pods_of(api_client, "rails")
     v1.delete_namespaced_pod(rails[0].metadata.name, NS)
-    fresh = wait_for(lambda: [p for p in pods_of(api_client, "rails")
-                              if p.metadata.name not in {r.metadata.name for r in rails}],
-                     what="replacement pod")
+    fresh = wait_for(
+        lambda: [
+            p
+            for p in pods_of(api_client, "rails")
+            if p.metadata.name not in {r.metadata.name for r in rails}
+        ],
+        what="replacement pod",
+    )
     new = fresh[0]
     assert new.metadata.owner_references[0].kind == "ReplicaSet"
-    assert new.metadata.annotations is None or "sim.cockpit.dev/behaviour" not in \
-        new.metadata.annotations
+    assert (
+        new.metadata.annotations is None
+        or "sim.cockpit.dev/behaviour" not in new.metadata.annotations
+    )
     wait_for(lambda: ready(v1.read_namespaced_pod(new.metadata.name, NS)), what="ready")
     pod = v1.read_namespaced_pod(new.metadata.name, NS)
     assert pod.status.pod_ip and pod.spec.node_name and pod.status.phase == "Running"
     cs = pod.status.container_statuses[0]
     assert cs.ready and cs.state.running and cs.restart_count == 0
-    reasons = [e.reason for e in v1.list_namespaced_event(
-        NS, field_selector=f"involvedObject.name={new.metadata.name}").items]
+    reasons = [
+        e.reason
+        for e in v1.list_namespaced_event(
+            NS, field_selector=f"involvedObject.name={new.metadata.name}"
+        ).items
+    ]
     for r in ("Scheduled", "Pulling", "Pulled", "Created", "Started"):
         assert r in reasons
-    rs_events = [e.message for e in v1.list_namespaced_event(
-        NS, field_selector="involvedObject.kind=ReplicaSet,reason=SuccessfulCreate").items]
+    rs_events = [
+        e.message
+        for e in v1.list_namespaced_event(
+            NS, field_selector="involvedObject.kind=ReplicaSet,reason=SuccessfulCreate"
+        ).items
+    ]
     assert f"Created pod: {new.metadata.name}" in rs_events
 
 
@@ -584,8 +713,13 @@ def test_endpoints_follow_ready_pods(api_client: k8s.ApiClient) -> None:
     assert len(addresses()) == 2
     apps(api_client).patch_namespaced_deployment_scale("nginx", NS, {"spec": {"replicas": 3}})
     wait_for(lambda: len(addresses()) == 3, what="3 endpoints")
-    slices = k8s.DiscoveryV1Api(api_client).list_namespaced_endpoint_slice(
-        NS, label_selector="kubernetes.io/service-name=nginx-service").items
+    slices = (
+        k8s.DiscoveryV1Api(api_client)
+        .list_namespaced_endpoint_slice(
+            NS, label_selector="kubernetes.io/service-name=nginx-service"
+        )
+        .items
+    )
     assert len(slices) == 1
     assert len([e for e in slices[0].endpoints if e.conditions.ready]) == 3
 
@@ -605,8 +739,16 @@ def test_incident_pods(incident_sim: SimCluster) -> None:
     ocs = oom.status.container_statuses[0]
     assert ocs.last_state.terminated.reason == "OOMKilled"
     assert ocs.last_state.terminated.exit_code == 137
-    wait_for(lambda: v1.read_namespaced_pod(crash.metadata.name, NS).status.container_statuses[
-        0].restart_count > first, timeout=5, what="another restart")
+    wait_for(
+        lambda: (
+            v1.read_namespaced_pod(crash.metadata.name, NS)
+            .status.container_statuses[0]
+            .restart_count
+            > first
+        ),
+        timeout=5,
+        what="another restart",
+    )
     reasons = {e.reason for e in v1.list_namespaced_event(NS, field_selector="type=Warning").items}
     assert {"BackOff", "Unhealthy", "BackoffLimitExceeded"} <= reasons
     # The kernel's OOM kill is a Node event, and node events live in "default".
@@ -635,8 +777,7 @@ def test_metrics(make_sim: object) -> None:
     assert sim.broken["crashloop"] not in by_name  # no running container, no metrics
     nodes = custom.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "nodes")
     assert len(nodes["items"]) == 3 and nodes["items"][0]["usage"]["cpu"]
-    one = custom.get_namespaced_custom_object("metrics.k8s.io", "v1beta1", NS, "pods",
-                                              "postgres-0")
+    one = custom.get_namespaced_custom_object("metrics.k8s.io", "v1beta1", NS, "pods", "postgres-0")
     assert one["containers"][0]["name"] == "postgres"
     api.close()
 
@@ -656,8 +797,7 @@ def test_scale_with_put_and_conflict(api_client: k8s.ApiClient) -> None:
     assert err.value.status == 422
 
 
-def test_set_behaviour_breaks_and_heals_a_pod(sim: SimCluster,
-                                               api_client: k8s.ApiClient) -> None:
+def test_set_behaviour_breaks_and_heals_a_pod(sim: SimCluster, api_client: k8s.ApiClient) -> None:
     v1 = core(api_client)
     sim.set_pace(Pace.fast().with_(crashloop_restart_s=0.2))
     sim.set_behaviour("redis-0", "crashloop")
@@ -665,12 +805,21 @@ def test_set_behaviour_breaks_and_heals_a_pod(sim: SimCluster,
     def state() -> k8s.V1ContainerStatus:
         return v1.read_namespaced_pod("redis-0", NS).status.container_statuses[0]
 
-    wait_for(lambda: state().state.waiting is not None
-             and state().state.waiting.reason == "CrashLoopBackOff", what="CrashLoopBackOff")
+    wait_for(
+        lambda: (
+            state().state.waiting is not None and state().state.waiting.reason == "CrashLoopBackOff"
+        ),
+        what="CrashLoopBackOff",
+    )
     assert state().restart_count >= 1
     sim.set_behaviour("redis-0", "oomkill")
-    wait_for(lambda: state().last_state.terminated is not None
-             and state().last_state.terminated.reason == "OOMKilled", what="OOMKilled")
+    wait_for(
+        lambda: (
+            state().last_state.terminated is not None
+            and state().last_state.terminated.reason == "OOMKilled"
+        ),
+        what="OOMKilled",
+    )
     sim.set_behaviour("redis-0", None)
     wait_for(lambda: state().ready and state().state.running is not None, what="healed")
 
@@ -684,8 +833,9 @@ def test_log_follow_ends_when_the_cluster_stops(make_sim: object) -> None:
     got: list[bytes] = []
 
     def follow() -> None:
-        resp = v1.read_namespaced_pod_log(pod, NS, follow=True, tail_lines=5,
-                                          _preload_content=False)
+        resp = v1.read_namespaced_pod_log(
+            pod, NS, follow=True, tail_lines=5, _preload_content=False
+        )
         for chunk in resp.stream(1024):
             got.append(chunk)
 
@@ -713,11 +863,12 @@ def test_events_k8s_io_view(incident_sim: SimCluster) -> None:
         assert err.value.status == 405
 
 
-def test_deleting_a_deployment_collects_its_replicasets_and_pods(
-        api_client: k8s.ApiClient) -> None:
+def test_deleting_a_deployment_collects_its_replicasets_and_pods(api_client: k8s.ApiClient) -> None:
     apps(api_client).delete_namespaced_deployment("sidekiq", NS)
-    wait_for(lambda: not rs_of(api_client, "sidekiq") and not pods_of(api_client, "sidekiq"),
-             what="garbage collection")
+    wait_for(
+        lambda: not rs_of(api_client, "sidekiq") and not pods_of(api_client, "sidekiq"),
+        what="garbage collection",
+    )
     # A job deleted without a propagation policy leaves its pods (batch/v1's default).
     batch = k8s.BatchV1Api(api_client)
     job = batch.list_namespaced_job(NS).items[0].metadata.name
@@ -734,10 +885,11 @@ def test_abandoned_watch_is_dropped(sim: SimCluster) -> None:
     sim.server.disconnect_check_s = 0.1
     url = urlsplit(sim.url)
     s = socket.create_connection((url.hostname, url.port))
-    s.sendall(b"GET /apis/batch/v1/namespaces/excel-unified/cronjobs?watch=true HTTP/1.1\r\n"
-              b"Host: sim\r\n\r\n")
+    s.sendall(
+        b"GET /apis/batch/v1/namespaces/excel-unified/cronjobs?watch=true HTTP/1.1\r\n"
+        b"Host: sim\r\n\r\n"
+    )
     server = sim.server
     wait_for(lambda: sim.call(lambda: len(server._watchers)) == 1, what="watch registered")
     s.close()
-    wait_for(lambda: sim.call(lambda: len(server._watchers)) == 0, timeout=5,
-             what="watch dropped")
+    wait_for(lambda: sim.call(lambda: len(server._watchers)) == 0, timeout=5, what="watch dropped")

@@ -24,8 +24,12 @@ sys.exit(run_foreground("incident", 0, sys.argv[1], Pace.fast()))
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_run_foreground_until_signal(tmp_path: Path, sig: signal.Signals) -> None:
     kubeconfig = tmp_path / "kc" / "kubeconfig"
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(kubeconfig)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(kubeconfig)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = []
         deadline = time.monotonic() + 30

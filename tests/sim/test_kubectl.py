@@ -19,8 +19,9 @@ def table(text: str) -> list[dict[str, str]]:
     if not lines:
         return []  # "No resources found" goes to stderr
     header = re.split(r"\s{2,}", lines[0].strip())
-    return [dict(zip(header, re.split(r"\s{2,}", line.strip()), strict=False))
-            for line in lines[1:]]
+    return [
+        dict(zip(header, re.split(r"\s{2,}", line.strip()), strict=False)) for line in lines[1:]
+    ]
 
 
 def rows(k: Kubectl, *args: str) -> list[dict[str, str]]:
@@ -53,8 +54,13 @@ def test_get_pod_by_label(kubectl: Kubectl) -> None:
 
 def test_get_and_describe_services(kubectl: Kubectl) -> None:
     got = {r["NAME"]: r for r in rows(kubectl, "get", "svc")}
-    assert set(got) == {"rails-service", "fastapi-service", "nginx-service",
-                        "postgres-service", "redis-service"}
+    assert set(got) == {
+        "rails-service",
+        "fastapi-service",
+        "nginx-service",
+        "postgres-service",
+        "redis-service",
+    }
     nginx = got["nginx-service"]
     assert nginx["TYPE"] == "LoadBalancer" and nginx["EXTERNAL-IP"] == "203.0.113.24"
     assert nginx["PORT(S)"] == "80:31080/TCP,443:31443/TCP"
@@ -69,16 +75,23 @@ def test_get_and_describe_services(kubectl: Kubectl) -> None:
 
 def test_get_all(kubectl: Kubectl) -> None:
     out = kubectl("get", "all").stdout
-    for prefix in ("pod/rails-", "service/nginx-service", "deployment.apps/rails",
-                   "replicaset.apps/rails-", "statefulset.apps/postgres",
-                   "cronjob.batch/postgres-backup", "job.batch/postgres-backup-"):
+    for prefix in (
+        "pod/rails-",
+        "service/nginx-service",
+        "deployment.apps/rails",
+        "replicaset.apps/rails-",
+        "statefulset.apps/postgres",
+        "cronjob.batch/postgres-backup",
+        "job.batch/postgres-backup-",
+    ):
         assert prefix in out
     assert re.search(r"deployment\.apps/rails\s+3/3\s+3\s+3\s", out)
     assert re.search(r"statefulset\.apps/postgres\s+1/1\s", out)
 
 
-def test_events_sorted(make_sim: Callable[..., SimCluster],
-                       make_kubectl: Callable[[SimCluster], Kubectl]) -> None:
+def test_events_sorted(
+    make_sim: Callable[..., SimCluster], make_kubectl: Callable[[SimCluster], Kubectl]
+) -> None:
     k = make_kubectl(make_sim("incident"))
     out = k("get", "events", "--sort-by=.lastTimestamp").stdout
     header = re.split(r"\s{2,}", out.splitlines()[0].strip())
@@ -108,16 +121,23 @@ def test_delete_pod_is_replaced(kubectl: Kubectl) -> None:
     victim = sorted(before)[0]
     out = kubectl("delete", "pod", victim).stdout
     assert f'pod "{victim}" deleted' in out
-    after = wait_for(lambda: len(pod_names(kubectl, "app=rails")) == 3
-                     and victim not in pod_names(kubectl, "app=rails"), what="replacement")
+    after = wait_for(
+        lambda: (
+            len(pod_names(kubectl, "app=rails")) == 3
+            and victim not in pod_names(kubectl, "app=rails")
+        ),
+        what="replacement",
+    )
     assert after
     assert len(pod_names(kubectl, "app=rails") - before) == 1
 
 
 def test_rollout_restart_status_and_undo(kubectl: Kubectl) -> None:
     before = pod_names(kubectl, "app=rails")
-    assert "deployment.apps/rails restarted" in kubectl("rollout", "restart",
-                                                        "deployment/rails").stdout
+    assert (
+        "deployment.apps/rails restarted"
+        in kubectl("rollout", "restart", "deployment/rails").stdout
+    )
     out = kubectl("rollout", "status", "deployment/rails", "--timeout=60s").stdout
     assert 'deployment "rails" successfully rolled out' in out
     wait_for(lambda: len(pod_names(kubectl, "app=rails")) == 3, what="old pods gone")
@@ -125,25 +145,31 @@ def test_rollout_restart_status_and_undo(kubectl: Kubectl) -> None:
     history = kubectl("rollout", "history", "deployment/rails").stdout
     assert re.findall(r"^(\d+)\s", history, re.M) == ["1", "2", "3", "4"]
     image = "{.spec.template.spec.containers[0].image}"
-    assert kubectl("get", "deploy", "rails", "-o", f"jsonpath={image}").stdout == \
-        "excel-unified/rails:v2.14.1"
+    assert (
+        kubectl("get", "deploy", "rails", "-o", f"jsonpath={image}").stdout
+        == "excel-unified/rails:v2.14.1"
+    )
     # The restart only changed an annotation: undo goes back to the same image.
-    assert "deployment.apps/rails rolled back" in kubectl("rollout", "undo",
-                                                          "deployment/rails").stdout
+    assert (
+        "deployment.apps/rails rolled back" in kubectl("rollout", "undo", "deployment/rails").stdout
+    )
     kubectl("rollout", "status", "deployment/rails", "--timeout=60s")
     history = kubectl("rollout", "history", "deployment/rails").stdout
     assert re.findall(r"^(\d+)\s", history, re.M) == ["1", "2", "4", "5"]
     # Undo again: back to the restarted template (revision 4 becomes 6).
     kubectl("rollout", "undo", "deployment/rails")
     kubectl("rollout", "status", "deployment/rails", "--timeout=60s")
-    annotations = kubectl("get", "deploy", "rails", "-o",
-                          "jsonpath={.spec.template.metadata.annotations}").stdout
+    annotations = kubectl(
+        "get", "deploy", "rails", "-o", "jsonpath={.spec.template.metadata.annotations}"
+    ).stdout
     assert "kubectl.kubernetes.io/restartedAt" in annotations
     # And to an older image explicitly.
     kubectl("rollout", "undo", "deployment/rails", "--to-revision=2")
     kubectl("rollout", "status", "deployment/rails", "--timeout=60s")
-    assert kubectl("get", "deploy", "rails", "-o", f"jsonpath={image}").stdout == \
-        "excel-unified/rails:v2.14.0"
+    assert (
+        kubectl("get", "deploy", "rails", "-o", f"jsonpath={image}").stdout
+        == "excel-unified/rails:v2.14.0"
+    )
 
 
 def test_rollout_restart_all_deployments(kubectl: Kubectl) -> None:
@@ -158,8 +184,10 @@ def test_rollout_restart_all_deployments(kubectl: Kubectl) -> None:
 
 
 def test_scale_to_zero_and_back(kubectl: Kubectl) -> None:
-    assert "deployment.apps/rails scaled" in kubectl("scale", "deployment", "rails",
-                                                     "--replicas=0").stdout
+    assert (
+        "deployment.apps/rails scaled"
+        in kubectl("scale", "deployment", "rails", "--replicas=0").stdout
+    )
     wait_for(lambda: not pod_names(kubectl, "app=rails"), what="no rails pods")
     out = kubectl("scale", "deployment", "rails", "sidekiq", "--replicas=0").stdout
     assert "deployment.apps/sidekiq scaled" in out
@@ -175,29 +203,49 @@ def test_scale_to_zero_and_back(kubectl: Kubectl) -> None:
 def test_cronjobs_and_jobs(kubectl: Kubectl) -> None:
     out = kubectl("get", "cronjobs").stdout
     assert re.split(r"\s{2,}", out.splitlines()[0].strip()) == [
-        "NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"]
+        "NAME",
+        "SCHEDULE",
+        "TIMEZONE",
+        "SUSPEND",
+        "ACTIVE",
+        "LAST SCHEDULE",
+        "AGE",
+    ]
     cj = table(out)[0]
     assert cj["NAME"] == "postgres-backup" and cj["SCHEDULE"] == "0 2 * * *"
     assert cj["SUSPEND"] == "False" and cj["ACTIVE"] == "0"
     out = kubectl("get", "jobs").stdout
     assert re.split(r"\s{2,}", out.splitlines()[0].strip()) == [
-        "NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+        "NAME",
+        "STATUS",
+        "COMPLETIONS",
+        "DURATION",
+        "AGE",
+    ]
     jobs = table(out)
     assert len(jobs) == 3 and all(j["NAME"].startswith("postgres-backup-") for j in jobs)
     assert {j["STATUS"] for j in jobs} == {"Complete"}
     assert {j["COMPLETIONS"] for j in jobs} == {"1/1"}
 
 
-def test_create_job_from_cronjob(make_sim: Callable[..., SimCluster],
-                                 make_kubectl: Callable[[SimCluster], Kubectl]) -> None:
+def test_create_job_from_cronjob(
+    make_sim: Callable[..., SimCluster], make_kubectl: Callable[[SimCluster], Kubectl]
+) -> None:
     for scenario, status in (("healthy", "Complete"), ("incident", "Failed")):
         k = make_kubectl(make_sim(scenario))
         out = k("create", "job", "--from=cronjob/postgres-backup", "backup-now").stdout
         assert "job.batch/backup-now created" in out
-        got = wait_for(lambda k=k: next((j for j in rows(k, "get", "jobs")
-                                         if j["NAME"] == "backup-now"
-                                         and j["STATUS"] in ("Complete", "Failed")), None),
-                       what=f"backup-now {status}")
+        got = wait_for(
+            lambda k=k: next(
+                (
+                    j
+                    for j in rows(k, "get", "jobs")
+                    if j["NAME"] == "backup-now" and j["STATUS"] in ("Complete", "Failed")
+                ),
+                None,
+            ),
+            what=f"backup-now {status}",
+        )
         assert got["STATUS"] == status
         job = json.loads(k("get", "job", "backup-now", "-o", "json").stdout)
         assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
@@ -207,7 +255,8 @@ def test_create_job_from_cronjob(make_sim: Callable[..., SimCluster],
         assert container["env"][0]["valueFrom"]["secretKeyRef"]["key"] == "db-password"
         pods = rows(k, "get", "pods", "-l", "job-name=backup-now")
         assert pods and {p["STATUS"] for p in pods} == (
-            {"Completed"} if status == "Complete" else {"Error"})
+            {"Completed"} if status == "Complete" else {"Error"}
+        )
 
 
 def test_auth_can_i(sim: SimCluster, kubectl: Kubectl) -> None:
@@ -218,14 +267,17 @@ def test_auth_can_i(sim: SimCluster, kubectl: Kubectl) -> None:
     assert kubectl("auth", "can-i", "get", "pods").stdout.strip() == "yes"
     result = kubectl("delete", "pod", "redis-0", check=False)
     assert result.returncode != 0
-    assert ('pods "redis-0" is forbidden: User "cockpit-sim-admin" cannot delete resource '
-            '"pods" in API group "" in the namespace "excel-unified"') in result.stderr
+    assert (
+        'pods "redis-0" is forbidden: User "cockpit-sim-admin" cannot delete resource '
+        '"pods" in API group "" in the namespace "excel-unified"'
+    ) in result.stderr
     sim.allow_all()
     assert kubectl("auth", "can-i", "delete", "pods").stdout.strip() == "yes"
 
 
-def test_incident_pod_statuses(make_sim: Callable[..., SimCluster],
-                               make_kubectl: Callable[[SimCluster], Kubectl]) -> None:
+def test_incident_pod_statuses(
+    make_sim: Callable[..., SimCluster], make_kubectl: Callable[[SimCluster], Kubectl]
+) -> None:
     sim = make_sim("incident")
     k = make_kubectl(sim)
     got = {r["NAME"]: r for r in rows(k, "get", "pods")}
@@ -235,7 +287,9 @@ def test_incident_pod_statuses(make_sim: Callable[..., SimCluster],
     oom = got[sim.broken["oomkill"]]
     assert oom["STATUS"] == "OOMKilled"
     assert {r["STATUS"] for r in got.values() if r["NAME"].startswith("postgres-backup-")} >= {
-        "Error", "Completed"}
+        "Error",
+        "Completed",
+    }
     top = {r["NAME"]: r for r in rows(k, "top", "pods")}
     assert int(top["redis-0"]["MEMORY(bytes)"].rstrip("Mi")) > 900
 
@@ -254,17 +308,35 @@ def test_stuck_rollout_times_out_and_undo_recovers(sim: SimCluster, kubectl: Kub
     """A template whose pods crash: `rollout status` fails on the progress deadline,
     and `rollout undo` brings the deployment back."""
     sim.set_pace(Pace.fast().with_(progress_deadline_s=1.0))
-    kubectl("patch", "deployment", "fastapi", "-p", json.dumps({"spec": {"template": {
-        "metadata": {"annotations": {"sim.cockpit.dev/behaviour": "crashloop"}}}}}))
+    kubectl(
+        "patch",
+        "deployment",
+        "fastapi",
+        "-p",
+        json.dumps(
+            {
+                "spec": {
+                    "template": {
+                        "metadata": {"annotations": {"sim.cockpit.dev/behaviour": "crashloop"}}
+                    }
+                }
+            }
+        ),
+    )
     result = kubectl("rollout", "status", "deployment/fastapi", "--timeout=30s", check=False)
     assert result.returncode != 0
     assert 'deployment "fastapi" exceeded its progress deadline' in result.stderr
-    assert any(r["STATUS"] == "CrashLoopBackOff" for r in rows(kubectl, "get", "pods", "-l",
-                                                                 "app=fastapi"))
+    assert any(
+        r["STATUS"] == "CrashLoopBackOff" for r in rows(kubectl, "get", "pods", "-l", "app=fastapi")
+    )
     kubectl("rollout", "undo", "deployment/fastapi")
     kubectl("rollout", "status", "deployment/fastapi", "--timeout=30s")
-    wait_for(lambda: {r["STATUS"] for r in rows(kubectl, "get", "pods", "-l", "app=fastapi")}
-             == {"Running"}, what="healthy fastapi pods")
+    wait_for(
+        lambda: (
+            {r["STATUS"] for r in rows(kubectl, "get", "pods", "-l", "app=fastapi")} == {"Running"}
+        ),
+        what="healthy fastapi pods",
+    )
 
 
 def test_injected_log_line(sim: SimCluster, kubectl: Kubectl) -> None:

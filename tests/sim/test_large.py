@@ -48,11 +48,21 @@ def test_kubectl_get_pods_pages_through_all(large: SimCluster, tmp_path: Path) -
     if binary is None:
         pytest.fail("kubectl is not on PATH: these tests need the real kubectl (v1.32)")
     kubeconfig = large.write_kubeconfig(tmp_path / "kubeconfig")
-    env = {"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path),
-           "KUBECACHEDIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+    env = {
+        "KUBECONFIG": str(kubeconfig),
+        "HOME": str(tmp_path),
+        "KUBECACHEDIR": str(tmp_path / "cache"),
+        "PATH": "/usr/bin:/bin",
+    }
     t0 = time.perf_counter()
-    out = subprocess.run([binary, "get", "pods", "-n", NS], env=env, capture_output=True,
-                         text=True, timeout=60, check=True).stdout
+    out = subprocess.run(
+        [binary, "get", "pods", "-n", NS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     elapsed = time.perf_counter() - t0
     lines = out.splitlines()
     assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
@@ -65,8 +75,9 @@ def test_changes_still_show_in_lists(large: SimCluster) -> None:
     with k8s.ApiClient(large.client_configuration()) as api:
         v1 = k8s.CoreV1Api(api)
         v1.patch_namespaced_pod("postgres-0", NS, {"metadata": {"labels": {"probe": "1"}}})
-        data = json.loads(v1.list_namespaced_pod(
-            NS, _preload_content=False, label_selector="app=postgres").data)
+        data = json.loads(
+            v1.list_namespaced_pod(NS, _preload_content=False, label_selector="app=postgres").data
+        )
         assert data["items"][0]["metadata"]["labels"]["probe"] == "1"
         data = json.loads(v1.list_namespaced_pod(NS, _preload_content=False).data)
         pg = next(p for p in data["items"] if p["metadata"]["name"] == "postgres-0")

@@ -76,16 +76,20 @@ def make_pod(
         "annotations": {"sim.cockpit.dev/behaviour": behaviour} if behaviour else {},
     }
     if owner_job:
-        meta["ownerReferences"] = [{"kind": "Job", "name": "postgres-backup-1", "uid": "j",
-                                    "apiVersion": "batch/v1"}]
+        meta["ownerReferences"] = [
+            {"kind": "Job", "name": "postgres-backup-1", "uid": "j", "apiVersion": "batch/v1"}
+        ]
     return {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": meta,
         "spec": {
             "containers": [
-                {"name": c, "image": f"excel-unified/{app}:1.4.2",
-                 "resources": {"limits": {"memory": memory}}}
+                {
+                    "name": c,
+                    "image": f"excel-unified/{app}:1.4.2",
+                    "resources": {"limits": {"memory": memory}},
+                }
                 for c in names
             ]
         },
@@ -118,19 +122,47 @@ class MiniCluster:
 
             return handler
 
-        r.add_get("/version", fixed(
-            {"major": "1", "minor": "32", "gitVersion": "v1.32.0", "platform": "linux/amd64"}))
+        r.add_get(
+            "/version",
+            fixed(
+                {"major": "1", "minor": "32", "gitVersion": "v1.32.0", "platform": "linux/amd64"}
+            ),
+        )
         r.add_get("/api", fixed({"kind": "APIVersions", "versions": ["v1"]}))
         r.add_get("/apis", fixed({"kind": "APIGroupList", "apiVersion": "v1", "groups": []}))
-        r.add_get("/api/v1", fixed({
-            "kind": "APIResourceList", "groupVersion": "v1", "resources": [
-                {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
-                 "verbs": ["get", "list", "delete"], "shortNames": ["po"]},
-                {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod",
-                 "verbs": ["get"]},
-                {"name": "pods/exec", "singularName": "", "namespaced": True,
-                 "kind": "PodExecOptions", "verbs": ["create", "get"]},
-            ]}))
+        r.add_get(
+            "/api/v1",
+            fixed(
+                {
+                    "kind": "APIResourceList",
+                    "groupVersion": "v1",
+                    "resources": [
+                        {
+                            "name": "pods",
+                            "singularName": "pod",
+                            "namespaced": True,
+                            "kind": "Pod",
+                            "verbs": ["get", "list", "delete"],
+                            "shortNames": ["po"],
+                        },
+                        {
+                            "name": "pods/log",
+                            "singularName": "",
+                            "namespaced": True,
+                            "kind": "Pod",
+                            "verbs": ["get"],
+                        },
+                        {
+                            "name": "pods/exec",
+                            "singularName": "",
+                            "namespaced": True,
+                            "kind": "PodExecOptions",
+                            "verbs": ["create", "get"],
+                        },
+                    ],
+                }
+            ),
+        )
         r.add_get("/api/v1/namespaces/{ns}/pods", self._list)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}", self._get)
         r.add_get("/api/v1/namespaces/{ns}/pods/{name}/log", self._log)
@@ -147,19 +179,37 @@ class MiniCluster:
     async def _list(self, req: web.Request) -> web.Response:
         sel = req.query.get("labelSelector", "")
         want = dict(kv.split("=", 1) for kv in sel.split(",") if "=" in kv)
-        items = [p for p in self.pods.values()
-                 if all(p["metadata"]["labels"].get(k) == v for k, v in want.items())]
-        return web.json_response({"kind": "PodList", "apiVersion": "v1",
-                                  "metadata": {"resourceVersion": "1"}, "items": items})
+        items = [
+            p
+            for p in self.pods.values()
+            if all(p["metadata"]["labels"].get(k) == v for k, v in want.items())
+        ]
+        return web.json_response(
+            {
+                "kind": "PodList",
+                "apiVersion": "v1",
+                "metadata": {"resourceVersion": "1"},
+                "items": items,
+            }
+        )
 
     async def _get(self, req: web.Request) -> web.Response:
         pod = self.pods.get(req.match_info["name"])
         if pod is None:
             name = req.match_info["name"]
             return web.json_response(
-                {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                 "message": f'pods "{name}" not found', "reason": "NotFound",
-                 "details": {"name": name, "kind": "pods"}, "code": 404}, status=404)
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Failure",
+                    "message": f'pods "{name}" not found',
+                    "reason": "NotFound",
+                    "details": {"name": name, "kind": "pods"},
+                    "code": 404,
+                },
+                status=404,
+            )
         return web.json_response(pod)
 
     async def _log(self, req: web.Request) -> web.StreamResponse:
@@ -210,13 +260,23 @@ class MiniCluster:
 
     def kubeconfig(self, directory: Path) -> Path:
         path = directory / "kubeconfig"
-        path.write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "sim",
-            "clusters": [{"name": "sim", "cluster": {"server": self.url}}],
-            "users": [{"name": "sim", "user": {}}],
-            "contexts": [{"name": "sim", "context": {"cluster": "sim", "user": "sim",
-                                                      "namespace": NS}}],
-        }))
+        path.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "current-context": "sim",
+                    "clusters": [{"name": "sim", "cluster": {"server": self.url}}],
+                    "users": [{"name": "sim", "user": {}}],
+                    "contexts": [
+                        {
+                            "name": "sim",
+                            "context": {"cluster": "sim", "user": "sim", "namespace": NS},
+                        }
+                    ],
+                }
+            )
+        )
         return path
 
 
@@ -227,30 +287,61 @@ def seed_pods(mc: MiniCluster, scenario: str) -> None:
     for i in range(3):
         name = f"rails-7d9f8b6c5-{'abc'[i]}x{i}q"
         if scenario == "incident" and i == 0:
-            last = {"reason": "Error", "exitCode": 1, "startedAt": rfc3339(now - 5),
-                    "finishedAt": rfc3339(now - 2)}
-            add(name, make_pod(name, "rails", 0.2, now=now, restarts=14, behaviour="crashloop",
-                               last=last))
+            last = {
+                "reason": "Error",
+                "exitCode": 1,
+                "startedAt": rfc3339(now - 5),
+                "finishedAt": rfc3339(now - 2),
+            }
+            add(
+                name,
+                make_pod(
+                    name, "rails", 0.2, now=now, restarts=14, behaviour="crashloop", last=last
+                ),
+            )
         else:
             add(name, make_pod(name, "rails", 4 * 3600 + i * 60, now=now))
-    add("fastapi-5c6d7e8f9-k2m4n", make_pod(
-        "fastapi-5c6d7e8f9-k2m4n", "fastapi", 1800, now=now, restarts=1, behaviour="oomkill",
-        last={"reason": "OOMKilled", "exitCode": 137, "startedAt": rfc3339(now - 9000),
-              "finishedAt": rfc3339(now - 1801)}))
+    add(
+        "fastapi-5c6d7e8f9-k2m4n",
+        make_pod(
+            "fastapi-5c6d7e8f9-k2m4n",
+            "fastapi",
+            1800,
+            now=now,
+            restarts=1,
+            behaviour="oomkill",
+            last={
+                "reason": "OOMKilled",
+                "exitCode": 137,
+                "startedAt": rfc3339(now - 9000),
+                "finishedAt": rfc3339(now - 1801),
+            },
+        ),
+    )
     add("sidekiq-6f7a8b9c0-p3q5r", make_pod("sidekiq-6f7a8b9c0-p3q5r", "sidekiq", 7200, now=now))
     add("nginx-8b9c0d1e2-s6t8u", make_pod("nginx-8b9c0d1e2-s6t8u", "nginx", 7200, now=now))
     add("postgres-0", make_pod("postgres-0", "postgres", 3 * 86400, now=now))
     redis = make_pod("redis-0", "redis", 3 * 86400, now=now, memory="1Gi")
-    redis["spec"]["containers"][0]["args"] = ["redis-server", "--maxmemory", "768mb",
-                                              "--maxmemory-policy", "noeviction"]
+    redis["spec"]["containers"][0]["args"] = [
+        "redis-server",
+        "--maxmemory",
+        "768mb",
+        "--maxmemory-policy",
+        "noeviction",
+    ]
     add("redis-0", redis)
     add("backup-pod", make_pod("backup-pod", "backup", 86400, now=now))
     add("multi", make_pod("multi", "nginx", 600, now=now, containers=("nginx", "exporter")))
     job = make_pod("postgres-backup-29012345-x7k2p", "backup", 100, now=now, owner_job=True)
     job["status"]["phase"] = "Failed"
-    job["status"]["containerStatuses"][0]["state"] = {"terminated": {
-        "reason": "Error", "exitCode": 1, "startedAt": rfc3339(now - 100),
-        "finishedAt": rfc3339(now - 100 + p.job_duration_s)}}
+    job["status"]["containerStatuses"][0]["state"] = {
+        "terminated": {
+            "reason": "Error",
+            "exitCode": 1,
+            "startedAt": rfc3339(now - 100),
+            "finishedAt": rfc3339(now - 100 + p.job_duration_s),
+        }
+    }
     add(job["metadata"]["name"], job)
 
 
@@ -270,13 +361,17 @@ def kubectl(mini: MiniCluster, tmp_path: Path):
     cfg = mini.kubeconfig(tmp_path)
     env = {**os.environ, "KUBECONFIG": str(cfg)}
 
-    def run(*args: str, timeout: float = 30, check: bool = True,
-            stdin: bytes | None = None) -> subprocess.CompletedProcess:
-        proc = subprocess.run([exe, *args], env=env, capture_output=True, timeout=timeout,
-                              input=stdin)
+    def run(
+        *args: str, timeout: float = 30, check: bool = True, stdin: bytes | None = None
+    ) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [exe, *args], env=env, capture_output=True, timeout=timeout, input=stdin
+        )
         if check and proc.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} -> {proc.returncode}\n"
-                                 f"{proc.stderr.decode(errors='replace')}")
+            raise AssertionError(
+                f"kubectl {' '.join(args)} -> {proc.returncode}\n"
+                f"{proc.stderr.decode(errors='replace')}"
+            )
         return proc
 
     return run
@@ -298,13 +393,23 @@ def http_get(mini: MiniCluster, path: str) -> tuple[int, str, bytes]:
         return e.code, e.headers.get("Content-Type", ""), e.read()
 
 
-def run_exec(mini: MiniCluster, pod: str, *argv: str, stdin: str | None = None,
-             container: str | None = None) -> tuple[int, str, str]:
+def run_exec(
+    mini: MiniCluster, pod: str, *argv: str, stdin: str | None = None, container: str | None = None
+) -> tuple[int, str, str]:
     """(returncode, stdout, stderr) through the python client's WebSocket exec."""
     kwargs = {"container": container} if container else {}
-    ws = stream(mini.api().connect_get_namespaced_pod_exec, pod, NS, command=list(argv),
-                stderr=True, stdin=stdin is not None, stdout=True, tty=False,
-                _preload_content=False, **kwargs)
+    ws = stream(
+        mini.api().connect_get_namespaced_pod_exec,
+        pod,
+        NS,
+        command=list(argv),
+        stderr=True,
+        stdin=stdin is not None,
+        stdout=True,
+        tty=False,
+        _preload_content=False,
+        **kwargs,
+    )
     if stdin is not None:
         ws.write_stdin(stdin)
         ws.close_channel(0)
@@ -332,8 +437,7 @@ def test_logs_are_text_plain_and_generated_per_app(mini: MiniCluster) -> None:
     assert "INFO -- : [" in text and 'Started GET "' in text and "Completed " in text
     api = mini.api()
     assert 'HTTP/1.1" ' in api.read_namespaced_pod_log(OOM, NS, tail_lines=30)
-    assert "pid=1 tid=" in api.read_namespaced_pod_log("sidekiq-6f7a8b9c0-p3q5r", NS,
-                                                       tail_lines=10)
+    assert "pid=1 tid=" in api.read_namespaced_pod_log("sidekiq-6f7a8b9c0-p3q5r", NS, tail_lines=10)
     assert " UTC [" in api.read_namespaced_pod_log("postgres-0", NS, tail_lines=5)
     assert ":M " in api.read_namespaced_pod_log("redis-0", NS, tail_lines=5)
     assert '"GET ' in api.read_namespaced_pod_log("nginx-8b9c0d1e2-s6t8u", NS, tail_lines=20)
@@ -359,8 +463,9 @@ def test_tail_since_and_timestamps(mini: MiniCluster) -> None:
     assert 0 < len(recent.splitlines()) < 5 * 25  # about log_lines_per_s * 20, not a day
 
     since = rfc3339(now - 60)
-    status, _, body = http_get(mini, f"/api/v1/namespaces/{NS}/pods/{RAILS}/log"
-                                     f"?sinceTime={since}&timestamps=true")
+    status, _, body = http_get(
+        mini, f"/api/v1/namespaces/{NS}/pods/{RAILS}/log?sinceTime={since}&timestamps=true"
+    )
     assert status == 200
     assert body.split(b" ", 1)[0].decode() >= since[:-1]
 
@@ -415,12 +520,17 @@ def test_log_errors_are_kubernetes_status_bodies(mini: MiniCluster) -> None:
     cases = {
         f"/api/v1/namespaces/{NS}/pods/nope/log": (404, 'pods "nope" not found'),
         f"/api/v1/namespaces/{NS}/pods/postgres-0/log?previous=true": (
-            400, 'previous terminated container "postgres" in pod "postgres-0" not found'),
+            400,
+            'previous terminated container "postgres" in pod "postgres-0" not found',
+        ),
         f"/api/v1/namespaces/{NS}/pods/multi/log": (
-            400, "a container name must be specified for pod multi, choose one of: "
-                 "[nginx exporter]"),
+            400,
+            "a container name must be specified for pod multi, choose one of: [nginx exporter]",
+        ),
         f"/api/v1/namespaces/{NS}/pods/multi/log?container=sidecar": (
-            400, "container sidecar is not valid for pod multi"),
+            400,
+            "container sidecar is not valid for pod multi",
+        ),
     }
     for path, (code, message) in cases.items():
         status, ctype, body = http_get(mini, path)
@@ -438,8 +548,9 @@ def test_injected_hostile_text_arrives_byte_exact(mini: MiniCluster) -> None:
     for text in HOSTILE:
         mini.logbook.inject(NS, "backup-pod", "backup", text)
     api = mini.api()
-    resp = api.read_namespaced_pod_log("backup-pod", NS, tail_lines=len(HOSTILE),
-                                       _preload_content=False)
+    resp = api.read_namespaced_pod_log(
+        "backup-pod", NS, tail_lines=len(HOSTILE), _preload_content=False
+    )
     assert resp.data == "".join(t + "\n" for t in HOSTILE).encode()
     ts = api.read_namespaced_pod_log("backup-pod", NS, tail_lines=1, timestamps=True)
     assert ts.endswith(" " + HOSTILE[-1] + "\n")
@@ -448,8 +559,9 @@ def test_injected_hostile_text_arrives_byte_exact(mini: MiniCluster) -> None:
 
 
 def test_follow_streams_new_and_injected_lines_then_ends_with_the_pod(mini: MiniCluster) -> None:
-    resp = mini.api().read_namespaced_pod_log("postgres-0", NS, follow=True, tail_lines=1,
-                                              _preload_content=False)
+    resp = mini.api().read_namespaced_pod_log(
+        "postgres-0", NS, follow=True, tail_lines=1, _preload_content=False
+    )
     marker = "[bold]followed[/] \x1b[2J"
     got = b""
     t0 = time.monotonic()
@@ -469,15 +581,22 @@ def test_follow_streams_new_and_injected_lines_then_ends_with_the_pod(mini: Mini
 
 
 def test_follow_ends_when_the_container_restarts(mini: MiniCluster) -> None:
-    resp = mini.api().read_namespaced_pod_log(RAILS, NS, follow=True, tail_lines=0,
-                                              _preload_content=False)
+    resp = mini.api().read_namespaced_pod_log(
+        RAILS, NS, follow=True, tail_lines=0, _preload_content=False
+    )
     pod = mini.pods[RAILS]
     st = pod["status"]["containerStatuses"][0]
 
     def restart() -> None:
         started = st["state"]["running"]["startedAt"]
-        st["lastState"] = {"terminated": {"reason": "Error", "exitCode": 1,
-                                          "startedAt": started, "finishedAt": rfc3339(time.time())}}
+        st["lastState"] = {
+            "terminated": {
+                "reason": "Error",
+                "exitCode": 1,
+                "startedAt": started,
+                "finishedAt": rfc3339(time.time()),
+            }
+        }
         st["state"] = {"running": {"startedAt": rfc3339(time.time() + 1)}}
         st["restartCount"] += 1
 
@@ -561,17 +680,29 @@ def test_exec_df_and_cleaning_old_postgres_logs(mini: MiniCluster) -> None:
     assert " 90% /var/lib/postgresql/data" in out
     _, before, _ = run_exec(mini, "postgres-0", "df", "/var/lib/postgresql/data")
     used0, pct0 = df_use(before, "/var/lib/postgresql/data")
-    code, old, _ = run_exec(mini, "postgres-0", "find", "/var/lib/postgresql/data/log",
-                            "-name", "*.log", "-mtime", "+7")
+    code, old, _ = run_exec(
+        mini, "postgres-0", "find", "/var/lib/postgresql/data/log", "-name", "*.log", "-mtime", "+7"
+    )
     assert code == 0 and len(old.splitlines()) > 20
-    code, out, err = run_exec(mini, "postgres-0", "find", "/var/lib/postgresql/data/log",
-                              "-name", "*.log", "-mtime", "+7", "-delete")
+    code, out, err = run_exec(
+        mini,
+        "postgres-0",
+        "find",
+        "/var/lib/postgresql/data/log",
+        "-name",
+        "*.log",
+        "-mtime",
+        "+7",
+        "-delete",
+    )
     assert (code, out, err) == (0, "", "")
     _, after, _ = run_exec(mini, "postgres-0", "df", "/var/lib/postgresql/data")
     used1, pct1 = df_use(after, "/var/lib/postgresql/data")
     assert used1 < used0 - 2 * 1024 * 1024 and pct1 < 85 <= pct0
-    assert run_exec(mini, "postgres-0", "find", "/var/lib/postgresql/data/log", "-mtime",
-                    "+7")[1] == ""
+    assert (
+        run_exec(mini, "postgres-0", "find", "/var/lib/postgresql/data/log", "-mtime", "+7")[1]
+        == ""
+    )
     assert run_exec(mini, "postgres-0", "ls", "/var/lib/postgresql/data/log")[1].count(".log") >= 7
 
 
@@ -584,8 +715,10 @@ def test_exec_runbook_disk_chores_on_an_app_pod(mini: MiniCluster) -> None:
     _, old_logs, _ = run_exec(mini, RAILS, "find", "/app/logs", "-name", "*.log", "-mtime", "+7")
     assert old_logs
     _, before, _ = run_exec(mini, RAILS, "df", "/")
-    assert run_exec(mini, RAILS, "find", "/app/logs", "-name", "*.log", "-mtime", "+7",
-                    "-delete")[0] == 0
+    assert (
+        run_exec(mini, RAILS, "find", "/app/logs", "-name", "*.log", "-mtime", "+7", "-delete")[0]
+        == 0
+    )
     assert run_exec(mini, RAILS, "find", "/app/uploads", "-mtime", "+30", "-delete") == (0, "", "")
     _, after, _ = run_exec(mini, RAILS, "df", "/")
     assert df_use(after, "/")[0] < df_use(before, "/")[0]
@@ -601,8 +734,20 @@ def test_exec_backups_redis_and_exit_codes(mini: MiniCluster) -> None:
     code, listing, _ = run_exec(mini, "backup-pod", "ls", "-la", "/backups/")
     dumps = re.findall(r"backup_(\d{8})_020000\.sql\.gz", listing)
     assert code == 0 and listing.startswith("total ") and 33 <= len(dumps) <= 37
-    assert run_exec(mini, "backup-pod", "find", "/backups", "-name", "backup_*.sql.gz",
-                    "-mtime", "+30", "-delete")[0] == 0
+    assert (
+        run_exec(
+            mini,
+            "backup-pod",
+            "find",
+            "/backups",
+            "-name",
+            "backup_*.sql.gz",
+            "-mtime",
+            "+30",
+            "-delete",
+        )[0]
+        == 0
+    )
     left = re.findall(r"backup_\d{8}", run_exec(mini, "backup-pod", "ls", "/backups")[1])
     assert 28 <= len(left) <= 31
 
@@ -611,19 +756,33 @@ def test_exec_backups_redis_and_exit_codes(mini: MiniCluster) -> None:
     assert int(fields["maxmemory"]) == 768 * 1024 * 1024  # from the pod's --maxmemory
     assert int(fields["used_memory"]) / int(fields["maxmemory"]) > 0.93
     assert run_exec(mini, "redis-0", "redis-cli", "CONFIG", "GET", "maxmemory-policy") == (
-        0, "maxmemory-policy\nnoeviction\n", "")
-    assert run_exec(mini, "redis-0", "redis-cli", "CONFIG", "SET", "maxmemory-policy",
-                    "allkeys-lru")[1] == "OK\n"
-    assert run_exec(mini, "redis-0", "redis-cli", "CONFIG", "GET",
-                    "maxmemory-policy")[1].endswith("allkeys-lru\n")
+        0,
+        "maxmemory-policy\nnoeviction\n",
+        "",
+    )
+    assert (
+        run_exec(mini, "redis-0", "redis-cli", "CONFIG", "SET", "maxmemory-policy", "allkeys-lru")[
+            1
+        ]
+        == "OK\n"
+    )
+    assert run_exec(mini, "redis-0", "redis-cli", "CONFIG", "GET", "maxmemory-policy")[1].endswith(
+        "allkeys-lru\n"
+    )
     assert int(run_exec(mini, "redis-0", "redis-cli", "DBSIZE")[1]) > 0
 
     assert run_exec(mini, RAILS, "true")[0] == 0
     assert run_exec(mini, RAILS, "false")[0] == 1
     assert run_exec(mini, RAILS, "sh", "-c", "echo out; echo err >&2; exit 3; echo no") == (
-        3, "out\n", "err\n")
+        3,
+        "out\n",
+        "err\n",
+    )
     assert run_exec(mini, RAILS, "sh", "-c", "echo hi && false || echo there") == (
-        0, "hi\nthere\n", "")
+        0,
+        "hi\nthere\n",
+        "",
+    )
     code, _, err = run_exec(mini, RAILS, "frobnicate", "--now")
     assert code == 127 and err == "sh: 1: frobnicate: not found\n"
     code, _, err = run_exec(mini, "postgres-0", "psql", "-U", "excel_user", "-c", "SELECT 1")
@@ -641,7 +800,8 @@ def test_exec_errors_and_other_framings(mini: MiniCluster) -> None:
     with pytest.raises(ApiException) as err:
         run_exec(mini, "nope", "ls")
     assert 'pods \\"nope\\" not found' in str(err.value) or 'pods "nope" not found' in str(
-        err.value)
+        err.value
+    )
     status, _, body = http_get(mini, f"/api/v1/namespaces/{NS}/pods/multi/exec?command=ls")
     assert status == 400 and "choose one of: [nginx exporter]" in json.loads(body)["message"]
     assert run_exec(mini, "multi", "hostname", container="exporter") == (0, "multi\n", "")
@@ -649,8 +809,10 @@ def test_exec_errors_and_other_framings(mini: MiniCluster) -> None:
     async def raw(protocol: str) -> list:
         import aiohttp
 
-        url = (f"{mini.url}/api/v1/namespaces/{NS}/pods/redis-0/exec?command=sh&command=-c"
-               "&command=echo%20hi%3B%20exit%205&stdout=true&stderr=true")
+        url = (
+            f"{mini.url}/api/v1/namespaces/{NS}/pods/redis-0/exec?command=sh&command=-c"
+            "&command=echo%20hi%3B%20exit%205&stdout=true&stderr=true"
+        )
         async with aiohttp.ClientSession() as s, s.ws_connect(url, protocols=(protocol,)) as ws:
             assert ws.protocol == protocol
             return [m.data async for m in ws]
@@ -670,12 +832,25 @@ def test_exec_errors_and_other_framings(mini: MiniCluster) -> None:
 def test_kubectl_exec_runbook_commands(mini: MiniCluster, kubectl) -> None:
     out = kubectl("exec", "-n", NS, "postgres-0", "--", "df", "-h").stdout.decode()
     assert "/var/lib/postgresql/data" in out and " 90% " in out
-    big = kubectl("exec", "-n", NS, RAILS, "--", "find", "/app", "-type", "f", "-size",
-                  "+100M").stdout.decode()
+    big = kubectl(
+        "exec", "-n", NS, RAILS, "--", "find", "/app", "-type", "f", "-size", "+100M"
+    ).stdout.decode()
     assert big and all(p.startswith("/app/") for p in big.splitlines())
     before = kubectl("exec", "-n", NS, RAILS, "--", "df", "/").stdout.decode()
-    kubectl("exec", "-n", NS, RAILS, "--", "find", "/app/logs", "-name", "*.log", "-mtime", "+7",
-            "-delete")
+    kubectl(
+        "exec",
+        "-n",
+        NS,
+        RAILS,
+        "--",
+        "find",
+        "/app/logs",
+        "-name",
+        "*.log",
+        "-mtime",
+        "+7",
+        "-delete",
+    )
     after = kubectl("exec", "-n", NS, RAILS, "--", "df", "/").stdout.decode()
     assert df_use(after, "/")[0] < df_use(before, "/")[0]
     ls = kubectl("exec", "-n", NS, "backup-pod", "--", "ls", "-la", "/backups/").stdout.decode()
@@ -693,9 +868,17 @@ def test_kubectl_exec_runbook_commands(mini: MiniCluster, kubectl) -> None:
 
 
 def test_exec_with_a_tty_merges_stderr_and_uses_crlf(mini: MiniCluster) -> None:
-    ws = stream(mini.api().connect_get_namespaced_pod_exec, "redis-0", NS,
-                command=["sh", "-c", "redis-cli DBSIZE; echo oops >&2"], stderr=True,
-                stdin=False, stdout=True, tty=True, _preload_content=False)
+    ws = stream(
+        mini.api().connect_get_namespaced_pod_exec,
+        "redis-0",
+        NS,
+        command=["sh", "-c", "redis-cli DBSIZE; echo oops >&2"],
+        stderr=True,
+        stdin=False,
+        stdout=True,
+        tty=True,
+        _preload_content=False,
+    )
     ws.run_forever(timeout=10)
     assert ws.returncode == 0
     out = ws.read_stdout()
@@ -707,7 +890,9 @@ def test_exec_without_websocket_gets_a_status(mini: MiniCluster) -> None:
 
     req = urllib.request.Request(
         f"{mini.url}/api/v1/namespaces/{NS}/pods/postgres-0/exec?command=ls&stdout=true",
-        method="POST", headers={"Upgrade": "SPDY/3.1", "Connection": "Upgrade"})
+        method="POST",
+        headers={"Upgrade": "SPDY/3.1", "Connection": "Upgrade"},
+    )
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=5)
     doc = json.loads(err.value.read())
@@ -719,10 +904,14 @@ def test_exec_sends_only_the_streams_asked_for(mini: MiniCluster) -> None:
     async def raw(query: str) -> list:
         import aiohttp
 
-        url = (f"{mini.url}/api/v1/namespaces/{NS}/pods/redis-0/exec?command=sh&command=-c"
-               f"&command=echo%20out%3B%20echo%20err%20%3E%262&{query}")
-        async with aiohttp.ClientSession() as s, s.ws_connect(
-                url, protocols=("v4.channel.k8s.io",)) as ws:
+        url = (
+            f"{mini.url}/api/v1/namespaces/{NS}/pods/redis-0/exec?command=sh&command=-c"
+            f"&command=echo%20out%3B%20echo%20err%20%3E%262&{query}"
+        )
+        async with (
+            aiohttp.ClientSession() as s,
+            s.ws_connect(url, protocols=("v4.channel.k8s.io",)) as ws,
+        ):
             return [m.data[:1] async for m in ws]
 
     assert asyncio.run(raw("stdout=true&stderr=false")) == [b"\x01", b"\x03"]
@@ -733,8 +922,10 @@ def test_follow_stops_when_the_client_leaves(mini: MiniCluster) -> None:
     import socket
 
     sock = socket.create_connection(("127.0.0.1", mini.port))
-    sock.sendall(f"GET /api/v1/namespaces/{NS}/pods/postgres-0/log?follow=true&tailLines=1 "
-                 "HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    sock.sendall(
+        f"GET /api/v1/namespaces/{NS}/pods/postgres-0/log?follow=true&tailLines=1 "
+        "HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    )
     assert b"200 OK" in sock.recv(4096)
     deadline = time.monotonic() + 2
     while mini.logbook.followers != 1 and time.monotonic() < deadline:

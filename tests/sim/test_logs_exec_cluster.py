@@ -31,15 +31,23 @@ def pods_of(api: k8s.CoreV1Api, app: str) -> list[str]:
 
 
 def run_exec(api: k8s.CoreV1Api, pod: str, *argv: str) -> tuple[int, str, str]:
-    ws = stream(api.connect_get_namespaced_pod_exec, pod, NS, command=list(argv), stderr=True,
-                stdin=False, stdout=True, tty=False, _preload_content=False)
+    ws = stream(
+        api.connect_get_namespaced_pod_exec,
+        pod,
+        NS,
+        command=list(argv),
+        stderr=True,
+        stdin=False,
+        stdout=True,
+        tty=False,
+        _preload_content=False,
+    )
     ws.run_forever(timeout=10)
     code = ws.returncode  # first: read_all() would clear the status channel
     return code, ws.read_stdout() or "", ws.read_stderr() or ""
 
 
-def test_the_crashlooping_rails_pod_tells_why(incident_sim: SimCluster,
-                                               api: k8s.CoreV1Api) -> None:
+def test_the_crashlooping_rails_pod_tells_why(incident_sim: SimCluster, api: k8s.CoreV1Api) -> None:
     crashing = incident_sim.broken["crashloop"]
     prev = api.read_namespaced_pod_log(crashing, NS, previous=True)
     first = api.read_namespaced_pod_log(crashing, NS, previous=True, timestamps=True)
@@ -58,13 +66,15 @@ def test_the_crashlooping_rails_pod_tells_why(incident_sim: SimCluster,
         api.read_namespaced_pod_log(healthy, NS, previous=True)
     assert err.value.status == 400
     assert f'previous terminated container \\"rails\\" in pod \\"{healthy}\\" not found' in (
-        err.value.body.decode() if isinstance(err.value.body, bytes) else err.value.body)
+        err.value.body.decode() if isinstance(err.value.body, bytes) else err.value.body
+    )
     day = api.read_namespaced_pod_log(healthy, NS, since_seconds=86400)
     assert "Completed 200 OK" in day and re.search(r"ERROR -- : \[", day)
 
 
-def test_the_oomkilled_fastapi_pod_grows_then_stops(incident_sim: SimCluster,
-                                                    api: k8s.CoreV1Api) -> None:
+def test_the_oomkilled_fastapi_pod_grows_then_stops(
+    incident_sim: SimCluster, api: k8s.CoreV1Api
+) -> None:
     prev = api.read_namespaced_pod_log(incident_sim.broken["oomkill"], NS, previous=True)
     shares = [int(x) for x in re.findall(r"GiB limit \((\d+)%\)", prev)]
     assert len(shares) >= 10 and shares == sorted(shares) and shares[-1] >= 95
@@ -73,10 +83,10 @@ def test_the_oomkilled_fastapi_pod_grows_then_stops(incident_sim: SimCluster,
 
 
 def test_follow_gets_injected_lines_and_ends_when_the_pod_is_deleted(
-        incident_sim: SimCluster, api: k8s.CoreV1Api) -> None:
+    incident_sim: SimCluster, api: k8s.CoreV1Api
+) -> None:
     pod = pods_of(api, "sidekiq")[0]
-    resp = api.read_namespaced_pod_log(pod, NS, follow=True, tail_lines=1,
-                                       _preload_content=False)
+    resp = api.read_namespaced_pod_log(pod, NS, follow=True, tail_lines=1, _preload_content=False)
     hostile = "[bold]x[/] \x1b]52;c;aGk=\x07 [@click=app.quit]q[/]"
     threading.Timer(0.3, incident_sim.inject_log_line, (pod, "sidekiq", hostile)).start()
     got = b""
@@ -111,8 +121,17 @@ def test_follow_ends_when_the_cluster_stops(make_sim: Callable[..., SimCluster])
 def test_runbook_disk_and_redis_commands(api: k8s.CoreV1Api) -> None:
     code, df, _ = run_exec(api, "postgres-0", "df", "-h")
     assert code == 0 and re.search(r" 90% /var/lib/postgresql/data$", df, re.M)
-    code, _, _ = run_exec(api, "postgres-0", "find", "/var/lib/postgresql/data/log", "-name",
-                          "*.log", "-mtime", "+7", "-delete")
+    code, _, _ = run_exec(
+        api,
+        "postgres-0",
+        "find",
+        "/var/lib/postgresql/data/log",
+        "-name",
+        "*.log",
+        "-mtime",
+        "+7",
+        "-delete",
+    )
     assert code == 0
     df2 = run_exec(api, "postgres-0", "df", "-h", "/var/lib/postgresql/data")[1]
     pct = int(df2.splitlines()[1].split()[4].rstrip("%"))
@@ -124,10 +143,12 @@ def test_runbook_disk_and_redis_commands(api: k8s.CoreV1Api) -> None:
     fields = dict(x.split(":", 1) for x in info.split("\r\n") if ":" in x)
     assert fields["maxmemory_policy"] == "noeviction"
     assert int(fields["used_memory"]) / int(fields["maxmemory"]) > 0.93
-    assert run_exec(api, "redis-0", "redis-cli", "CONFIG", "SET", "maxmemory-policy",
-                    "allkeys-lru") == (0, "OK\n", "")
+    assert run_exec(
+        api, "redis-0", "redis-cli", "CONFIG", "SET", "maxmemory-policy", "allkeys-lru"
+    ) == (0, "OK\n", "")
     assert run_exec(api, "redis-0", "redis-cli", "CONFIG", "GET", "maxmemory-policy")[1] == (
-        "maxmemory-policy\nallkeys-lru\n")
+        "maxmemory-policy\nallkeys-lru\n"
+    )
     listing = run_exec(api, "backup-pod", "ls", "-la", "/backups/")[1]
     assert listing.count(".sql.gz") >= 30
     assert run_exec(api, "backup-pod", "false")[0] == 1
@@ -154,14 +175,19 @@ def test_kubectl_runbook_logs(incident_sim: SimCluster, make_kubectl) -> None:
     assert len(tail) == 3 and all(re.match(r"\d{4}-\d\d-\d\dT[\d:.]+Z ", x) for x in tail)
 
 
-def test_kubectl_logs_follow_ends_with_the_pod(incident_sim: SimCluster, make_kubectl,
-                                               api: k8s.CoreV1Api) -> None:
+def test_kubectl_logs_follow_ends_with_the_pod(
+    incident_sim: SimCluster, make_kubectl, api: k8s.CoreV1Api
+) -> None:
     kubectl = make_kubectl(incident_sim)
     pod = pods_of(api, "nginx")[0]
     binary = __import__("shutil").which("kubectl")
     assert binary, "kubectl is not on PATH"
-    proc = subprocess.Popen([binary, "-n", NS, "logs", "-f", pod, "--tail=1"],
-                            env=kubectl.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [binary, "-n", NS, "logs", "-f", pod, "--tail=1"],
+        env=kubectl.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         time.sleep(1.0)
         incident_sim.inject_log_line(pod, "nginx", "\x1b[31m[red]\x1b[0m")
@@ -178,20 +204,33 @@ def test_kubectl_runbook_exec(incident_sim: SimCluster, make_kubectl) -> None:
     kubectl = make_kubectl(incident_sim)
     df = kubectl("exec", "postgres-0", "--", "df", "-h").stdout
     assert re.search(r" 90% /var/lib/postgresql/data$", df, re.M)
-    kubectl("exec", "postgres-0", "--", "find", "/var/lib/postgresql/data/log", "-name", "*.log",
-            "-mtime", "+7", "-delete")
+    kubectl(
+        "exec",
+        "postgres-0",
+        "--",
+        "find",
+        "/var/lib/postgresql/data/log",
+        "-name",
+        "*.log",
+        "-mtime",
+        "+7",
+        "-delete",
+    )
     df = kubectl("exec", "postgres-0", "--", "df", "-h", "/var/lib/postgresql/data").stdout
     assert int(df.splitlines()[1].split()[4].rstrip("%")) < 85
     rails = incident_sim.broken["crashloop"]
-    healthy = next(p["metadata"]["name"] for p in incident_sim.list_objects("pods")
-                   if p["metadata"]["labels"].get("app") == "rails"
-                   and p["metadata"]["name"] != rails)
+    healthy = next(
+        p["metadata"]["name"]
+        for p in incident_sim.list_objects("pods")
+        if p["metadata"]["labels"].get("app") == "rails" and p["metadata"]["name"] != rails
+    )
     big = kubectl("exec", healthy, "--", "find", "/app", "-type", "f", "-size", "+100M").stdout
     assert big and all(x.startswith("/app/") for x in big.splitlines())
-    kubectl("exec", healthy, "--", "find", "/app/logs", "-name", "*.log", "-mtime", "+7",
-            "-delete")
-    assert kubectl("exec", healthy, "--", "find", "/app/logs", "-name", "*.log", "-mtime",
-                   "+7").stdout == ""
+    kubectl("exec", healthy, "--", "find", "/app/logs", "-name", "*.log", "-mtime", "+7", "-delete")
+    assert (
+        kubectl("exec", healthy, "--", "find", "/app/logs", "-name", "*.log", "-mtime", "+7").stdout
+        == ""
+    )
     ls = kubectl("exec", "backup-pod", "--", "ls", "-la", "/backups/").stdout
     assert ls.startswith("total ") and ls.count("backup_") >= 30
     info = kubectl("exec", "redis-0", "--", "redis-cli", "info", "memory").stdout

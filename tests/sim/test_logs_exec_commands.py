@@ -20,11 +20,19 @@ DAY = 86400
 
 def pod(name: str, app: str, uid: str | None = None) -> dict:
     return {
-        "metadata": {"name": name, "namespace": "excel-unified", "uid": uid or f"uid-{name}",
-                     "labels": {"app": app}},
+        "metadata": {
+            "name": name,
+            "namespace": "excel-unified",
+            "uid": uid or f"uid-{name}",
+            "labels": {"app": app},
+        },
         "spec": {"containers": [{"name": app, "image": f"{app}:1"}]},
-        "status": {"phase": "Running", "containerStatuses": [
-            {"name": app, "restartCount": 0, "state": {"running": {"startedAt": "x"}}}]},
+        "status": {
+            "phase": "Running",
+            "containerStatuses": [
+                {"name": app, "restartCount": 0, "state": {"running": {"startedAt": "x"}}}
+            ],
+        },
     }
 
 
@@ -63,27 +71,56 @@ def lines(text: str) -> list[str]:
 
 def test_human_sizes_match_coreutils() -> None:
     K, M, G = 1024, 1024**2, 1024**3
-    assert [human(x) for x in (0, 1023, K, 10 * K - 1, 10 * K, int(1.05 * G), int(9.99 * G),
-                               80 * G, 1023 * M + 1)] == [
-        "0", "1023", "1.0K", "10K", "10K", "1.1G", "10G", "80G", "1.0G"]
+    assert [
+        human(x)
+        for x in (
+            0,
+            1023,
+            K,
+            10 * K - 1,
+            10 * K,
+            int(1.05 * G),
+            int(9.99 * G),
+            80 * G,
+            1023 * M + 1,
+        )
+    ] == ["0", "1023", "1.0K", "10K", "10K", "1.1G", "10G", "80G", "1.0G"]
 
 
 def test_find_sizes_ages_and_operators(sh: ExecServer) -> None:
     p, _ = fixture_fs(sh)
     assert run(sh, p, "find", "/lab", "-size", "+100M") == (0, "/lab/over100M\n", "")
     assert lines(run(sh, p, "find", "/lab", "-type", "f", "-size", "-1k")[1]) == ["/lab/empty"]
-    assert sorted(lines(run(sh, p, "find", "/lab", "-maxdepth", "1", "-name", "*.log",
-                            "-mtime", "+7")[1])) == ["/lab/age8.log"]
+    assert sorted(
+        lines(run(sh, p, "find", "/lab", "-maxdepth", "1", "-name", "*.log", "-mtime", "+7")[1])
+    ) == ["/lab/age8.log"]
     assert lines(run(sh, p, "find", "/lab", "-maxdepth", "1", "-mtime", "7")[1]) == [
-        "/lab/age7.log"]
-    assert sorted(lines(run(sh, p, "find", "/lab", "-maxdepth", "1", "-type", "f", "-mtime",
-                            "-7")[1])) == ["/lab/age6.txt", "/lab/empty", "/lab/exact100M",
-                                           "/lab/one-byte", "/lab/over100M"]
-    assert sorted(lines(run(sh, p, "find", "/lab", "-maxdepth", "1", "(", "-name", "*.txt",
-                            "-o", "-name", "empty", ")")[1])) == ["/lab/age6.txt", "/lab/empty"]
+        "/lab/age7.log"
+    ]
+    assert sorted(
+        lines(run(sh, p, "find", "/lab", "-maxdepth", "1", "-type", "f", "-mtime", "-7")[1])
+    ) == ["/lab/age6.txt", "/lab/empty", "/lab/exact100M", "/lab/one-byte", "/lab/over100M"]
+    assert sorted(
+        lines(
+            run(
+                sh,
+                p,
+                "find",
+                "/lab",
+                "-maxdepth",
+                "1",
+                "(",
+                "-name",
+                "*.txt",
+                "-o",
+                "-name",
+                "empty",
+                ")",
+            )[1]
+        )
+    ) == ["/lab/age6.txt", "/lab/empty"]
     assert "/lab/one-byte" not in run(sh, p, "find", "/lab", "!", "-name", "one-*")[1]
-    assert lines(run(sh, p, "find", "/lab/", "-type", "d", "-name", "deep")[1]) == [
-        "/lab/sub/deep"]
+    assert lines(run(sh, p, "find", "/lab/", "-type", "d", "-name", "deep")[1]) == ["/lab/sub/deep"]
     assert run(sh, p, "find", "/nope") == (1, "", "find: '/nope': No such file or directory\n")
     code, _, err = run(sh, p, "find", "/lab", "-bogus")
     assert code == 1 and "unknown predicate `-bogus'" in err
@@ -112,13 +149,23 @@ def test_ls_du_df_formats(sh: ExecServer) -> None:
     assert next(r for r in rows if r.endswith(" over100M")).split()[4] == str(100 * 2**20 + 1)
     assert "101M" in run(sh, p, "ls", "-lh", "/lab/over100M")[1]
     assert run(sh, p, "ls", "/missing") == (
-        2, "", "ls: cannot access '/missing': No such file or directory\n")
+        2,
+        "",
+        "ls: cannot access '/missing': No such file or directory\n",
+    )
     assert run(sh, p, "du", "-sh", "/lab/sub")[1] == "12K\t/lab/sub\n"
     df = lines(run(sh, p, "df", "-h", "/lab")[1])
     assert df[0] == "Filesystem      Size  Used Avail Use% Mounted on"
     assert df[1].split()[0] == "overlay" and df[1].endswith("% /")
     assert lines(run(sh, p, "df", "/lab")[1])[0].split() == [
-        "Filesystem", "1K-blocks", "Used", "Available", "Use%", "Mounted", "on"]
+        "Filesystem",
+        "1K-blocks",
+        "Used",
+        "Available",
+        "Use%",
+        "Mounted",
+        "on",
+    ]
     code, _, err = run(sh, p, "cat", "/lab/over100M")
     assert code == 1 and "not simulated" in err
 
@@ -145,7 +192,8 @@ def test_shell_quoting_globs_pipes_and_redirections(sh: ExecServer) -> None:
     assert run(sh, p, "sh", "-c", "echo saved > /tmp/x; cat /tmp/x") == (0, "saved\n", "")
     assert run(sh, p, "sh", "-c", "echo 'unterminated")[0] == 2
     assert run(sh, p, "bash", "-c", "du -sh /backups | sort -h | head -n 1")[1].endswith(
-        "\t/backups\n")
+        "\t/backups\n"
+    )
     assert run(sh, p, "sh", "-c", "nosuch")[2] == "sh: 1: nosuch: not found\n"
 
 
@@ -153,7 +201,8 @@ def test_redis_cli_formats_like_redis_cli(sh: ExecServer) -> None:
     p = pod("redis-0", "redis")
     assert run(sh, p, "redis-cli", "PING") == (0, "PONG\n", "")
     assert run(sh, p, "redis-cli", "CONFIG", "GET", "maxmemory-policy", tty=True)[1] == (
-        '1) "maxmemory-policy"\n2) "noeviction"\n')
+        '1) "maxmemory-policy"\n2) "noeviction"\n'
+    )
     assert run(sh, p, "redis-cli", "DBSIZE", tty=True)[1].startswith("(integer) ")
     code, out, _ = run(sh, p, "redis-cli", "CONFIG", "SET", "maxmemory-policy", "bogus")
     assert code == 1 and out.startswith("ERR CONFIG SET failed")
