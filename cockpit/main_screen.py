@@ -97,7 +97,12 @@ class MainScreen(Screen):
             )
             yield EventsPane(id="events", classes="pane")
         with Horizontal(id="row-data"):
-            yield PostgresPane(read_only=self._read_only, id="postgres", classes="pane")
+            yield PostgresPane(
+                idle_minutes=settings.postgres.idle_minutes,
+                read_only=self._read_only,
+                id="postgres",
+                classes="pane",
+            )
             yield RedisPane(read_only=self._read_only, id="redis", classes="pane")
             yield BackupsPane(read_only=self._read_only, id="backups", classes="pane")
             yield HostPane(id="host", classes="pane")

@@ -1,0 +1,43 @@
+"""The war room's figures and the events' level: pure functions of the snapshots,
+tested without Textual (the import contracts keep cockpit.war_room free of it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from cockpit.model import Level
+from cockpit.war_room import figures
+from tests.app import scenes
+
+
+def test_no_data_is_a_warning_on_every_figure() -> None:
+    shown = figures({})
+    assert [f.key for f in shown] == ["pods", "errors", "pg", "redis"]
+    assert all(f.value == "-" and f.level is Level.WARN for f in shown)
+
+
+def test_the_incident_figures() -> None:
+    kube = scenes.kube()
+    latest = {
+        "pods": kube,
+        "logs": scenes.logs(),
+        "postgres": scenes.postgres(),
+        "redis": scenes.redis(),
+    }
+    pods, errors, pg, redis = figures(latest)
+    assert pods.value == str(kube.not_ready) and pods.level is Level.CRIT
+    assert errors.value == str(scenes.logs().rate)
+    assert errors.level is scenes.logs().level is Level.CRIT  # the source's level, once
+    assert pg.value == str(scenes.postgres().connections)
+    assert redis.value == f"{scenes.redis().memory_pct:.0f}" and redis.level is Level.CRIT
+
+
+def test_recent_warnings_colour_the_events_and_old_ones_do_not() -> None:
+    events = scenes.events()
+    assert events.level is Level.WARN and events.recent
+    assert all(e.type == "Warning" for e in events.recent)
+    later = datetime(2030, 1, 1, tzinfo=UTC)
+    from cockpit.sources.kube.convert import events_snapshot
+
+    old = events_snapshot(list(events.events), later, limit=200)
+    assert old.level is Level.OK and old.recent == ()
