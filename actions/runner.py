@@ -84,7 +84,7 @@ class ActionRunner:
         journal's `problem` says why, and None is returned (the caller goes on: a
         refusal or a cancellation changed nothing)."""
         entry: dict[str, Any] = {
-            "run": run,
+            **({"run": run} if run is not None else {}),  # ties an outcome to its intent
             "context": self.who.context,
             "kube_user": self.who.kube_user,
             "namespace": self.who.namespace,
@@ -97,8 +97,6 @@ class ActionRunner:
             "duration_s": round(duration, 3) if duration is not None else None,
             "plan": plan.as_journal() if plan else None,
         }
-        if run is None:
-            del entry["run"]
         if extra:
             entry.update(extra)
         try:

@@ -55,6 +55,7 @@ GLOBAL_KEYS = (
     Key("B", "trigger_backup", "Backup now", "backup.trigger", mutating=True, show=False,
         palette="Run the backup job now"),
 )  # fmt: skip
+GLOBAL_MUTATING = frozenset(key.method for key in GLOBAL_KEYS if key.mutating)
 
 
 @dataclass(frozen=True)
@@ -230,8 +231,7 @@ class CockpitApp(App[None]):
     # -- keys, help and palette -----------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        mutating = {key.method for key in GLOBAL_KEYS if key.mutating}
-        return not (action in mutating and self.read_only)
+        return not (action in GLOBAL_MUTATING and self.read_only)
 
     def action_refresh(self) -> None:
         self.main.action_refresh()

@@ -67,8 +67,7 @@ class Journal:
         """Whether an entry could be appended now, without writing one: None when it
         can, else why not in words.  Cheap enough to call before every action."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+            os.close(self._open())
         except OSError as exc:
             self.problem = _unwritable(self.path, exc)
         else:
@@ -93,9 +92,13 @@ class Journal:
             self.problem = None
         return record
 
-    def _write(self, data: bytes) -> None:
+    def _open(self) -> int:
+        """The journal opened for appending (created 0600, with its directory)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def _write(self, data: bytes) -> None:
+        fd = self._open()
         try:
             written = os.write(fd, data)
             if written != len(data):  # a full disk: a torn line must not pass as written

@@ -14,7 +14,7 @@ from textual.binding import Binding
 
 from cockpit.config import Settings
 from widgets.help import KeyGroups
-from widgets.keys import Key
+from widgets.keys import Key, palette_entry
 from widgets.logview import LogScreen
 
 if TYPE_CHECKING:
@@ -34,11 +34,7 @@ def palette_commands(app: CockpitApp, global_keys: tuple[Key, ...]) -> Iterator[
             f"Zoom pane: {title}", "key z toggles", lambda p=pane: main.zoom_pane(p)
         )
     entries = [entry for pane in app.panes for entry in pane.palette_entries()]
-    entries += [
-        (key.palette, f"key {key.display}", getattr(app, f"action_{key.method}"),
-         key.mutating, key.action_id)
-        for key in global_keys
-    ]  # fmt: skip
+    entries += [palette_entry(key, app, key.palette, f"key {key.display}") for key in global_keys]
     for title, help_text, callback, mutating, action_id in entries:
         if mutating and app.read_only:
             continue

@@ -7,6 +7,7 @@ looks at (`action_id`).  A pane lists its keys in `KEYS`; the rest is derived.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -47,7 +48,8 @@ def derived(keys: tuple[Key, ...]) -> tuple[list[Binding], frozenset[str], dict[
 
 class DeclaredKeys:
     """Mix in before the Textual base (`class P(DeclaredKeys, Vertical)`): a class that
-    lists KEYS gets BINDINGS (after any BINDINGS of its own), MUTATING and ACTION_IDS."""
+    lists KEYS gets BINDINGS (after any BINDINGS of its own), MUTATING and ACTION_IDS,
+    and its mutating keys do nothing (and leave the footer) while `read_only()` says so."""
 
     KEYS: ClassVar[tuple[Key, ...]] = ()
     MUTATING: ClassVar[frozenset[str]] = frozenset()
@@ -59,3 +61,22 @@ class DeclaredKeys:
             bindings, cls.MUTATING, cls.ACTION_IDS = derived(cls.KEYS)
             cls.BINDINGS = [*cls.__dict__.get("BINDINGS", []), *bindings]  # type: ignore[attr-defined]
         super().__init_subclass__(**kwargs)
+
+    def read_only(self) -> bool:
+        """Instances assign the app's answer (a callable: the mode is known only once
+        connected); until then nothing is read-only."""
+        return False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.MUTATING and self.read_only():
+            return False
+        return super().check_action(action, parameters)  # type: ignore[misc]
+
+
+PaletteEntry = tuple[str, str, Callable[[], object], bool, str]  # title, help, run, mutating, id
+
+
+def palette_entry(key: Key, owner: object, title: str, help_text: str) -> PaletteEntry:
+    """One command-palette entry for a key of `owner` (which has its action_ method)."""
+    run = getattr(owner, f"action_{key.method}")
+    return title, help_text, run, key.mutating, key.action_id

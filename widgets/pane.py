@@ -19,10 +19,8 @@ from textual.widgets import Static
 from cockpit.model import Level, SourceFailure
 from cockpit.textsafe import one_line
 from cockpit.units import ago
-from widgets.keys import DeclaredKeys, Key
+from widgets.keys import DeclaredKeys, Key, PaletteEntry, palette_entry
 from widgets.statictext import set_text
-
-PaletteEntry = tuple[str, str, Callable[[], object], bool, str]  # title, help, run, mutating, id
 
 
 def retry_text(seconds: float) -> str:
@@ -154,15 +152,11 @@ class Pane(DeclaredKeys, Vertical, can_focus=False):
             if target is None:
                 continue  # needs a selection, and there is none
             title = key.palette.format(target=target)
-            run = getattr(self, f"action_{key.method}")
-            yield title, f"{key.display} in {self.PANE_TITLE}", run, key.mutating, key.action_id
+            yield palette_entry(key, self, title, f"{key.display} in {self.PANE_TITLE}")
 
     def palette_target(self, key: Key) -> str | None:
         """What `{target}` stands for in `key.palette`; None leaves the entry out."""
         return ""
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in self.MUTATING and self.read_only())
 
     # -- level colour -------------------------------------------------------------------
 

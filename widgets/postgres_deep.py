@@ -464,8 +464,6 @@ class PgDeepScreen(DeclaredKeys, KeysAfterMount, Screen[None]):
     # -- keys ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.MUTATING and self.read_only():
-            return False
         tab = self.TAB_KEYS.get(action)
         if tab is not None and self.is_mounted and self.tab != tab:
             return False

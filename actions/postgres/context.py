@@ -21,6 +21,7 @@ from psycopg.rows import dict_row
 from cockpit.config import Settings
 from cockpit.errors import SourceError
 from cockpit.sources.postgres.conn import (
+    close_quietly,
     connected_label,
     normalise_dsn,
     open_connection,
@@ -139,11 +140,7 @@ class PgActionContext:
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None and not conn.closed:
-            try:
-                await conn.close()
-            except Exception:
-                pass
+        await close_quietly(conn)
 
     async def close(self) -> None:
         await self._drop()

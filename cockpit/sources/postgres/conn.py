@@ -194,6 +194,15 @@ _PASSWORD_HINT = (
 )
 
 
+async def close_quietly(conn: psycopg.AsyncConnection | None) -> None:
+    """Close a connection that may already be dead; a failure to close changes nothing."""
+    if conn is not None and not conn.closed:
+        try:
+            await conn.close()
+        except Exception:
+            pass
+
+
 def libpq_reason(text: str) -> str:
     """The useful part of a libpq message, e.g. 'connection refused'."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]

@@ -34,6 +34,7 @@ from cockpit.sources.postgres.build import (
     short_version,
 )
 from cockpit.sources.postgres.conn import (
+    close_quietly,
     connected_label,
     normalise_dsn,
     open_connection,
@@ -86,11 +87,7 @@ class PostgresSource:
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None and not conn.closed:
-            try:
-                await conn.close()
-            except Exception:
-                pass
+        await close_quietly(conn)
 
     # -- the poll ------------------------------------------------------------------------
 
