@@ -209,7 +209,10 @@ class CockpitApp(App[None]):
     def update_overall(self) -> None:
         level, short, detailed = self.main.overall()
         self.header.set_overall(level, short)
-        if self.war_room is not None and self.screen is self.war_room:
+        war = self.war_room
+        # Pushed but not yet mounted (a snapshot can come in between): it has no
+        # figures to fill yet, and action_war_room fills it once it is mounted.
+        if war is not None and self.screen is war and war.is_mounted:
             self.war_room.show(self.figures(), detailed)
             war_header = self.war_room.query_one(CockpitHeader)
             main_header = self.header
@@ -220,13 +223,13 @@ class CockpitApp(App[None]):
     def figures(self) -> list[Figure]:
         return figures(self.main.latest)
 
-    def action_war_room(self) -> None:
+    async def action_war_room(self) -> None:
         if self.war_room is not None and self.screen is self.war_room:
             self.pop_screen()
             return
         self.war_room = WarRoomScreen()
-        self.push_screen(self.war_room)
-        self.call_after_refresh(self.update_overall)
+        await self.push_screen(self.war_room)
+        self.update_overall()
 
     # -- keys, help and palette -----------------------------------------------------------
 

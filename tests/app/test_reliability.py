@@ -9,8 +9,10 @@ import textwrap
 from pathlib import Path
 
 from cockpit.cli import exit_status
+from widgets.bignumber import BigNumber
 from widgets.confirm import ConfirmScreen
 from widgets.header import CockpitHeader
+from widgets.warroom import WarRoomScreen
 
 from .conftest import wait_for
 from .test_kube_actions import pod_uids, ready_app, select_pod
@@ -116,3 +118,26 @@ async def test_escape_queued_behind_the_key_that_opens_a_modal(make_sim, make_ap
         assert screen.check_action("cancel", ()) is True  # mounted: keys act again
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="closed")
+
+
+async def test_a_snapshot_between_war_room_push_and_mount(make_sim, make_app) -> None:
+    """The key fuzz found it: `w` pushed the war room, a snapshot arrived before it was
+    mounted, and filling its figures raised NoMatches and killed the app."""
+    app = make_app(make_sim("healthy"))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await ready_app(pilot, app)
+        war = WarRoomScreen()
+        app.war_room = war
+        app.push_screen(war)
+        assert app.screen is war and not war.is_mounted
+        app.update_overall()  # what a SnapshotReady handled right now does
+        await wait_for(pilot, lambda: war.is_mounted, what="the war room mounted")
+        await pilot.press("w")  # back to the panes
+        await pilot.press("w")  # and the real key: filled once mounted
+        await wait_for(pilot, lambda: isinstance(app.screen, WarRoomScreen), what="war room")
+        assert app.is_running and app._exception is None
+        await wait_for(
+            pilot,
+            lambda: app.screen.query_one("#figure-pods").query_one(BigNumber).value != "",
+            what="the pods figure",
+        )

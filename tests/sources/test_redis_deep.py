@@ -343,7 +343,9 @@ async def test_screen_shows_refusals_and_cancels_the_sample(
     fill_dbs(server, {0: 4_000})
     url = add_acl_user(server, "viewer", "pw", "-slowlog", "-client")
     settings = Settings(redis=RedisSettings(url=url, connect_timeout=2.0))
-    limits = ScanLimits(count=100, pause_s=0.05)
+    # 40 batches, 8 s: room for Pilot's press of `x` even on a loaded machine (at 0.05 s
+    # a pause the scan once finished before the key landed).
+    limits = ScanLimits(count=100, pause_s=0.2)
     screen = await open_deep_view(SimpleNamespace(settings=settings), limits=limits)
     app = DeepApp(screen)
     async with app.run_test(size=(160, 45)) as pilot:
