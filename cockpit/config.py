@@ -174,11 +174,67 @@ class BackupSettings(Section):
 
 
 class HealthSettings(Section):
+    """The runbook's `curl .../health` checks: public URLs, and in-cluster services
+    reached through the API server's service proxy (no port-forward; RBAC applies)."""
+
     urls: tuple[str, ...] = (
         "https://excel-unified.com/health",
         "https://api.excel-unified.com/health",
     )
+    # Services as NAME:PORT, fetched at /api/v1/namespaces/NS/services/NAME:PORT/proxy<path>.
+    services: tuple[str, ...] = ("rails-service:3000", "fastapi-service:8000")
+    path: str = "/health"
     timeout: Seconds = 5.0
+    latency_ms: Threshold = Threshold(warn=500, crit=2000)
+    # Days left on an https certificate: fewer is worse (warn at 14, crit at 3).
+    cert_warn_days: int = Field(default=14, ge=0)
+    cert_crit_days: int = Field(default=3, ge=0)
+    history: int = Field(default=20, ge=2)  # latencies kept per endpoint for the sparkline
+    ca_file: Path | None = None  # extra CA bundle for the URLs (None: the system's)
+
+    @model_validator(mode="after")
+    def _cert_days_ordered(self) -> HealthSettings:
+        if self.cert_crit_days > self.cert_warn_days:
+            raise ValueError(
+                f"cert_crit_days ({self.cert_crit_days}) is above cert_warn_days "
+                f"({self.cert_warn_days}): fewer days left is worse"
+            )
+        return self
+
+
+class SloSettings(Section):
+    """Traffic SLOs from the nginx access logs (no Prometheus needed)."""
+
+    nginx_app: str = "nginx"  # the `app=` label of the pods whose access logs are read
+    # Upstream shown -> text that names it in the log's upstream field.
+    upstreams: dict[str, str] = {"rails": "rails", "fastapi": "fastapi"}
+    objective_pct: float = Field(default=99.9, gt=0, lt=100)  # availability objective
+    max_streams: int = Field(default=16, ge=1)  # nginx pods followed at once
+
+
+class PrometheusSettings(Section):
+    """Where Prometheus is: `url`, else the `discover` service through the API server's
+    service proxy (NAME:PORT, "" to turn discovery off)."""
+
+    url: str | None = None
+    discover: str = "prometheus:9090"
+    timeout: Seconds = 5.0
+    selector: str = ""  # extra PromQL label matchers, e.g. namespace="excel-unified"
+
+
+class NotifySettings(Section):
+    """The incident channel: a Slack incoming webhook and/or email (SMTP, STARTTLS)."""
+
+    slack_webhook_url: str | None = None  # a secret: masked everywhere, never journaled
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = None  # a secret
+    smtp_starttls: bool = True
+    smtp_ca_file: Path | None = None  # extra CA bundle for the SMTP server (None: system)
+    email_from: str = "cockpit@excel-unified.com"
+    email_to: tuple[str, ...] = ("ops@excel-unified.com",)
+    timeout: Seconds = 10.0
 
 
 class PollSettings(Section):
@@ -192,6 +248,8 @@ class PollSettings(Section):
     redis: Seconds = 2.0
     host: Seconds = 5.0
     health: Seconds = 30.0
+    slo: Seconds = 2.0  # the SLO windows' snapshot (the access logs stream in between)
+    prometheus: Seconds = 15.0
     backups: Seconds = 60.0
     timeout: Seconds = 8.0  # one poll, before it counts as failed
     backoff_max: Seconds = 60.0
@@ -245,6 +303,9 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     backups: BackupSettings = BackupSettings()
     health: HealthSettings = HealthSettings()
+    slo: SloSettings = SloSettings()
+    prometheus: PrometheusSettings = PrometheusSettings()
+    notify: NotifySettings = NotifySettings()
     poll: PollSettings = PollSettings()
     contacts: Contacts = Contacts()
 
@@ -505,7 +566,7 @@ def load_settings(config: Path | None = None, **flags: Any) -> Settings:
 
 # -- secrets --------------------------------------------------------------------------
 
-_SECRET_KEY = re.compile(r"(password|passwd|secret|token|credential)", re.IGNORECASE)
+_SECRET_KEY = re.compile(r"(password|passwd|secret|token|credential|webhook)", re.IGNORECASE)
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
@@ -574,5 +635,8 @@ def known_secrets(settings: Settings) -> tuple[str, ...]:
         os.environ.get("PGPASSWORD"),
         dsn_password(settings.effective_redis_url()),
         dsn_password(settings.backups.endpoint_url or ""),
+        settings.notify.slack_webhook_url,
+        settings.notify.smtp_password,
+        dsn_password(settings.prometheus.url or ""),
     ]
     return tuple(dict.fromkeys(secret for secret in found if secret))
