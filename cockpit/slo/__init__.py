@@ -1,0 +1,1 @@
+"""Traffic SLOs from access logs: parsing, rolling windows, error-budget burn.  Pure: no I/O, no Textual."""
