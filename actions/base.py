@@ -101,6 +101,9 @@ class Action(ABC):
     id: ClassVar[str] = ""
     label: ClassVar[str] = ""
     mutating: ClassVar[bool] = True
+    # A mutating action that changes nothing the cockpit watches (telling the incident
+    # channel): still confirmed, dry-runnable and journaled, but allowed in read-only mode.
+    read_only_ok: ClassVar[bool] = False
     context_kind: ClassVar[str] = "kube"  # which context the app hands to execute()
 
     async def prepare(self, ctx: Any) -> Action:

@@ -17,9 +17,9 @@ from actions.base import Action
 
 
 def _modules() -> tuple[ModuleType, ...]:
-    from actions import kube, postgres, redis
+    from actions import kube, notify, postgres, redis
 
-    return (kube, postgres, redis)
+    return (kube, postgres, redis, notify)
 
 
 @cache
@@ -41,7 +41,7 @@ def build(action_id: str, **args: object) -> Action:
 
 
 async def make_context(kind: str, settings: Any, journal: Any) -> Any:
-    """The context PostgreSQL and Redis actions execute in (Kubernetes' comes from the
+    """The context PostgreSQL, Redis and notify actions execute in (Kubernetes' comes from the
     connection the app already has)."""
     if kind == "postgres":
         from actions import postgres
@@ -51,4 +51,8 @@ async def make_context(kind: str, settings: Any, journal: Any) -> Any:
         from actions import redis
 
         return await redis.make_context(settings, journal)
+    if kind == "notify":
+        from actions import notify
+
+        return await notify.make_context(settings, journal)
     raise KeyError(f"no context for actions of kind {kind!r}")

@@ -55,7 +55,7 @@ class ActionRunner:
 
     def allows(self, action: Action | type[Action]) -> bool:
         """Whether the action may be offered at all in this session."""
-        return not (self.read_only and action.mutating)
+        return not (self.read_only and action.mutating and not action.read_only_ok)
 
     def busy(self, plan: Plan) -> bool:
         return plan.key in self.in_flight
@@ -132,7 +132,7 @@ class ActionRunner:
         """Execute and verify; the journal entry is on disk before this returns."""
         dry_run = (dry_run or self.dry_run) and action.mutating
         plan = action.plan()
-        if action.mutating and self.read_only:
+        if not self.allows(action):
             reason = "read-only mode: mutating actions are disabled in this session"
             self.refused(action, plan, reason)
             raise Refused(reason)

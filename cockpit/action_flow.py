@@ -19,6 +19,7 @@ from actions.runner import ActionRunner, Busy
 from cockpit.errors import describe
 from widgets.actionbar import ActionBar
 from widgets.confirm import ConfirmScreen
+from widgets.notify import NotifyScreen
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
@@ -28,7 +29,10 @@ REFRESH_AFTER = {
     "kube": ("pods", "events", "top"),
     "postgres": ("postgres",),
     "redis": ("redis",),
+    "notify": (),  # tells people; no source to poll again
 }
+# The modal an action kind is confirmed in (the notify one edits its message).
+MODALS = {"notify": NotifyScreen}
 
 
 class ActionFlow:
@@ -142,10 +146,12 @@ class ActionFlow:
         note = (
             "DRY-RUN session: the server validates, nothing changes"
             if session_dry
-            else f"ARMED · context {self.runner.who.context} · journal {app.journal.path}"
+            else f"{'READ-ONLY' if self.runner.read_only else 'ARMED'} · context "
+            f"{self.runner.who.context} · journal {app.journal.path}"
         )
+        modal = MODALS.get(action.context_kind, ConfirmScreen)
         confirmation = await app.push_screen_wait(
-            ConfirmScreen(action, session_dry_run=session_dry, mode_note=note)
+            modal(action, session_dry_run=session_dry, mode_note=note)
         )
         action = confirmation.action
         plan = action.plan()
@@ -177,7 +183,8 @@ class ActionFlow:
             markup=False,
             timeout=8 if result.ok else 15,
         )
-        self.refresh(REFRESH_AFTER.get(action.context_kind, ()))
+        if refresh := REFRESH_AFTER.get(action.context_kind, ()):
+            self.refresh(refresh)  # () would poll every source
 
     async def close(self) -> None:
         for ctx in self.contexts.values():

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,6 +31,7 @@ from cockpit.config import Settings, known_secrets
 from cockpit.errors import describe
 from cockpit.main_screen import MainScreen
 from cockpit.marks import mark
+from cockpit.model import Level
 from cockpit.palette import contacts_text, key_groups, palette_commands
 from cockpit.startup import Sources
 from cockpit.views import open_view, pod_log_screen
@@ -45,6 +47,7 @@ from widgets.warroom import WarRoomScreen
 if TYPE_CHECKING:
     from actions.base import Action
     from actions.kube.context import KubeContext
+    from actions.notify.message import IncidentState
     from actions.rbac import AccessChecker
     from cockpit.sources.kube.client import KubeTarget
     from cockpit.war_room import Figure
@@ -54,6 +57,10 @@ IO_THREADS = 32
 GLOBAL_KEYS = (
     Key("B", "trigger_backup", "Backup now", "backup.trigger", mutating=True, show=False,
         palette="Run the backup job now"),
+    # Not `mutating` here: it changes nothing in the cluster, so a read-only observer
+    # may tell the channel too; the action still asks for confirmation and is journaled.
+    Key("N", "notify", "Notify channel", "notify.send", mutating=False, show=False,
+        palette="Notify the incident channel"),
 )  # fmt: skip
 GLOBAL_MUTATING = frozenset(key.method for key in GLOBAL_KEYS if key.mutating)
 
@@ -102,6 +109,10 @@ class CockpitApp(App[None]):
         self.sources = self.SOURCES(self)
         self.flow = ActionFlow(self, self.runner, self.sources.refresh)
         self.collector = gctuning.FullCollector()
+        # Since when the overall level, and each pane, has not been OK (for the message
+        # to the incident channel): as this session saw it.
+        self.degraded_since: datetime | None = None
+        self._failing_since: dict[str, datetime] = {}
 
     def get_default_screen(self) -> Screen:
         return MainScreen(
@@ -209,6 +220,7 @@ class CockpitApp(App[None]):
     def update_overall(self) -> None:
         level, short, detailed = self.main.overall()
         self.header.set_overall(level, short)
+        self._note_failing(level)
         war = self.war_room
         # Pushed but not yet mounted (a snapshot can come in between): it has no
         # figures to fill yet, and action_war_room fills it once it is mounted.
@@ -219,6 +231,43 @@ class CockpitApp(App[None]):
             war_header.context, war_header.namespace = main_header.context, main_header.namespace
             war_header.mode, war_header.note = main_header.mode, main_header.note
             war_header.set_overall(level, short)
+
+    def _note_failing(self, level: Level, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        self.degraded_since = (self.degraded_since or now) if level >= Level.WARN else None
+        since: dict[str, datetime] = {}
+        for pane in self.panes:
+            if pane.effective_level >= Level.WARN:
+                first = self._failing_since.get(pane.PANE_TITLE, now)
+                if pane.failure is not None and pane.failure.since is not None:
+                    first = min(first, pane.failure.since)
+                since[pane.PANE_TITLE] = first
+        self._failing_since = since
+
+    def incident_state(self) -> IncidentState:
+        """What the screen shows now, for the message to the incident channel."""
+        from actions.notify.message import Failing, IncidentState
+
+        level, _, detailed = self.main.overall()
+        # overall() lists the panes that are not OK worst first, one sentence each.
+        bad = sorted(
+            (p for p in self.panes if p.effective_level >= Level.WARN),
+            key=lambda p: -p.effective_level,
+        )
+        failing = []
+        for pane, line in zip(bad, detailed, strict=False):
+            title = pane.PANE_TITLE
+            since = self._failing_since.get(title) if line.startswith(title) else None
+            failing.append(Failing(line, pane.effective_level, since))
+        target = self.sources.kube_target
+        return IncidentState(
+            level=level,
+            failing=tuple(failing),
+            latest=dict(self.main.latest),
+            context=target.context if target else (self.launch.context or ""),
+            namespace=target.namespace if target else self.settings.kube.namespace,
+            degraded_since=self.degraded_since,
+        )
 
     def figures(self) -> list[Figure]:
         return figures(self.main.latest)
@@ -249,6 +298,9 @@ class CockpitApp(App[None]):
         self.flow.request_by_id(
             "backup.trigger", {"cronjob": self.settings.backups.cronjob, "namespace": namespace}
         )
+
+    def action_notify(self) -> None:
+        self.flow.request_by_id("notify.send", {"state": self.incident_state()})
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.key_groups(), footer=self._contacts_text()))

@@ -23,6 +23,8 @@ from cockpit.model import (
     RedisSnapshot,
     TopSnapshot,
 )
+from cockpit.sources.health import HealthSource
+from cockpit.sources.health import check_lines as health_lines
 from cockpit.sources.host import HostSource
 from cockpit.sources.kube.client import connect
 from cockpit.sources.kube.source import KubeSource
@@ -101,6 +103,23 @@ async def _one(name: str, fetch: Callable[[], Awaitable[Any]], timeout: float) -
     return {"source": name, "level": level.label, "text": text}
 
 
+async def _lines(
+    name: str,
+    fetch: Callable[[], Awaitable[Any]],
+    lines_of: Callable[[Any], list[tuple[Level, str]]],
+    timeout: float,
+) -> list[dict]:
+    """A source that reports several lines (one per endpoint, upstream or alert)."""
+    try:
+        snapshot = await asyncio.wait_for(fetch(), timeout)
+    except Exception as exc:
+        message, hint = describe(exc)
+        return [{"source": name, "level": "UNREACHABLE", "text": message, "hint": hint}]
+    return [
+        {"source": name, "level": level.label, "text": text} for level, text in lines_of(snapshot)
+    ]
+
+
 async def check(settings: Settings, context: str | None, namespace: str | None) -> list[dict]:
     timeout = settings.poll.timeout
     host = HostSource(settings.thresholds)
@@ -113,6 +132,7 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
     ]
     kube: KubeSource | None = None
     results: list[dict] = []
+    target = None
     try:
         target = await asyncio.wait_for(
             asyncio.to_thread(connect, settings.kube, context=context, namespace=namespace),
@@ -123,7 +143,12 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
         results.append(
             {"source": "kubernetes", "level": "UNREACHABLE", "text": message, "hint": hint}
         )
-    else:
+    # The public URLs are checked even when Kubernetes is unreachable.
+    health = HealthSource(settings, target)
+    many: list[Awaitable[list[dict]]] = [
+        _lines("health", health.snapshot, health_lines, timeout),
+    ]
+    if target is not None:
         kube = KubeSource(target, settings)
         kube.start()
         jobs += [
@@ -133,8 +158,13 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
             _one("backups", kube.backups_snapshot, timeout),
         ]
     try:
-        results += await asyncio.gather(*jobs)
+        # All at once: a slow source costs the check its own timeout, not the sum.
+        singles, multiples = await asyncio.gather(asyncio.gather(*jobs), asyncio.gather(*many))
+        results += singles
+        for lines in multiples:
+            results += lines
     finally:
+        await health.close()
         await postgres.close()
         await redis.close()
         if kube is not None:

@@ -191,6 +191,8 @@ class HealthSettings(Section):
     cert_crit_days: int = Field(default=3, ge=0)
     history: int = Field(default=20, ge=2)  # latencies kept per endpoint for the sparkline
     ca_file: Path | None = None  # extra CA bundle for the URLs (None: the system's)
+    # URL -> the name shown for it (default: its host, with the port when one is given).
+    names: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _cert_days_ordered(self) -> HealthSettings:
@@ -210,6 +212,10 @@ class SloSettings(Section):
     upstreams: dict[str, str] = {"rails": "rails", "fastapi": "fastapi"}
     objective_pct: float = Field(default=99.9, gt=0, lt=100)  # availability objective
     max_streams: int = Field(default=16, ge=1)  # nginx pods followed at once
+    # Each stream starts this far back, so the 1 m / 5 m windows are full at once (the
+    # burn windows, 30 m to 6 h, fill as the cockpit runs: reading 6 h of a busy
+    # ingress at start would take longer than it is worth).
+    backfill_seconds: int = Field(default=300, ge=0, le=6 * 3600)
 
 
 class PrometheusSettings(Section):
@@ -234,7 +240,23 @@ class NotifySettings(Section):
     smtp_ca_file: Path | None = None  # extra CA bundle for the SMTP server (None: system)
     email_from: str = "cockpit@excel-unified.com"
     email_to: tuple[str, ...] = ("ops@excel-unified.com",)
+    # {level}, {namespace} and {context} are filled in.
+    email_subject: str = "[{level}] {namespace} incident ({context})"
     timeout: Seconds = 10.0
+    # "Actions taken" in the message: the journal since the incident began as the
+    # cockpit saw it, and at least this many hours back.
+    journal_hours: float = Field(default=12, gt=0)
+
+    @field_validator("email_subject")
+    @classmethod
+    def _subject_fills(cls, value: str) -> str:
+        try:
+            value.format_map({"level": "CRIT", "namespace": "ns", "context": "ctx"})
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"not a valid template ({exc}); use {{level}}, {{namespace}}, {{context}}"
+            ) from None
+        return value
 
 
 class PollSettings(Section):
@@ -247,7 +269,7 @@ class PollSettings(Section):
     postgres: Seconds = 2.0
     redis: Seconds = 2.0
     host: Seconds = 5.0
-    health: Seconds = 30.0
+    health: Seconds = 10.0
     slo: Seconds = 2.0  # the SLO windows' snapshot (the access logs stream in between)
     prometheus: Seconds = 15.0
     backups: Seconds = 60.0

@@ -27,6 +27,7 @@ from widgets.backups import BackupsPane
 from widgets.errorlog import ErrorLogPane
 from widgets.events import EventsPane
 from widgets.header import CockpitHeader
+from widgets.health import HealthPane
 from widgets.host import HostPane
 from widgets.pane import Pane
 from widgets.pods import PodsPane
@@ -81,6 +82,8 @@ class MainScreen(Screen):
     def compose(self) -> ComposeResult:
         settings = self.settings
         yield self.header
+        with Horizontal(id="row-service"):
+            yield HealthPane(id="health", classes="pane")
         with Horizontal(id="row-kube"):
             with Vertical(id="col-left"):
                 yield WorkloadsPane(

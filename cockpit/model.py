@@ -707,6 +707,7 @@ class EndpointHealth:
     level: Level
     checked_at: datetime | None
     failing_since: datetime | None = None
+    reason: str = ""  # a few words on why it is not OK ("503", "timeout", "cert 2 d")
 
 
 @frozen
@@ -767,6 +768,7 @@ class BurnRate:
     covered_s: float  # how much of the long window the cockpit has seen
     firing: bool  # both windows above the factor
     level: Level = Level.OK
+    upstream: str = "all"  # whose budget: "all" or one upstream
 
 
 @frozen
@@ -781,6 +783,8 @@ class SloSnapshot:
     taken_at: datetime
     level: Level = Level.OK
     message: str = ""  # e.g. "no nginx pods found (app=nginx)"
+    message_level: Level = Level.OK  # the message's own level (e.g. WARN: no pods)
+    hint: str = ""  # what to do about the message
 
 
 @frozen

@@ -33,6 +33,7 @@ from cockpit.sources.kube.source import KubeSource
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
     from cockpit.sources.backups.source import BackupsSource
+    from cockpit.sources.health import HealthSource
 
 KUBE_SOURCES = ("pods", "top", "events", "logs")
 LOCAL_SOURCES_AT_LATEST = 5.0  # seconds after start, when the pods take longer (a slow API)
@@ -48,6 +49,7 @@ class Sources:
         self.kube: KubeSource | None = None
         self.kube_target: KubeTarget | None = None
         self.backups: BackupsSource | None = None
+        self.health: HealthSource | None = None
         self._first_pods = False
         self._to_close: list[Callable[[], Awaitable[None]]] = []
 
@@ -102,11 +104,12 @@ class Sources:
         self.start_poller("host", host.snapshot, self.settings.poll.host, label="host")
 
     def start_local(self) -> None:
-        """PostgreSQL, Redis and S3: their client libraries take a fifth of a second of
-        CPU to import, which the pods list would otherwise share; imported here."""
+        """PostgreSQL, Redis, S3 and health: their client libraries take a fifth of a
+        second of CPU to import, which the pods list would otherwise share; imported here."""
         if "postgres" in self.pollers:
             return
         from cockpit.sources.backups.source import BackupsSource
+        from cockpit.sources.health import HealthSource
         from cockpit.sources.postgres.source import PostgresSource
         from cockpit.sources.redis.source import RedisSource
 
@@ -119,6 +122,10 @@ class Sources:
         self.start_poller("postgres", postgres.snapshot, poll.postgres)
         self.start_poller("redis", redis.snapshot, poll.redis)
         self.start_poller("backups", self.backups.snapshot, poll.backups)
+        # The public URLs are checked at once; the in-cluster services once connected.
+        self.health = HealthSource(self.settings, self.kube_target)
+        self._to_close.append(self.health.close)
+        self.start_poller("health", self.health.snapshot, poll.health)
         if self.kube is not None and "top" in self.pollers:
             self.backups.attach(self.kube.backups_snapshot)  # Kubernetes came first
         # Every module is loaded now (see cockpit/gctuning.py for why this matters).
@@ -200,6 +207,9 @@ class Sources:
         if self.backups is not None:
             self.backups.attach(kube.backups_snapshot)
             self.pollers["backups"].refresh()
+        if self.health is not None and self.kube_target is not None:
+            self.health.attach(self.kube_target)
+            self.pollers["health"].refresh()
         self.app.run_worker(self.app.check_access, group="rbac", exclusive=True)
 
     async def close(self) -> None:

@@ -1,4 +1,4 @@
-"""The war-room screen: four large figures readable across a room, coloured by level."""
+"""The war-room screen: large figures readable across a room, coloured by level."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from widgets.bignumber import BigNumber
 from widgets.header import CockpitHeader
 from widgets.screens import KeysAfterMount
 
-FIGURE_KEYS = ("pods", "errors", "pg", "redis")
+# What the users feel first (latency, errors, alerts), then the layers.
+FIGURE_KEYS = ("p99", "error-rate", "alerts", "pods", "errors", "pg", "redis")
 
 
 class FigureBox(Vertical):

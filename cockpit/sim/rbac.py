@@ -1,5 +1,9 @@
 """Authorization for the simulated cluster: allow everything except the deny rules a
-test sets, and answer the self-review APIs (`kubectl auth can-i`, `auth whoami`)."""
+test sets, and answer the self-review APIs (`kubectl auth can-i`, `auth whoami`).
+
+Subresources are authorised as the real API server does: `pods/log`, `pods/exec`, and
+`services/proxy` (verb `get` for a GET through the service proxy, whose name is the
+whole `name:port` id)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from cockpit.sim.errors import ApiError
 
 USER = "cockpit-sim-admin"
 GROUPS = ("system:masters", "system:authenticated")
+PROXY = "proxy"  # the services/proxy subresource
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,10 @@ class Authorizer:
     ) -> None:
         with self._lock:
             self._rules = (*self._rules, DenyRule(verb, resource, namespace, subresource))
+
+    def deny_service_proxy(self, namespace: str | None = None) -> None:
+        """No `get` on services/proxy: the health checks through the proxy get a 403."""
+        self.deny("get", "services", namespace, PROXY)
 
     def allow_all(self) -> None:
         with self._lock:

@@ -14,6 +14,7 @@ import bisect
 import json
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
@@ -41,6 +42,7 @@ from cockpit.sim.objects import clone, new_uid, suffix, ts
 from cockpit.sim.patch import apply_patch
 from cockpit.sim.rbac import Authorizer
 from cockpit.sim.selectors import parse_field_selector, parse_label_selector, selector_string
+from cockpit.sim.service_proxy import ServiceProxy
 from cockpit.sim.store import Expired, Store, Watcher
 from cockpit.sim.views import VIEWS
 
@@ -60,6 +62,16 @@ _SERVER_FIELDS = (
     "managedFields",
     "selfLink",
 )
+_SERVICE_PROXY = re.compile(r"/api/v1/namespaces/[^/]+/services/[^/]+/proxy(/|$)")
+_PROXY_VERBS = {
+    "GET": "get",
+    "HEAD": "get",
+    "POST": "create",
+    "PUT": "update",
+    "PATCH": "patch",
+    "DELETE": "delete",
+    "OPTIONS": "get",
+}
 _SCALABLE = {"deployments.apps", "replicasets.apps", "statefulsets.apps"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -125,6 +137,7 @@ class ApiServer:
         self.logbook = logbook
         self.execserver = execserver
         self.faults = Faults()
+        self.service_proxy = ServiceProxy(store, controller.scenario, controller.clock)
         self.bookmark_s = history_bookmark_s
         self.disconnect_check_s = 5.0  # how often an idle watch looks for a gone client
         self.stopping: asyncio.Event | None = None
@@ -157,6 +170,7 @@ class ApiServer:
             or "/watch/" in request.path
             or request.path.endswith("/exec")
             or (request.path.endswith("/log") and q.get("follow") in ("true", "1"))
+            or _SERVICE_PROXY.match(request.path) is not None  # a slow app is not API work
         )
         counted = False
         try:
@@ -228,6 +242,8 @@ class ApiServer:
             if simple is not None:
                 return simple
         if segs[:2] == ["api", "v1"] and len(segs) > 2:
+            if len(segs) > 6 and segs[2] == "namespaces" and segs[4:7:2] == ["services", "proxy"]:
+                return await self._service_proxy(request, segs[3], segs[5], segs[7:])
             return await self._resource(request, "", "v1", segs[2:])
         if len(segs) > 3 and segs[0] == "apis":
             return await self._resource(request, segs[1], segs[2], segs[3:])
@@ -1105,6 +1121,23 @@ class ApiServer:
         if r.kind.plural == "selfsubjectrulesreviews":
             return respond(self.authz.rules_review(body), 201)
         return respond(self.authz.self_review(), 201)
+
+    async def _service_proxy(
+        self, request: web.Request, ns: str, service_id: str, rest: list[str]
+    ) -> web.Response:
+        """`.../services/ID/proxy/PATH`: authorised as VERB on services/proxy."""
+        verb = _PROXY_VERBS.get(request.method)
+        if verb is None:
+            raise ApiError(
+                405,
+                "the server does not allow this method on the requested resource",
+                "MethodNotAllowed",
+            )
+        self.authz.check(verb, "", "services", ns, "proxy", service_id)
+        path = "/" + "/".join(rest)
+        if request.path.endswith("/") and rest:
+            path += "/"
+        return await self.service_proxy.serve(request, ns, service_id, path)
 
     async def _delegate(
         self, request: web.Request, r: Request, target: Any, what: str

@@ -11,10 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 from cockpit.config import Thresholds
 from cockpit.model import (
+    Alert,
     BackupObject,
     BackupsSnapshot,
+    BurnRate,
     DiskUsage,
+    EndpointHealth,
     EventsSnapshot,
+    HealthSnapshot,
     HostSnapshot,
     JobRow,
     KubeSnapshot,
@@ -23,8 +27,13 @@ from cockpit.model import (
     LogLine,
     PgSession,
     PgSnapshot,
+    PrometheusSnapshot,
+    PromFigures,
     RedisSnapshot,
+    SloSnapshot,
     TopSnapshot,
+    UpstreamSlo,
+    WindowFigures,
     rate_of,
 )
 from cockpit.sources.kube.convert import (
@@ -603,4 +612,170 @@ def host() -> HostSnapshot:
         net_rx_bps=120_000.0,
         net_tx_bps=45_000.0,
         taken_at=NOW,
+    )
+
+
+# -- the service as its users see it ---------------------------------------------------
+
+
+def health() -> HealthSnapshot:
+    def endpoint(name: str, via: str, status: int | None, ms: float | None, **kw) -> EndpointHealth:
+        history = tuple(kw.pop("history", (120.0, 118.0, 131.0, ms)))
+        return EndpointHealth(
+            name=name,
+            url=kw.pop("url", f"https://{name}/health"),
+            via=via,
+            status=status,
+            ms=ms,
+            history=history,
+            app_status=kw.pop("app_status", "ok" if status == 200 else None),
+            cert_days=kw.pop("cert_days", None),
+            error=kw.pop("error", ""),
+            hint=kw.pop("hint", ""),
+            level=kw.pop("level", Level.OK),
+            checked_at=NOW,
+            failing_since=kw.pop("failing_since", None),
+        )
+
+    proxy = "/api/v1/namespaces/excel-unified/services/{}/proxy/health"
+    endpoints = (
+        endpoint("excel-unified.com", "direct", 200, 142.0, cert_days=61.2),
+        endpoint("api.excel-unified.com", "direct", 200, 188.0, cert_days=9.5, level=Level.WARN),
+        endpoint(
+            "rails-service:3000",
+            "service proxy",
+            503,
+            41.0,
+            url=proxy.format("rails-service:3000"),
+            app_status="error",
+            error="HTTP 503: " + HOSTILE,
+            hint="rails answers but is not healthy: see its logs",
+            level=Level.CRIT,
+            failing_since=ago(95),
+        ),
+        endpoint(
+            "fastapi-service:8000",
+            "service proxy",
+            200,
+            2480.0,
+            url=proxy.format("fastapi-service:8000"),
+            history=(1900.0, None, 2710.0, 2480.0),
+            level=Level.CRIT,
+        ),
+    )
+    return HealthSnapshot(endpoints=endpoints, taken_at=NOW, level=Level.CRIT)
+
+
+def _window(seconds: float, requests: int, errors: int, p50: float, p95: float, p99: float,
+            **levels: Level) -> WindowFigures:  # fmt: skip
+    return WindowFigures(
+        seconds=seconds,
+        requests=requests,
+        rps=requests / seconds,
+        errors=errors,
+        error_pct=100 * errors / requests if requests else None,
+        p50_ms=p50,
+        p95_ms=p95,
+        p99_ms=p99,
+        **levels,
+    )
+
+
+def slo() -> SloSnapshot:
+    crit, warn = Level.CRIT, Level.WARN
+    every = UpstreamSlo(
+        "all",
+        _window(60, 9120, 412, 96, 1210, 2870, error_level=crit, p95_level=crit, p99_level=crit),
+        _window(300, 45300, 1730, 91, 980, 2610, error_level=crit, p95_level=warn, p99_level=crit),
+        rps_history=(150.0, 152.0, 149.0, 151.0, 152.0),
+        error_pct_history=(0.0, 0.1, 2.5, 4.1, 4.5),
+        p99_history=(310.0, 330.0, 1900.0, 2700.0, 2870.0),
+        level=crit,
+    )
+    rails = UpstreamSlo(
+        "rails",
+        _window(60, 6840, 27, 84, 310, 720, error_level=crit),
+        _window(300, 34100, 120, 82, 300, 690, error_level=crit),
+        level=crit,
+    )
+    fastapi = UpstreamSlo(
+        "fastapi",
+        _window(
+            60,
+            2280,
+            385,
+            880,
+            2410,
+            2990,
+            error_level=crit,
+            p50_level=crit,
+            p95_level=crit,
+            p99_level=crit,
+        ),
+        _window(
+            300,
+            11200,
+            1610,
+            850,
+            2300,
+            2950,
+            error_level=crit,
+            p50_level=crit,
+            p95_level=crit,
+            p99_level=crit,
+        ),
+        level=crit,
+    )
+    burn = (
+        BurnRate("1h", "5m", 14.4, 9.8, 38.2, 900.0, False, Level.WARN),
+        BurnRate("6h", "30m", 6.0, 9.8, 24.0, 900.0, True, Level.WARN),
+    )
+    return SloSnapshot(
+        upstreams=(every, rails, fastapi),
+        burn=burn,
+        objective_pct=99.9,
+        lines=540_211,
+        unparsed=1_204,
+        dropped=0,
+        streams=2,
+        taken_at=NOW,
+        level=crit,
+    )
+
+
+def prometheus() -> PrometheusSnapshot:
+    alerts = (
+        Alert(
+            name="HighErrorRate",
+            state="firing",
+            severity="critical",
+            since=ago(420),
+            summary="5xx rate above 0.05/s on fastapi-7c9d " + HOSTILE,
+            runbook="Incident: high error rate",
+            labels=(("app", "fastapi"), ("pod", "fastapi-7c9d")),
+            value="0.31",
+            level=Level.CRIT,
+        ),
+        Alert(
+            name="HighMemoryUsage",
+            state="pending",
+            severity="warning",
+            since=ago(95),
+            summary="fastapi-7c9d memory at 93 % of its limit",
+            runbook="Incident: pod OOMKilled",
+            level=Level.WARN,
+        ),
+    )
+    figures = (
+        PromFigures("all", 151.2, 4.4, 95.0, 1300.0, 2900.0),
+        PromFigures("rails", 113.9, 0.3, 85.0, 320.0, 740.0),
+        PromFigures("fastapi", 37.3, 16.9, 900.0, 2500.0, 3000.0),
+    )
+    return PrometheusSnapshot(
+        url="http://127.0.0.1:9090",
+        configured=True,
+        alerts=alerts,
+        figures=figures,
+        taken_at=NOW,
+        level=Level.CRIT,
     )

@@ -66,7 +66,11 @@ async def test_help_lists_every_key_and_war_room_toggles(make_sim, make_app) -> 
         await pilot.press("escape")
         await pilot.press("w")
         await wait_for(pilot, lambda: isinstance(app.screen, WarRoomScreen), what="war room")
-        await wait_for(pilot, lambda: app.figures()[0].value not in ("-", "0"), what="figures")
+
+        def pods_figure() -> str:
+            return next(f.value for f in app.figures() if f.key == "pods")
+
+        await wait_for(pilot, lambda: pods_figure() not in ("-", "0"), what="figures")
         figures = {f.key: f for f in app.figures()}
         assert figures["pods"].level is Level.CRIT  # crash-looping and OOMKilled pods
         await pilot.press("w")

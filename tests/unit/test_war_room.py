@@ -12,7 +12,9 @@ from tests.app import scenes
 
 def test_no_data_is_a_warning_on_every_figure() -> None:
     shown = figures({})
-    assert [f.key for f in shown] == ["pods", "errors", "pg", "redis"]
+    assert [f.key for f in shown] == [
+        "p99", "error-rate", "alerts", "pods", "errors", "pg", "redis"
+    ]  # fmt: skip
     assert all(f.value == "-" and f.level is Level.WARN for f in shown)
 
 
@@ -23,8 +25,14 @@ def test_the_incident_figures() -> None:
         "logs": scenes.logs(),
         "postgres": scenes.postgres(),
         "redis": scenes.redis(),
+        "slo": scenes.slo(),
+        "prometheus": scenes.prometheus(),
     }
-    pods, errors, pg, redis = figures(latest)
+    p99, error_rate, alerts, pods, errors, pg, redis = figures(latest)
+    assert p99.value == "2870" and p99.level is Level.CRIT
+    assert error_rate.value == f"{100 * 412 / 9120:.1f}" and error_rate.level is Level.CRIT
+    assert alerts.value == "1" and alerts.level is Level.CRIT
+    assert "HighErrorRate" in alerts.detail and "1 pending" in alerts.detail
     assert pods.value == str(kube.not_ready) and pods.level is Level.CRIT
     assert errors.value == str(scenes.logs().rate)
     assert errors.level is scenes.logs().level is Level.CRIT  # the source's level, once
@@ -41,3 +49,20 @@ def test_recent_warnings_colour_the_events_and_old_ones_do_not() -> None:
 
     old = events_snapshot(list(events.events), later, limit=200)
     assert old.level is Level.OK and old.recent == ()
+
+
+def test_an_error_rate_near_the_runbook_limit_shows_which_side_of_it() -> None:
+    from dataclasses import replace
+
+    slo = scenes.slo()
+    quiet = replace(slo.upstreams[0].one_minute, requests=20_000, errors=12, error_pct=0.06)
+    latest = {"slo": replace(slo, upstreams=(replace(slo.upstreams[0], one_minute=quiet),))}
+    assert figures(latest)[1].value == "0.06"  # not "0.1", which would read as the limit
+
+
+def test_no_prometheus_is_not_a_warning_but_says_so() -> None:
+    from dataclasses import replace
+
+    none = replace(scenes.prometheus(), configured=False, alerts=(), figures=(), level=Level.OK)
+    alerts = figures({"prometheus": none})[2]
+    assert alerts.level is Level.OK and alerts.detail == "no Prometheus configured"
