@@ -103,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--fast", action="store_true", help="test pace: every transition in well under a second"
     )
+    sim.add_argument(
+        "--prometheus-rules",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a rules file for the prometheus.yml it writes (repeatable)",
+    )
 
     check = sub.add_parser(
         "check",
@@ -257,7 +264,12 @@ def cmd_demo(settings: Settings, scenario: str, size: int) -> int:
                     "namespace": sim.namespace,
                 }
             )
-            demo_settings = settings.model_copy(update={"kube": kube})
+            # The runbook's public URLs are not reachable from a demo: nginx's service,
+            # through the API server's proxy, stands in for the public site.
+            health = settings.health.model_copy(
+                update={"urls": (), "services": ("nginx-service:80", *settings.health.services)}
+            )
+            demo_settings = settings.model_copy(update={"kube": kube, "health": health})
             backups = demo_settings.backups
             with demo_bucket(backups.bucket, backups.prefix, scenario, REGION) as endpoint:
                 with_s3 = demo_settings
@@ -275,4 +287,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
     from cockpit.sim.runner import run_foreground
 
     pace = Pace.fast() if args.fast else Pace.demo()
-    return run_foreground(args.scenario, args.port, args.kubeconfig, pace, large_size=args.size)
+    rules = [str(Path(p).resolve()) for p in args.prometheus_rules]
+    return run_foreground(
+        args.scenario, args.port, args.kubeconfig, pace, large_size=args.size, rule_files=rules
+    )

@@ -15,6 +15,7 @@ import random
 import time
 
 from cockpit.sim.filesystem import SimFS
+from cockpit.sim.traffic import LOG_FORMAT
 
 DAY = 86400
 NODE_DISK = "node-root"
@@ -348,7 +349,11 @@ def _nginx(fs: SimFS, rng: random.Random, now: float) -> None:
         mtime=now - 30 * DAY,
         content=(
             "user nginx;\nworker_processes auto;\nevents { worker_connections 1024; }\n"
-            "http {\n  include /etc/nginx/conf.d/*.conf;\n}\n"
+            "http {\n"
+            f"  {LOG_FORMAT}\n"
+            "  access_log /var/log/nginx/access.log upstreaminfo;\n"
+            "  error_log /var/log/nginx/error.log notice;\n"
+            "  include /etc/nginx/conf.d/*.conf;\n}\n"
         ),
     )
     fs.add_file(

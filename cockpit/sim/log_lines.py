@@ -3,7 +3,7 @@
 Every function here is pure: given the event's random bits and its time it returns the
 event's lines (a Rails request is three lines, a Python traceback a dozen), so a line
 can be regenerated at will instead of stored.  Formats follow the real programs: the
-Ruby Logger format Rails uses, uvicorn's access log, Sidekiq 7, nginx's combined log,
+Ruby Logger format Rails uses, uvicorn's access log, Sidekiq 7, ingress-nginx's upstreaminfo log,
 PostgreSQL's `log_line_prefix = '%m [%p] '` and Redis' `pid:role date * message`.
 """
 
@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
+
+from cockpit.sim import traffic
 
 
 class Bits:
@@ -44,6 +47,7 @@ class Gen:
     incident: bool
     error_ratio: float
     memory_limit: int = 2 * 1024**3
+    traffic: Any = field(default=None, compare=False)  # nginx: a traffic.Context
 
 
 @lru_cache(maxsize=8192)
@@ -378,53 +382,11 @@ def sidekiq_boot(t: float, g: Gen) -> list[str]:
 
 # -- nginx ---------------------------------------------------------------------------
 
-_AGENTS = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/18.1 Safari/605.1.15",
-    "kube-probe/1.32",
-    "python-requests/2.32.3",
-)
-_NGINX_PATHS = (
-    "/",
-    "/dashboard",
-    "/api/v1/files",
-    "/api/v1/files/{id}",
-    "/api/ai/v1/analyze",
-    "/assets/application-5f1c2d.js",
-    "/health",
-)
-
 
 def nginx(b: Bits, t: float, g: Gen) -> list[str]:
-    path = str(b.pick(_NGINX_PATHS)).replace("{id}", str(10000 + b.n(40000)))
-    method = "POST" if "analyze" in path else "GET"
-    ip = f"{b.n(200) + 20}.{b.n(255)}.{b.n(255)}.{b.n(255)}"
-    when = _sec(int(t), "%d/%b/%Y:%H:%M:%S +0000")
-    agent = b.pick(_AGENTS)
-    if b.unit() < g.error_ratio:
-        status = 504 if b.n(2) else 502
-        upstream = "fastapi" if "/api/ai/" in path else "rails"
-        port = 8000 if upstream == "fastapi" else 3000
-        why = (
-            "upstream timed out (110: Connection timed out) while reading response header "
-            "from upstream"
-            if status == 504
-            else "connect() failed (111: Connection refused) while connecting to upstream"
-        )
-        return [
-            f"{_sec(int(t), '%Y/%m/%d %H:%M:%S')} [error] 29#29: *{b.n(10**6)} {why}, client: "
-            f'{ip}, server: excel-unified.com, request: "{method} {path} HTTP/1.1", upstream: '
-            f'"http://10.0.1.{b.n(200) + 10}:{port}{path}", host: "excel-unified.com"',
-            f'{ip} - - [{when}] "{method} {path} HTTP/1.1" {status} 562 "-" "{agent}" '
-            f"rt={60.001 if status == 504 else 0.002:.3f}",
-        ]
-    size = 200 + b.n(40000)
-    return [
-        f'{ip} - - [{when}] "{method} {path} HTTP/1.1" 200 {size} "-" "{agent}" '
-        f"rt={b.n(900) / 1000:.3f}"
-    ]
+    """One request, in ingress-nginx's "upstreaminfo" access-log format (traffic.py)."""
+    ctx = g.traffic if g.traffic is not None else traffic.Context()
+    return traffic.access_lines(traffic.request(b, t, ctx), t)
 
 
 def nginx_boot(t: float, g: Gen) -> list[str]:

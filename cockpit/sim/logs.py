@@ -28,6 +28,7 @@ from cockpit.sim.fs_trees import app_of
 from cockpit.sim.log_lines import RATE_SHARE, Gen, kube_ts
 from cockpit.sim.log_stream import MEAN_LINES, Instance, Timeline
 from cockpit.sim.pace import Pace
+from cockpit.sim.traffic import Context, Knobs, Upstreams
 
 APP_ERROR_BOOST = 3.0  # the incident scenario's apps log this many times more errors
 INJECT_BYTES_PER_CONTAINER = 4 * 1024 * 1024
@@ -267,6 +268,8 @@ class LogBook:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._closed = False
         self._timelines: dict[tuple[float, float, float], Timeline] = {}
+        # Which app pods nginx proxies to, over time (set by SimCluster from its store).
+        self.upstreams: Upstreams | None = None
 
     # -- injection and shutdown ----------------------------------------------------------
 
@@ -347,6 +350,11 @@ class LogBook:
             incident=incident,
             error_ratio=min(ratio, 1.0),
             memory_limit=limit,
+            traffic=(
+                Context(Knobs.from_pace(self.pace, incident), self.upstreams)
+                if app == "nginx"
+                else None
+            ),
         )
         key = hashlib.blake2b(
             f"{self.seed}|{meta.get('uid', meta.get('name'))}|{container}|{run.started}".encode(),
@@ -354,8 +362,11 @@ class LogBook:
         ).digest()
         timeline = None
         if kind in ("normal", "oom"):
-            share = RATE_SHARE.get(app, 1.0) / MEAN_LINES.get(app, 1.0)
-            timeline = self._timeline(self.pace.log_lines_per_s * share)
+            if app == "nginx":  # one event a request, at the traffic's own rate
+                timeline = self._timeline(self.pace.nginx_requests_per_s)
+            else:
+                share = RATE_SHARE.get(app, 1.0) / MEAN_LINES.get(app, 1.0)
+                timeline = self._timeline(self.pace.log_lines_per_s * share)
         # A crash-looping run dies about a third of the way into its restart period.
         jitter = key[0] / 256 * 0.1  # so that it does not die on a whole second
         crash_at = run.started + max(0.05, (0.3 + jitter) * self.pace.crashloop_restart_s)

@@ -19,7 +19,11 @@ class Pace:
     rollout_step_s: float = 1.0  # pause between rollout steps (maxSurge / maxUnavailable)
     job_duration_s: float = 8.0  # a backup job, from start to success/failure
     crashloop_restart_s: float = 10.0  # a crash-looping container restarts this often
-    log_lines_per_s: float = 2.0  # per rails/fastapi/sidekiq/nginx container
+    log_lines_per_s: float = 2.0  # per rails/fastapi/sidekiq container
+    nginx_requests_per_s: float = 75.0  # per nginx pod: each request is an access line
+    http_error_ratio: float = 0.0003  # share of requests a healthy app answers with 500
+    incident_fastapi_error_ratio: float = 0.06  # incident: fastapi's 500/503 share
+    incident_refused_ratio: float = 0.03  # a crash-looping pod's share of its app's requests
     error_ratio: float = 0.03  # share of generated lines that are errors (healthy)
     metrics_period_s: float = 15.0  # metrics.k8s.io window; values move each period
     controller_tick_s: float = 0.25  # how often the controller loop looks at the store

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -21,10 +21,13 @@ from aiohttp import web
 from cockpit.sim.controller import Controller
 from cockpit.sim.metrics import Metrics
 from cockpit.sim.pace import Pace
+from cockpit.sim.prom_exposition import scrape_config
+from cockpit.sim.prom_server import PromServer
 from cockpit.sim.rbac import USER, Authorizer
 from cockpit.sim.scenarios import NAMESPACE, SCENARIOS, seed
 from cockpit.sim.server import ApiServer
 from cockpit.sim.store import Store
+from cockpit.sim.traffic import Upstreams
 
 CONTEXT = "cockpit-sim"
 TOKEN = "sim-token-not-a-secret"
@@ -102,6 +105,9 @@ class SimCluster:
         self.token = token
         self.namespace = NAMESPACE
         self.url = ""
+        # The app pods' Prometheus metrics (prom_server.py): /sd, /metrics/pods/<pod>, ...
+        self.metrics_url = ""
+        self.prom: PromServer | None = None
         self.clock: Callable[[], float] = time.time
         self.store: Store | None = None
         self.controller: Controller | None = None
@@ -174,6 +180,11 @@ class SimCluster:
                 store.raw(key, obj)
         metrics = Metrics(store, self.scenario, lambda: ctl.pace, self.clock)
         self.logbook = _optional_logbook(self.scenario, self.pace, self.clock, self.seed)
+        if self.logbook is not None:
+            # nginx's access lines name the app pods it proxies to, as they come and go.
+            upstreams = Upstreams(self.clock, NAMESPACE)
+            upstreams.attach(store)
+            self.logbook.upstreams = upstreams
         self.execserver = _optional_exec(self.scenario, self.clock, self.seed)
         server = ApiServer(
             store, ctl, self.authz, metrics, self.token, self.logbook, self.execserver
@@ -189,6 +200,8 @@ class SimCluster:
         self.url = f"http://{self.host}:{port}"
         server.server_address = f"{self.host}:{port}"
         self.store, self.controller, self.server, self._runner = store, ctl, server, runner
+        self.prom = PromServer(store, self.logbook, metrics, self.clock, NAMESPACE, self.host)
+        self.metrics_url = await self.prom.start()
         self._stop_event = asyncio.Event()
         ctl.step()  # settle the seeded state before the first client looks
         self._controller_task = asyncio.get_running_loop().create_task(
@@ -220,6 +233,8 @@ class SimCluster:
             result = close()
             if asyncio.iscoroutine(result):
                 await result
+        if self.prom is not None:
+            await self.prom.close()
         if self.server is not None:
             await self.server.shutdown()
         if self._controller_task is not None:
@@ -245,6 +260,21 @@ class SimCluster:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(kubeconfig_text(self.url, self.token, self.namespace))
         p.chmod(0o600)
+        return p
+
+    def write_prometheus_config(
+        self,
+        path: str | os.PathLike[str],
+        rule_files: Sequence[str] = (),
+        scrape_interval: str = "5s",
+        evaluation_interval: str = "5s",
+    ) -> Path:
+        """A prometheus.yml that scrapes this cluster's app pods and memory gauges."""
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(
+            scrape_config(self.metrics_url, list(rule_files), scrape_interval, evaluation_interval)
+        )
         return p
 
     def client_configuration(self) -> Any:
@@ -369,6 +399,7 @@ def run_foreground(
     *,
     large_size: int = 5000,
     out: TextIO | None = None,
+    rule_files: Sequence[str] = (),
 ) -> int:
     """Serve the simulated cluster until Ctrl-C or SIGTERM; returns an exit status."""
     stream = out or sys.stdout
@@ -390,6 +421,15 @@ def run_foreground(
         print(f"Simulated Excel Unified cluster ({scenario}) serving at {sim.url}", file=stream)
         print(f"kubeconfig: {path}  (context {CONTEXT}, namespace {sim.namespace})", file=stream)
         print(f"Try:  KUBECONFIG={path} kubectl get pods -n {sim.namespace}", file=stream)
+        prom = sim.write_prometheus_config(path.parent / "prometheus.yml", rule_files)
+        print(f"Prometheus metrics: {sim.metrics_url} (targets: /sd)", file=stream)
+        print(f"prometheus.yml: {prom}", file=stream)
+        print(
+            f"Run:  prometheus --config.file={prom} "
+            f"--storage.tsdb.path={path.parent / 'prometheus-data'} "
+            "--web.listen-address=127.0.0.1:9090",
+            file=stream,
+        )
         print("Press Ctrl-C to stop.", file=stream, flush=True)
         while not stop.wait(0.5):
             if not sim.running:
