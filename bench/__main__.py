@@ -1,6 +1,6 @@
 """`python -m bench`: every benchmark in turn, then one summary table.
 
-    python -m bench [--only launch,cpu,keys,memory,postgres] [--quick]
+    python -m bench [--only launch,cpu,keys,memory,postgres,ingest] [--quick]
 
 Each benchmark runs in its own process (`python -m bench.bench_<name> --json FILE`),
 bounded by a timeout, with its output shown as it comes; the summary gives each
@@ -35,6 +35,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str], float]] = {
     "keys": ("bench.bench_keys", [], ["--presses", "200", "--sorts", "60"], 1200),
     "memory": ("bench.bench_memory", [], ["--observe", "120"], 1200),
     "postgres": ("bench.bench_postgres", [], ["--rounds", "3"], 1800),
+    "ingest": ("bench.ingest", [], ["--seconds", "4"], 600),
 }
 
 

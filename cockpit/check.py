@@ -23,13 +23,17 @@ from cockpit.model import (
     RedisSnapshot,
     TopSnapshot,
 )
+from cockpit.slo.report import check_lines as slo_lines
 from cockpit.sources.health import HealthSource
 from cockpit.sources.health import check_lines as health_lines
 from cockpit.sources.host import HostSource
 from cockpit.sources.kube.client import connect
 from cockpit.sources.kube.source import KubeSource
 from cockpit.sources.postgres.source import PostgresSource
+from cockpit.sources.prometheus.check import check_lines as prometheus_lines
+from cockpit.sources.prometheus.source import PrometheusSource
 from cockpit.sources.redis.source import RedisSource
+from cockpit.sources.traffic.source import TrafficSource
 from cockpit.textsafe import one_line
 
 
@@ -120,6 +124,21 @@ async def _lines(
     ]
 
 
+def _traffic_once(
+    kube: KubeSource, traffic: TrafficSource, timeout: float
+) -> Callable[[], Awaitable[Any]]:
+    """The SLO windows from the last `slo.backfill_seconds` of the nginx access logs."""
+
+    async def once() -> Any:
+        pods = await kube.kube_snapshot()
+        traffic.sync(pods.pods)
+        # Most of the timeout for reading; what was read by then is what is reported.
+        await traffic.wait_caught_up(max(1.0, timeout - 1.5))
+        return await traffic.snapshot()
+
+    return once
+
+
 async def check(settings: Settings, context: str | None, namespace: str | None) -> list[dict]:
     timeout = settings.poll.timeout
     host = HostSource(settings.thresholds)
@@ -145,9 +164,12 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
         )
     # The public URLs are checked even when Kubernetes is unreachable.
     health = HealthSource(settings, target)
+    prometheus = PrometheusSource(settings, target)
     many: list[Awaitable[list[dict]]] = [
         _lines("health", health.snapshot, health_lines, timeout),
+        _lines("alerts", prometheus.snapshot, prometheus_lines, timeout),
     ]
+    traffic: TrafficSource | None = None
     if target is not None:
         kube = KubeSource(target, settings)
         kube.start()
@@ -157,6 +179,8 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
             _one("events", kube.events_snapshot, timeout),
             _one("backups", kube.backups_snapshot, timeout),
         ]
+        traffic = TrafficSource(settings, kube)
+        many.append(_lines("slo", _traffic_once(kube, traffic, timeout), slo_lines, timeout))
     try:
         # All at once: a slow source costs the check its own timeout, not the sum.
         singles, multiples = await asyncio.gather(asyncio.gather(*jobs), asyncio.gather(*many))
@@ -165,6 +189,9 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
             results += lines
     finally:
         await health.close()
+        await prometheus.close()
+        if traffic is not None:
+            await traffic.close()
         await postgres.close()
         await redis.close()
         if kube is not None:

@@ -23,6 +23,7 @@ from textual.widgets import Footer
 from cockpit.config import Settings
 from cockpit.model import Level, SourceFailure, worst
 from widgets.actionbar import ActionBar
+from widgets.alerts import AlertsPane
 from widgets.backups import BackupsPane
 from widgets.errorlog import ErrorLogPane
 from widgets.events import EventsPane
@@ -33,6 +34,7 @@ from widgets.pane import Pane
 from widgets.pods import PodsPane
 from widgets.postgres import PostgresPane
 from widgets.redis import RedisPane
+from widgets.slo import SloPane
 from widgets.top import TopPane
 from widgets.workloads import WorkloadsPane
 
@@ -82,8 +84,11 @@ class MainScreen(Screen):
     def compose(self) -> ComposeResult:
         settings = self.settings
         yield self.header
+        # What the users see first: health, SLOs, alerts; then the layers under them.
         with Horizontal(id="row-service"):
+            yield SloPane(id="slo", classes="pane")
             yield HealthPane(id="health", classes="pane")
+            yield AlertsPane(id="alerts", classes="pane")
         with Horizontal(id="row-kube"):
             with Vertical(id="col-left"):
                 yield WorkloadsPane(
@@ -149,6 +154,8 @@ class MainScreen(Screen):
         for pane in self._routes.get(failure.source, ()):
             if pane.SOURCES[0] == failure.source:  # a pane's first source is its lifeline
                 pane.mark_failed(failure)
+            else:
+                pane.show_other_failure(failure)
         self._on_failure(failure)
         self._on_overall()
 

@@ -34,8 +34,11 @@ if TYPE_CHECKING:
     from cockpit.app import CockpitApp
     from cockpit.sources.backups.source import BackupsSource
     from cockpit.sources.health import HealthSource
+    from cockpit.sources.prometheus.source import PrometheusSource
+    from cockpit.sources.traffic.source import TrafficSource
 
-KUBE_SOURCES = ("pods", "top", "events", "logs")
+# Each says "cannot reach Kubernetes" while the kubeconfig does not work.
+KUBE_SOURCES = ("pods", "top", "events", "logs", "slo")
 LOCAL_SOURCES_AT_LATEST = 5.0  # seconds after start, when the pods take longer (a slow API)
 
 
@@ -50,6 +53,8 @@ class Sources:
         self.kube_target: KubeTarget | None = None
         self.backups: BackupsSource | None = None
         self.health: HealthSource | None = None
+        self.prometheus: PrometheusSource | None = None
+        self.traffic: TrafficSource | None = None
         self._first_pods = False
         self._to_close: list[Callable[[], Awaitable[None]]] = []
 
@@ -126,6 +131,7 @@ class Sources:
         self.health = HealthSource(self.settings, self.kube_target)
         self._to_close.append(self.health.close)
         self.start_poller("health", self.health.snapshot, poll.health)
+        self._start_prometheus()
         if self.kube is not None and "top" in self.pollers:
             self.backups.attach(self.kube.backups_snapshot)  # Kubernetes came first
         # Every module is loaded now (see cockpit/gctuning.py for why this matters).
@@ -210,7 +216,33 @@ class Sources:
         if self.health is not None and self.kube_target is not None:
             self.health.attach(self.kube_target)
             self.pollers["health"].refresh()
+        self._start_traffic(kube)
         self.app.run_worker(self.app.check_access, group="rbac", exclusive=True)
+
+    def _start_prometheus(self) -> None:
+        """A configured URL, or a `prometheus` service found through the API server
+        (asked of whichever target is connected at each poll)."""
+        from cockpit.sources.prometheus.source import PrometheusSource
+
+        self.prometheus = PrometheusSource(self.settings, lambda: self.kube_target)
+        self._to_close.append(self.prometheus.close)
+        self.start_poller("prometheus", self.prometheus.snapshot, self.settings.poll.prometheus)
+
+    def _start_traffic(self, kube: KubeSource) -> None:
+        """The nginx pods' access logs into the SLO windows (one stream per pod, on
+        threads); each poll follows the pods the pods pane last showed."""
+        from cockpit.sources.traffic.source import TrafficSource
+
+        traffic = self.traffic = TrafficSource(self.settings, kube)
+        self._to_close.append(traffic.close)
+
+        async def slo_snapshot() -> Any:
+            pods = self.app.main.latest.get("pods")
+            if pods is not None:
+                traffic.sync(pods.pods)
+            return await traffic.snapshot()
+
+        self.start_poller("slo", slo_snapshot, self.settings.poll.slo)
 
     async def close(self) -> None:
         """Stop watches, streams and connections."""

@@ -1,8 +1,11 @@
 """The Health pane: the runbook's `curl .../health` checks, one row per endpoint.
 
-    ● excel-unified.com     direct  200   85ms ▁▂▁▃▂▁  ok         cert 42 d
-    ✖ rails-service:3000    proxy   503  120ms ▁▁▂✖✖   error
+    ● excel-unified.com     200    85ms  ok      cert 42 d  ▁▂▁▃▂▁      direct
+    ✖ rails-service:3000    503   120ms  error              ▁▁▂✖✖       proxy
       HTTP 503 Service Unavailable · the app reports itself unhealthy: see its logs
+
+The columns a narrow pane keeps come first: what answered, how fast, what the app says
+about itself and the certificate; the history and the path last.
 
 Each row is coloured by its endpoint's level; an endpoint in trouble gets a second line
 with the error in words and the hint.  Names, URLs, statuses and errors are untrusted:
@@ -26,7 +29,7 @@ from widgets.statictext import set_text
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 FAILED_MARK = "✖"
-SPARK_WIDTH = 12
+SPARK_WIDTH = 10
 SPARK_FLOOR_MS = 50.0  # a flat line of 3-5 ms must not look like a storm
 NAME_WIDTH = 24
 DIM = "dim"
@@ -63,20 +66,16 @@ def row(e: EndpointHealth, name_width: int) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(f"{LEVEL_MARK[e.level]} ", style=style)
     line.append(clean(e.name, name_width).ljust(name_width), style=style or "bold")
-    line.append(f"  {VIA_SHORT.get(e.via, clean(e.via, 8)):<6}", style=DIM)
+    via = f"  {VIA_SHORT.get(e.via, clean(e.via, 8))}"
     if pending(e):
-        return line.append("  " + one_line(e.error, 120), style=DIM)
+        return line.append("  " + one_line(e.error, 120), style=DIM).append(via, style=DIM)
     line.append(f"  {e.status if e.status is not None else '---':>3}", style=style)
     latency = duration_ms(e.ms) if e.ms is not None else "-"
-    line.append(f" {latency:>7} ", style=style)
-    line.append_text(spark(e.history))
-    if e.app_status:
-        line.append("  " + clean(e.app_status, 12).ljust(12), style=style)
-    else:
-        line.append(" " * 14)
-    if e.cert_days is not None:
-        line.append("  " + cert_text(e.cert_days), style=style)
-    return line
+    line.append(f" {latency:>7}", style=style)
+    line.append("  " + clean(e.app_status or "", 8).ljust(8), style=style)
+    line.append("  " + cert_text(e.cert_days).ljust(9), style=style)
+    line.append("  ").append_text(spark(e.history))
+    return line.append(via, style=DIM)
 
 
 def problem_line(e: EndpointHealth, now: datetime) -> Text | None:

@@ -88,6 +88,10 @@ class Pane(DeclaredKeys, Vertical, can_focus=False):
             self._failure_line().remove_class("shown")
         self.tick()
 
+    def show_other_failure(self, failure: SourceFailure) -> None:
+        """A source other than the lifeline failed (e.g. Prometheus beside the access
+        logs): by default nothing; a pane that shows it says so in its own way."""
+
     def mark_failed(self, failure: SourceFailure, now: datetime | None = None) -> None:
         self.failure = failure
         self._failed_at = now or datetime.now(UTC)

@@ -1,1 +1,4 @@
-"""Traffic SLOs from access logs: parsing, rolling windows, error-budget burn.  Pure: no I/O, no Textual."""
+"""Traffic SLOs from access logs: parsing, rolling windows, error-budget burn.
+
+Pure: no I/O, no Textual.
+"""

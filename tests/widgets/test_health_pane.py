@@ -105,17 +105,17 @@ async def test_rows_errors_levels_and_summary() -> None:
         pane.show(incident_snapshot())
         await pilot.pause()
         lines = body(pane).splitlines()
-        assert lines[0].startswith("✖ excel-unified.com      direct  200  42.0ms ▆▆▆ ")
-        assert lines[0].rstrip().endswith("ok            cert 2 d")
-        assert lines[1].startswith("● api.excel-unified.com  direct  200  42.0ms ▆✖▆ ")
-        assert lines[1].rstrip().endswith("cert 60 d")
-        assert lines[2].startswith("▲ rails-service:3000     proxy   503   120ms ▂▂✖ ")
-        assert lines[2].rstrip().endswith(" error")
+        # What a narrow pane keeps comes first; history and path last.
+        assert lines[0].startswith("✖ excel-unified.com      200  42.0ms  ok        cert 2 d   ▆▆▆")
+        assert lines[0].rstrip().endswith(" direct")
+        assert lines[1].startswith("● api.excel-unified.com  200  42.0ms  ok        cert 60 d  ▆✖▆")
+        assert lines[2].startswith("▲ rails-service:3000     503   120ms  error                ▂▂✖")
+        assert lines[2].rstrip().endswith(" proxy")
         assert lines[3] == (
             "  HTTP 503 Service Unavailable (for 3m) · "
             "the app reports itself unhealthy: see its logs"
         )
-        assert lines[4].startswith("✖ fastapi-service:8000   proxy   ---       - █✖ ")
+        assert lines[4].startswith("✖ fastapi-service:8000   ---       -                       █✖")
         assert lines[5].startswith("  no answer within 5 s (for 0s) · the endpoint hangs")
         assert pane.has_class("level-crit") and pane.level is Level.CRIT
         assert pane.summary == "excel-unified.com cert 2 d, fastapi-service:8000 timeout, +1 more"
@@ -169,7 +169,7 @@ async def test_pending_services_and_stale_state() -> None:
         )
         pane.show(HealthSnapshot(endpoints=(waiting,), taken_at=NOW))
         await pilot.pause()
-        assert body(pane) == "● rails-service:3000  proxy   not connected to Kubernetes yet"
+        assert body(pane) == "● rails-service:3000  not connected to Kubernetes yet  proxy"
         assert pane.level is Level.OK and pane.summary == ""
         pane.mark_failed(SourceFailure("health", "poll timed out", "slow network", NOW))
         await pilot.pause()
@@ -191,9 +191,9 @@ async def test_a_real_snapshot_from_the_simulated_cluster() -> None:
         pane.show(snap)
         await pilot.pause()
         lines = body(pane).splitlines()
-        assert [line[:35] for line in lines] == [
-            "● rails-service:3000    proxy   200",
-            "● fastapi-service:8000  proxy   200",
+        assert [line[:28] for line in lines] == [
+            "● rails-service:3000    200 ",
+            "● fastapi-service:8000  200 ",
         ]
         assert all("ok" in line for line in lines)
         assert pane.level is Level.OK and pane.summary == ""

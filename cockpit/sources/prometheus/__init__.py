@@ -1,0 +1,1 @@
+"""Prometheus: the SLO figures from PromQL and the firing/pending alerts."""

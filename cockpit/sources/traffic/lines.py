@@ -1,0 +1,30 @@
+"""A streamed log response cut into lines, in linear time and bounded memory.
+
+The kubernetes client's `iter_resp_lines` copies the rest of its buffer after every
+line (quadratic in the lines per chunk): fine for an error feed, a measurable cost at
+tens of thousands of access lines a second.  Same output for lines up to MAX_PENDING
+bytes: one str per line (invalid UTF-8 replaced), an unterminated last line dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+MAX_PENDING = 1 << 20  # bytes kept of a line without a newline (longer is not parsed)
+
+
+def resp_lines(response: Any) -> Iterator[str]:
+    pending = b""
+    for chunk in response.stream(amt=None, decode_content=False):
+        if not chunk:
+            continue
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8")
+        data = pending + chunk if pending else chunk
+        parts = data.split(b"\n")
+        pending = parts.pop()
+        if len(pending) > MAX_PENDING:
+            pending = pending[:MAX_PENDING]
+        for part in parts:
+            yield part.decode("utf-8", "replace")
