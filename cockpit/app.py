@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,9 +29,9 @@ from cockpit.action_flow import ActionFlow
 from cockpit.audit import Journal
 from cockpit.config import Settings, known_secrets
 from cockpit.errors import describe
+from cockpit.incident import IncidentTracker
 from cockpit.main_screen import MainScreen
 from cockpit.marks import mark
-from cockpit.model import Level
 from cockpit.palette import contacts_text, key_groups, palette_commands
 from cockpit.startup import Sources
 from cockpit.views import open_view, pod_log_screen
@@ -109,10 +109,7 @@ class CockpitApp(App[None]):
         self.sources = self.SOURCES(self)
         self.flow = ActionFlow(self, self.runner, self.sources.refresh)
         self.collector = gctuning.FullCollector()
-        # Since when the overall level, and each pane, has not been OK (for the message
-        # to the incident channel): as this session saw it.
-        self.degraded_since: datetime | None = None
-        self._failing_since: dict[str, datetime] = {}
+        self.incident = IncidentTracker()  # since when things are not OK (for notify)
 
     def get_default_screen(self) -> Screen:
         return MainScreen(
@@ -220,7 +217,7 @@ class CockpitApp(App[None]):
     def update_overall(self) -> None:
         level, short, detailed = self.main.overall()
         self.header.set_overall(level, short)
-        self._note_failing(level)
+        self.incident.note(level, self.panes)
         war = self.war_room
         # Pushed but not yet mounted (a snapshot can come in between): it has no
         # figures to fill yet, and action_war_room fills it once it is mounted.
@@ -232,42 +229,18 @@ class CockpitApp(App[None]):
             war_header.mode, war_header.note = main_header.mode, main_header.note
             war_header.set_overall(level, short)
 
-    def _note_failing(self, level: Level, now: datetime | None = None) -> None:
-        now = now or datetime.now(UTC)
-        self.degraded_since = (self.degraded_since or now) if level >= Level.WARN else None
-        since: dict[str, datetime] = {}
-        for pane in self.panes:
-            if pane.effective_level >= Level.WARN:
-                first = self._failing_since.get(pane.PANE_TITLE, now)
-                if pane.failure is not None and pane.failure.since is not None:
-                    first = min(first, pane.failure.since)
-                since[pane.PANE_TITLE] = first
-        self._failing_since = since
-
     def incident_state(self) -> IncidentState:
         """What the screen shows now, for the message to the incident channel."""
-        from actions.notify.message import Failing, IncidentState
-
-        level, _, detailed = self.main.overall()
-        # overall() lists the panes that are not OK worst first, one sentence each.
-        bad = sorted(
-            (p for p in self.panes if p.effective_level >= Level.WARN),
-            key=lambda p: -p.effective_level,
-        )
-        failing = []
-        for pane, line in zip(bad, detailed, strict=False):
-            title = pane.PANE_TITLE
-            since = self._failing_since.get(title) if line.startswith(title) else None
-            failing.append(Failing(line, pane.effective_level, since))
         target = self.sources.kube_target
-        return IncidentState(
-            level=level,
-            failing=tuple(failing),
-            latest=dict(self.main.latest),
-            context=target.context if target else (self.launch.context or ""),
-            namespace=target.namespace if target else self.settings.kube.namespace,
-            degraded_since=self.degraded_since,
+        return self.incident.state(
+            self.main,
+            target.context if target else (self.launch.context or ""),
+            target.namespace if target else self.settings.kube.namespace,
         )
+
+    @property
+    def degraded_since(self) -> datetime | None:
+        return self.incident.degraded_since
 
     def figures(self) -> list[Figure]:
         return figures(self.main.latest)

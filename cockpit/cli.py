@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATH",
-        help="a rules file for the prometheus.yml it writes (repeatable)",
+        help="a rules file for the prometheus.yml it writes (repeatable; default: the "
+        "runbook's rules in deploy/prometheus/ when run from a checkout)",
     )
 
     check = sub.add_parser(
@@ -282,12 +283,18 @@ def cmd_demo(settings: Settings, scenario: str, size: int) -> int:
     return exit_status(app)
 
 
+# The runbook's alert rules, as shipped in the source tree (deploy/prometheus/).
+SHIPPED_RULES = Path(__file__).resolve().parent.parent / "deploy/prometheus/excel-unified.rules.yml"
+
+
 def cmd_sim(args: argparse.Namespace) -> int:
     from cockpit.sim.pace import Pace
     from cockpit.sim.runner import run_foreground
 
     pace = Pace.fast() if args.fast else Pace.demo()
     rules = [str(Path(p).resolve()) for p in args.prometheus_rules]
+    if not rules and SHIPPED_RULES.is_file():  # the runbook's alerts, from a checkout
+        rules = [str(SHIPPED_RULES)]
     return run_foreground(
         args.scenario, args.port, args.kubeconfig, pace, large_size=args.size, rule_files=rules
     )

@@ -56,6 +56,7 @@ class MainScreen(Screen):
     # f5 and z are the app's (global keys, in the footer after q and ?); they land here.
     BINDINGS = [
         *(Binding(str(n), f"focus_pane({n})", f"Pane {n}", show=False) for n in range(1, 10)),
+        Binding("0", "focus_pane(10)", "Pane 10", show=False),  # the rest: tab, the palette
     ]
 
     def __init__(

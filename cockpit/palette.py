@@ -50,7 +50,7 @@ def key_groups(app: CockpitApp, global_keys: tuple[Key, ...]) -> KeyGroups:
     """Every key, grouped as the help screen shows them."""
     rows = binding_rows(b for b in app.BINDINGS if app.check_action(b.action, ()))
     rows += [
-        ("1-9", "focus pane N (in screen order)"),
+        ("1-9, 0", "focus pane N in screen order (0: the tenth; tab for the rest)"),
         ("tab / shift+tab", "next / previous pane"),
     ]
     groups: KeyGroups = [("Everywhere", rows)]

@@ -61,7 +61,9 @@ def pending(e: EndpointHealth) -> bool:
     return e.checked_at is None
 
 
-def row(e: EndpointHealth, name_width: int) -> Text:
+def row(e: EndpointHealth, name_width: int, certs: bool = True) -> Text:
+    """One endpoint's row; `certs` False when no endpoint shown has a certificate (the
+    column would only push the history off a narrow pane)."""
     style = LEVEL_STYLE[e.level]
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(f"{LEVEL_MARK[e.level]} ", style=style)
@@ -73,7 +75,8 @@ def row(e: EndpointHealth, name_width: int) -> Text:
     latency = duration_ms(e.ms) if e.ms is not None else "-"
     line.append(f" {latency:>7}", style=style)
     line.append("  " + clean(e.app_status or "", 8).ljust(8), style=style)
-    line.append("  " + cert_text(e.cert_days).ljust(9), style=style)
+    if certs:
+        line.append("  " + cert_text(e.cert_days).ljust(9), style=style)
     line.append("  ").append_text(spark(e.history))
     return line.append(via, style=DIM)
 
@@ -96,8 +99,9 @@ def body_text(snap: HealthSnapshot, now: datetime) -> Text:
         return Text("no health endpoints configured (health.urls, health.services)", style=DIM)
     width = min(NAME_WIDTH, max(len(clean(e.name, NAME_WIDTH)) for e in snap.endpoints))
     lines: list[Text] = []
+    certs = any(e.cert_days is not None for e in snap.endpoints)
     for e in snap.endpoints:
-        lines.append(row(e, width))
+        lines.append(row(e, width, certs))
         problem = problem_line(e, now)
         if problem is not None:
             lines.append(problem)

@@ -36,6 +36,17 @@ async def responsive(pilot, app) -> float:
     return worst
 
 
+STARTED = ("pods", "top", "events", "logs", "slo", "redis")
+
+
+def started(app) -> bool:
+    """Every Kubernetes source and Redis have had their first poll.  Until then the
+    kubernetes client builds its models in threads, which holds the GIL for up to a
+    second (issue 12 is about that startup stall); these tests measure what a failing
+    backend does to the screen, not the startup."""
+    return all(name in app.main.latest for name in STARTED)
+
+
 async def test_redis_stopped_mid_run_goes_stale_then_recovers(
     make_sim, make_app, owned_redis_server
 ) -> None:
@@ -43,7 +54,7 @@ async def test_redis_stopped_mid_run_goes_stale_then_recovers(
     app = make_app(sim, redis=RedisSettings(url=owned_redis_server.url))
     async with app.run_test(size=(160, 45)) as pilot:
         pane = app.main.query_one(RedisPane)
-        await wait_for(pilot, lambda: pane.taken_at is not None, what="Redis data")
+        await wait_for(pilot, lambda: started(app), what="every source's first data")
         owned_redis_server.stop()
         await wait_for(pilot, lambda: pane.failure is not None, what="Redis failing")
         assert pane.has_class("stale")

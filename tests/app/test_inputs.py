@@ -86,8 +86,10 @@ def rendered(widget: Any) -> str:
 
 
 def pane_key(app: CockpitApp, kind: type[Pane]) -> str:
-    """The digit that focuses a pane (its place on the screen)."""
-    return str(next(i for i, p in enumerate(app.panes, start=1) if isinstance(p, kind)))
+    """The digit that focuses a pane (its place on the screen; 0 is the tenth)."""
+    place = next(i for i, p in enumerate(app.panes, start=1) if isinstance(p, kind))
+    assert place <= 10, f"{kind.__name__} has no digit"
+    return str(place % 10)
 
 
 async def start(pilot: Any, app: CockpitApp, *kinds: type[Pane]) -> None:

@@ -153,9 +153,7 @@ class Layout:
     def of(cls, app: CockpitApp) -> Layout:
         classes = [*project_classes(), Input, CommandPalette]
         panes = []
-        for number, pane in enumerate(app.panes, start=1):
-            if number > 9:
-                break
+        for number, pane in enumerate(app.panes, start=1):  # every pane: see focus()
             mutating, filters = [], []
             for key, bindings in type(pane)._merge_bindings().key_to_bindings.items():
                 actions = {b.action for b in bindings}
@@ -208,6 +206,14 @@ def typed_text(rng: random.Random) -> list[str]:
     return list(text)
 
 
+def focus(pane: PaneKeys) -> list[str]:
+    """The keys that focus a pane: its digit (0 is the tenth), then tab for the rest
+    (each pane past the tenth has one focusable widget)."""
+    if pane.number <= 10:
+        return [str(pane.number % 10)]
+    return ["0", *["tab"] * (pane.number - 10)]
+
+
 def generate(seed: int, count: int, layout: Layout) -> list[list[str]]:
     """Bursts of keys, from the seed alone (never from the app's state).
 
@@ -227,7 +233,7 @@ def generate(seed: int, count: int, layout: Layout) -> list[list[str]]:
 
     def select(pane: PaneKeys) -> list[str]:
         """Focus the pane, clear its filter (a filter left on can hide every row), move."""
-        keys = [str(pane.number)]
+        keys = focus(pane)
         if pane.filters:
             keys += [rng.choice(pane.filters), "escape"]
         return keys + some(["down", "up", "end", "home"], 0, 3)
@@ -255,7 +261,7 @@ def generate(seed: int, count: int, layout: Layout) -> list[list[str]]:
         return [*select(pane), key, SETTLE, *modal(typing)]
 
     def filtered(pane: PaneKeys, key: str) -> list[str]:
-        keys = [str(pane.number), key, *typed_text(rng)]
+        keys = [*focus(pane), key, *typed_text(rng)]
         if rng.random() < 0.4:
             keys += typed_text(rng)
         end = rng.choice([["enter"], ["escape"], ["backspace"] * rng.randint(1, 4), [], ["tab"]])
@@ -295,7 +301,7 @@ def generate(seed: int, count: int, layout: Layout) -> list[list[str]]:
 
     def pane_burst() -> list[str]:
         pane = rng.choice(with_keys)
-        return [str(pane.number), *some([*pane.keys, *nav], 1, 8)]
+        return [*focus(pane), *some([*pane.keys, *nav], 1, 8)]
 
     makers = (
         (random_burst, 25),
@@ -313,9 +319,11 @@ def generate(seed: int, count: int, layout: Layout) -> list[list[str]]:
         bursts.append(burst)
         total += len(burst)
     rng.shuffle(bursts)
-    # No more than `count` keys, and a volley of escapes every ESCAPE_EVERY keys.
+    # Every burst, so no stop of the tour is cut (the last random burst may take the
+    # total a little past `count`, or the tour alone may: it is what reaches every
+    # screen), and a volley of escapes every ESCAPE_EVERY keys.
     out: list[list[str]] = []
-    left = count
+    left = total
     since_escape = 0
     for burst in bursts:
         kept: list[str] = []
