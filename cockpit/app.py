@@ -222,8 +222,10 @@ class CockpitApp(App[None]):
         # Pushed but not yet mounted (a snapshot can come in between): it has no
         # figures to fill yet, and action_war_room fills it once it is mounted.
         if war is not None and self.screen is war and war.is_mounted:
-            self.war_room.show(self.figures(), detailed)
-            war_header = self.war_room.query_one(CockpitHeader)
+            war.show(self.figures(), detailed)  # kept for its mount if not composed yet
+            if not war.ready:
+                return
+            war_header = war.query_one(CockpitHeader)
             main_header = self.header
             war_header.context, war_header.namespace = main_header.context, main_header.namespace
             war_header.mode, war_header.note = main_header.mode, main_header.note

@@ -47,7 +47,32 @@ class WarRoomScreen(KeysAfterMount, Screen):
                 yield FigureBox(key)
         yield Static("", id="warroom-problems", markup=False)
 
+    _pending: tuple[list[Figure], list[str]] | None = None
+
     def show(self, figures: list[Figure], problems: list[str]) -> None:
+        """Fill the figures; before the children are mounted (a snapshot can come
+        between the push and the mount, however it is guarded) keep them for on_mount."""
+        if not self.ready:
+            self._pending = (figures, problems)
+            return
+        self._pending = None
+        self._fill(figures, problems)
+
+    @property
+    def ready(self) -> bool:
+        """Every figure box's children and the problems line are in the DOM."""
+        boxes = self.query(".figure-detail")
+        return len(boxes) == len(FIGURE_KEYS) and bool(self.query("#warroom-problems"))
+
+    def on_mount(self) -> None:
+        if self._pending is not None:
+            self.call_after_refresh(self._fill_pending)
+
+    def _fill_pending(self) -> None:
+        if self._pending is not None:
+            self.show(*self._pending)
+
+    def _fill(self, figures: list[Figure], problems: list[str]) -> None:
         for figure in figures:
             for box in self.query(FigureBox):
                 if box.key == figure.key:
