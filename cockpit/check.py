@@ -124,6 +124,9 @@ async def _lines(
     ]
 
 
+CHECK_BACKFILL_S = 300
+
+
 def _traffic_once(
     kube: KubeSource, traffic: TrafficSource, timeout: float
 ) -> Callable[[], Awaitable[Any]]:
@@ -179,7 +182,11 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
             _one("events", kube.events_snapshot, timeout),
             _one("backups", kube.backups_snapshot, timeout),
         ]
-        traffic = TrafficSource(settings, kube)
+        # No screen to keep responsive: read the whole 5-minute window.
+        slo = settings.slo.model_copy(
+            update={"backfill_seconds": max(CHECK_BACKFILL_S, settings.slo.backfill_seconds)}
+        )
+        traffic = TrafficSource(settings.model_copy(update={"slo": slo}), kube)
         many.append(_lines("slo", _traffic_once(kube, traffic, timeout), slo_lines, timeout))
     try:
         # All at once: a slow source costs the check its own timeout, not the sum.

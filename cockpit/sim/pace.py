@@ -21,7 +21,7 @@ class Pace:
     crashloop_restart_s: float = 10.0  # a crash-looping container restarts this often
     log_lines_per_s: float = 2.0  # per rails/fastapi/sidekiq container
     nginx_requests_per_s: float = 75.0  # per nginx pod: each request is an access line
-    http_error_ratio: float = 0.0003  # share of requests a healthy app answers with 500
+    http_error_ratio: float = 0.0001  # share of requests a healthy app answers with 500
     incident_fastapi_error_ratio: float = 0.06  # incident: fastapi's 500/503 share
     incident_refused_ratio: float = 0.03  # a crash-looping pod's share of its app's requests
     error_ratio: float = 0.03  # share of generated lines that are errors (healthy)

@@ -5,7 +5,8 @@ rate < 0.1 %, throughput > 100 req/s).  Levels from them:
 
 - latency: over the limit WARN, over twice the limit CRIT;
 - error rate: over the limit WARN; over 1 % (or twice the limit, if that is higher)
-  CRIT: ten times the runbook's budget is an incident, not a drift;
+  CRIT: ten times the runbook's budget is an incident, not a drift; fewer than three
+  5xx in the window are no signal either way (OK);
 - throughput (overall only: the limit is the service's, not an upstream's): under the
   limit WARN, never CRIT (a quiet night is not an outage; errors and latency say when
   users suffer);
@@ -23,6 +24,7 @@ from cockpit.model import BurnRate, Level, SloSnapshot, UpstreamSlo, WindowFigur
 from cockpit.slo.windows import ALL, SloWindows
 
 ERROR_CRIT_PCT = 1.0
+MIN_ERRORS = 3  # fewer 5xx in a window than this never colour its error rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +52,13 @@ def latency_level(value_ms: float | None, limit_ms: float) -> Level:
     return Level.CRIT if value_ms > 2 * limit_ms else Level.WARN
 
 
-def error_level(pct: float | None, limit_pct: float) -> Level:
+def error_level(pct: float | None, limit_pct: float, errors: int | None = None) -> Level:
+    """`errors`: how many 5xx the share is made of.  Fewer than MIN_ERRORS is no signal:
+    a minute of 1,800 requests at a healthy 0.03 % has two errors one time in ten, and
+    0.11 % would flicker WARN on a quiet upstream."""
     if pct is None or pct <= limit_pct:
+        return Level.OK
+    if errors is not None and errors < MIN_ERRORS:
         return Level.OK
     return Level.CRIT if pct > max(ERROR_CRIT_PCT, 2 * limit_pct) else Level.WARN
 
@@ -84,7 +91,7 @@ def window_figures(
         rps_level=throughput_level(rps, thresholds.throughput_rps)
         if upstream == ALL and judge_throughput
         else Level.OK,
-        error_level=error_level(error_pct, thresholds.error_rate_pct),
+        error_level=error_level(error_pct, thresholds.error_rate_pct, totals.errors),
         p50_level=latency_level(totals.p50_ms, thresholds.latency_p50_ms),
         p95_level=latency_level(totals.p95_ms, thresholds.latency_p95_ms),
         p99_level=latency_level(totals.p99_ms, thresholds.latency_p99_ms),
