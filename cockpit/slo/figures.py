@@ -11,7 +11,9 @@ rate < 0.1 %, throughput > 100 req/s).  Levels from them:
   limit WARN, never CRIT (a quiet night is not an outage; errors and latency say when
   users suffer);
 - error-budget burn (SRE workbook, multiwindow, multi-burn-rate): 1 h and 5 m both
-  burning at 14.4x the budget is a page (CRIT); 6 h and 30 m at 6x a ticket (WARN).
+  burning at 14.4x the budget is a page (CRIT); 6 h and 30 m at 6x a ticket (WARN);
+  neither fires before the pair's short window has been seen whole (5 m, 30 m): the
+  rates are shown from the start, with how much of the long window they cover.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from cockpit.model import BurnRate, Level, SloSnapshot, UpstreamSlo, WindowFigur
 from cockpit.slo.windows import ALL, SloWindows
 
 ERROR_CRIT_PCT = 1.0
+FINE_SLACK_S = 10  # one sketch bucket: a window "seen whole" within a bucket
 MIN_ERRORS = 3  # fewer 5xx in a window than this never colour its error rate
 
 
@@ -127,11 +130,14 @@ def burn_rate(
     short = windows.counts(upstream, pair.short_s, now)
     long_burn = None if long.error_ratio is None else long.error_ratio / budget
     short_burn = None if short.error_ratio is None else short.error_ratio / budget
+    # Not before the short window has been seen whole: a minute of data after start
+    # is no 5-minute window, and a page on it would be a blip paging someone.
     firing = (
         long_burn is not None
         and short_burn is not None
         and long_burn >= pair.factor
         and short_burn >= pair.factor
+        and long.seconds >= pair.short_s - FINE_SLACK_S
     )
     return BurnRate(
         long_window=window_label(pair.long_s),

@@ -89,7 +89,9 @@ async def test_healthy_traffic_is_within_the_thresholds(rig: Any) -> None:
 
 
 async def test_incident_fastapi_errors_and_p99_over_and_burning(rig: Any) -> None:
-    r = rig("incident")
+    # Five minutes back (as `cockpit check` reads): burn rates fire only once their
+    # short window has been seen whole.
+    r = rig("incident", Settings(slo=SloSettings(backfill_seconds=300)))
     snap = await followed(r)
     fastapi = next(u for u in snap.upstreams if u.name == "fastapi")
     five = fastapi.five_minutes
@@ -179,3 +181,13 @@ async def test_a_refused_stream_is_a_message_and_is_retried(rig: Any) -> None:
     assert snap.message.startswith("nginx-[bold]gone: ")
     assert snap.message_level is Level.WARN and "retried" in snap.hint
     assert snap.streams == 1  # the real pod is still followed
+
+
+async def test_no_page_before_the_short_window_was_seen_whole(rig: Any) -> None:
+    """A minute of data after start burns as fast, but is no 5-minute window: shown,
+    not firing."""
+    r = rig("incident")  # the default: streams start 60 s back
+    snap = await followed(r)
+    page = next(b for b in snap.burn if b.upstream == "fastapi" and b.long_window == "1h")
+    assert page.long_burn is not None and page.long_burn > page.factor
+    assert page.covered_s < 120 and not page.firing and page.level is Level.OK
