@@ -17,9 +17,9 @@ from actions.base import Action
 
 
 def _modules() -> tuple[ModuleType, ...]:
-    from actions import kube, notify, postgres, redis
+    from actions import backup, disk, kube, notify, postgres, redis
 
-    return (kube, postgres, redis, notify)
+    return (kube, postgres, redis, notify, disk, backup)
 
 
 @cache
@@ -51,6 +51,10 @@ async def make_context(kind: str, settings: Any, journal: Any) -> Any:
         from actions import redis
 
         return await redis.make_context(settings, journal)
+    if kind == "backup":
+        from actions import backup
+
+        return await backup.make_context(settings, journal)
     if kind == "notify":
         from actions import notify
 

@@ -146,9 +146,14 @@ class ActionRunner:
         self.in_flight.add(plan.key)
         started = time.monotonic()
         report = progress or (lambda fraction, text: None)
+        # Long actions (a dump, a restore) declare their own limit and report progress
+        # from execute() too (actions/backup/context.py LongRunning).
+        limit = max(self.timeout, getattr(action, "execute_timeout", 0.0))
+        if progress is not None and hasattr(action, "bind_progress"):
+            action.bind_progress(progress)
         try:
             try:
-                result = await asyncio.wait_for(action.execute(ctx, dry_run), self.timeout)
+                result = await asyncio.wait_for(action.execute(ctx, dry_run), limit)
                 if result.ok and not dry_run:
                     try:
                         result = await asyncio.wait_for(
@@ -187,7 +192,7 @@ class ActionRunner:
             except TimeoutError:
                 result = Result(
                     False,
-                    f"timed out after {self.timeout:g} s; the outcome is "
+                    f"timed out after {limit:g} s; the outcome is "
                     "unknown — check the panes before retrying",
                 )
             except Exception as exc:

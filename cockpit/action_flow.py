@@ -26,10 +26,11 @@ if TYPE_CHECKING:
 
 # The sources an action's backend feeds: refreshed at once after the action.
 REFRESH_AFTER = {
-    "kube": ("pods", "events", "top"),
+    "kube": ("pods", "events", "top", "disk"),
     "postgres": ("postgres",),
     "redis": ("redis",),
     "notify": (),  # tells people; no source to poll again
+    "backup": ("backups",),
 }
 # The modal an action kind is confirmed in (the notify one edits its message).
 MODALS = {"notify": NotifyScreen}

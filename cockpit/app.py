@@ -57,6 +57,9 @@ IO_THREADS = 32
 GLOBAL_KEYS = (
     Key("B", "trigger_backup", "Backup now", "backup.trigger", mutating=True, show=False,
         palette="Run the backup job now"),
+    # The second path, for when the CronJob is broken: pg_dump from here, straight to S3.
+    Key("U", "dump_now", "Dump now", "backup.dump-now", mutating=True, show=False,
+        palette="Dump the database to S3 now (pg_dump from this machine)"),
     # Not `mutating` here: it changes nothing in the cluster, so a read-only observer
     # may tell the channel too; the action still asks for confirmation and is journaled.
     Key("N", "notify", "Notify channel", "notify.send", mutating=False, show=False,
@@ -272,6 +275,13 @@ class CockpitApp(App[None]):
         namespace = target.namespace if target else self.settings.kube.namespace
         self.flow.request_by_id(
             "backup.trigger", {"cronjob": self.settings.backups.cronjob, "namespace": namespace}
+        )
+
+    def action_dump_now(self) -> None:
+        b = self.settings.backups
+        self.flow.request_by_id(
+            "backup.dump-now",
+            {"database": self.settings.postgres.database, "bucket": b.bucket, "prefix": b.prefix},
         )
 
     def action_notify(self) -> None:

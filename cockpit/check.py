@@ -24,6 +24,8 @@ from cockpit.model import (
     TopSnapshot,
 )
 from cockpit.slo.report import check_lines as slo_lines
+from cockpit.sources.disk import DiskSource
+from cockpit.sources.disk import check_lines as disk_lines
 from cockpit.sources.health import HealthSource
 from cockpit.sources.health import check_lines as health_lines
 from cockpit.sources.host import HostSource
@@ -173,6 +175,7 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
         _lines("alerts", prometheus.snapshot, prometheus_lines, timeout),
     ]
     traffic: TrafficSource | None = None
+    disk: DiskSource | None = None
     if target is not None:
         kube = KubeSource(target, settings)
         kube.start()
@@ -187,6 +190,8 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
             update={"backfill_seconds": max(CHECK_BACKFILL_S, settings.slo.backfill_seconds)}
         )
         traffic = TrafficSource(settings.model_copy(update={"slo": slo}), kube)
+        disk = DiskSource(settings, target.api.configuration, target.namespace)
+        many.append(_lines("disk", disk.snapshot, disk_lines, timeout))
         many.append(_lines("slo", _traffic_once(kube, traffic, timeout), slo_lines, timeout))
     try:
         # All at once: a slow source costs the check its own timeout, not the sum.
@@ -199,6 +204,8 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
         await prometheus.close()
         if traffic is not None:
             await traffic.close()
+        if disk is not None:
+            await disk.close()
         await postgres.close()
         await redis.close()
         if kube is not None:

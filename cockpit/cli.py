@@ -10,10 +10,13 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit import __version__
 from cockpit.config import ConfigError, Settings, load_settings, masked
+
+if TYPE_CHECKING:
+    from cockpit.demo.servers import DemoServers
 
 SCENARIOS = ("healthy", "incident", "large")
 
@@ -136,7 +139,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     shown.add_argument("--all", action="store_true", help="every entry")
     journal.add_argument("--json", action="store_true", help="raw JSON lines")
+    _backup_parsers(sub)
     return parser
+
+
+def _backup_parsers(sub: Any) -> None:
+    backup = sub.add_parser("backup", help="dump now, list or verify the dumps in S3")
+    _common(backup, suppress=True)
+    what = backup.add_subparsers(dest="backup_command", metavar="dump|list|verify")
+    what.required = True
+    dump = what.add_parser("dump", help="pg_dump the database, gzip, upload to S3, verify")
+    _common(dump, suppress=True)
+    dump.add_argument("--database", metavar="DB", help="default: postgres.database")
+    dump.add_argument("--key", default="", help="object key (default: backup_<UTC time>.sql.gz)")
+    _common(what.add_parser("list", help="the dumps in S3, newest first"), suppress=True)
+    verify = what.add_parser("verify", help="read a dump end to end (gzip, SHA-256)")
+    _common(verify, suppress=True)
+    verify.add_argument("key")
+    restore = sub.add_parser(
+        "restore", help="restore a verified dump from S3 into a database (psql, one transaction)"
+    )
+    _common(restore, suppress=True)
+    restore.add_argument("key", help="the dump's object key (see `cockpit backup list`)")
+    restore.add_argument("--database", required=True, metavar="DB", help="the target database")
+    restore.add_argument(
+        "--confirm", required=True, metavar="DB", help="the database name again, as typed"
+    )
+
+
+def _backup_dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from actions.backup import headless
+
+    if args.command == "restore":
+        return headless.restore(
+            settings, args.key, args.database, args.confirm, context=getattr(args, "context", None)
+        )
+    if args.backup_command == "dump":
+        return headless.backup_dump(
+            settings, database=args.database, key=args.key, context=getattr(args, "context", None)
+        )
+    if args.backup_command == "verify":
+        return headless.backup_verify(settings, args.key)
+    return headless.backup_list(settings)
 
 
 def _count(text: str) -> int:
@@ -198,6 +242,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_check(settings, args.context, args.namespace, as_json=args.json)
         if command == "demo":
             return cmd_demo(settings, args.scenario, args.size)
+        if command in ("backup", "restore"):
+            return _backup_dispatch(args, settings)
         return cmd_run(settings, args.context, args.namespace)
     except ConfigError as exc:
         print(f"cockpit: configuration error\n{exc}", file=sys.stderr)
@@ -271,16 +317,56 @@ def cmd_demo(settings: Settings, scenario: str, size: int) -> int:
                 update={"urls": (), "services": ("nginx-service:80", *settings.health.services)}
             )
             demo_settings = settings.model_copy(update={"kube": kube, "health": health})
-            backups = demo_settings.backups
-            with demo_bucket(backups.bucket, backups.prefix, scenario, REGION) as endpoint:
-                with_s3 = demo_settings
-                if endpoint is not None:  # the Backups pane reads the local bucket
-                    local = backups.model_copy(update={"endpoint_url": endpoint, "region": REGION})
-                    with_s3 = demo_settings.model_copy(update={"backups": local})
-                note = f"demo: simulated cluster, {scenario}"
-                app = CockpitApp(Launch(settings=with_s3, context="cockpit-sim", note=note))
-                app.run()
+            servers, incident_note = _demo_servers(scenario)
+            try:
+                if servers is not None:  # the demo's own servers only, never configured ones
+                    demo_settings = servers.settings_for(demo_settings)
+                backups = demo_settings.backups
+                with demo_bucket(backups.bucket, backups.prefix, scenario, REGION) as endpoint:
+                    with_s3 = demo_settings
+                    if endpoint is not None:  # the Backups pane reads the local bucket
+                        local = backups.model_copy(
+                            update={"endpoint_url": endpoint, "region": REGION}
+                        )
+                        with_s3 = demo_settings.model_copy(update={"backups": local})
+                    note = f"demo: simulated cluster, {scenario}"
+                    if incident_note:
+                        note = f"{note}; {incident_note}"
+                    app = CockpitApp(Launch(settings=with_s3, context="cockpit-sim", note=note))
+                    app.run()
+            finally:  # stopped and removed however the app ends (atexit covers a kill)
+                if servers is not None:
+                    servers.close()
+                    if servers.error:  # the panes showed the refusals; here is why
+                        print(f"cockpit: {servers.error}", file=sys.stderr)
     return exit_status(app)
+
+
+def _demo_servers(scenario: str) -> tuple[DemoServers | None, str]:
+    """The incident scenario's own Redis and PostgreSQL (started in the background)."""
+    from cockpit.demo.servers import (
+        DEMO_IDLE_MINUTES,
+        HOW_TO_GET_IT,
+        DemoServers,
+        binaries_available,
+    )
+
+    if scenario != "incident":
+        return None, ""
+    if not binaries_available():
+        return None, HOW_TO_GET_IT
+    seconds = round(DEMO_IDLE_MINUTES * 60)
+    servers = DemoServers.start()
+    _exit_on_termination()  # SIGTERM/SIGHUP unwind through cmd_demo's finally: no orphans
+    return servers, f"idle threshold shortened to {seconds} s"
+
+
+def _exit_on_termination() -> None:
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, leave)
 
 
 # The runbook's alert rules, as shipped in the source tree (deploy/prometheus/).

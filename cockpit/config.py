@@ -171,6 +171,12 @@ class BackupSettings(Section):
     endpoint_url: str | None = None  # None: $AWS_ENDPOINT_URL_S3 or AWS's own
     region: str | None = None
     directory: str = "/backups/"  # `ls -la /backups/` in backup-pod
+    # Dump now / restore: local client binaries (None: found on PATH or /usr/lib/postgresql).
+    pg_bindir: Path | None = None
+    # A new dump smaller than this fraction of the previous one is suspicious.
+    min_size_ratio: float = Field(default=0.5, gt=0, le=1)
+    part_size_mb: int = Field(default=8, ge=5)  # multipart upload part size (S3 minimum 5)
+    dump_timeout: Seconds = 3600.0  # pg_dump + upload, and restore, may take this long
 
 
 class HealthSettings(Section):
@@ -306,6 +312,31 @@ class ContextSettings(Section):
     namespace: str | None = None
 
 
+class DiskSettings(Section):
+    """The runbook's disk chores: `df -h` in the data pods, then the three clean-up steps.
+
+    The log rule also looks where this cluster's servers write their logs (PostgreSQL's
+    logging_collector writes under its data volume, the apps under /app/logs): /var/log
+    alone frees nothing on postgres-0."""
+
+    pods: tuple[str, ...] = ("postgres-0",)  # always watched
+    persistent_pods: bool = True  # and every pod with a persistentVolumeClaim mounted
+    interval: Seconds = 60.0  # exec is not free: poll slowly
+    exec_timeout: Seconds = 20.0
+    container: str | None = None  # None: the pod's first container
+    large_mb: int = Field(default=100, ge=1)  # `find / -type f -size +100M`: shown only
+    large_dirs: tuple[str, ...] = ("/",)
+    large_skip: tuple[str, ...] = ("/proc", "/sys", "/dev")  # pseudo filesystems
+    delete_large: bool = False  # large files are for inspection, not deletion
+    log_pattern: str = "*.log"
+    log_days: int = Field(default=7, ge=0)  # `find /var/log -name "*.log" -mtime +7`
+    log_dirs: tuple[str, ...] = ("/var/log", "/var/lib/postgresql/data/log", "/app/logs")
+    upload_days: int = Field(default=30, ge=0)  # `find /app/uploads -mtime +30`
+    upload_dirs: tuple[str, ...] = ("/app/uploads",)
+    preview_cap: int = Field(default=500, ge=1)  # files listed per rule and directory
+    batch: int = Field(default=50, ge=1)  # files checked and removed per exec
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -331,6 +362,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     poll: PollSettings = PollSettings()
     contacts: Contacts = Contacts()
+    disk: DiskSettings = DiskSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -25,6 +25,7 @@ from cockpit.model import Level, SourceFailure, worst
 from widgets.actionbar import ActionBar
 from widgets.alerts import AlertsPane
 from widgets.backups import BackupsPane
+from widgets.disk import DiskPane
 from widgets.errorlog import ErrorLogPane
 from widgets.events import EventsPane
 from widgets.header import CockpitHeader
@@ -114,6 +115,9 @@ class MainScreen(Screen):
             )
             yield RedisPane(read_only=self._read_only, id="redis", classes="pane")
             yield BackupsPane(read_only=self._read_only, id="backups", classes="pane")
+            yield DiskPane(
+                settings=settings.disk, read_only=self._read_only, id="disk", classes="pane"
+            )
             yield HostPane(id="host", classes="pane")
         yield ActionBar(id="actions")
         yield Footer()

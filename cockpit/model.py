@@ -638,6 +638,7 @@ class BackupObject:
     size: int
     modified: datetime | None  # S3's LastModified (the upload, not the dump)
     taken: datetime | None = None  # from the name, backup_YYYYMMDD_HHMMSS (UTC), if any
+    etag: str = ""  # S3's ETag (unquoted): a verdict is cached per key and ETag
 
     @property
     def when(self) -> datetime | None:
@@ -677,6 +678,8 @@ class BackupsSnapshot:
     truncated: bool = False  # the listing stopped at its key limit: counts are lower bounds
     key_limit: int = 0
     problems: tuple[tuple[Level, str], ...] = ()  # worst first
+    verdict: DumpVerdict | None = None  # the newest dump read end to end, once it has been
+    verifying: VerifyProgress | None = None  # a read of the newest dump under way
 
     @property
     def newest(self) -> BackupObject | None:
@@ -828,3 +831,82 @@ class PrometheusSnapshot:
     @property
     def firing(self) -> int:
         return sum(1 for a in self.alerts if a.state == "firing")
+
+
+# -- disk usage of the data pods (df over exec) -----------------------------------------
+
+
+@frozen
+class PodMount:
+    """One line of `df` in a pod: a persistent volume's mount, or the container's `/`."""
+
+    pod: str
+    mount: str
+    device: str
+    size: int  # bytes
+    used: int
+    avail: int
+    percent: float  # df's own Use% (it leaves out the reserved blocks)
+    level: Level
+    persistent: bool  # the mount of a persistentVolumeClaim (not the node's overlay)
+
+
+@frozen
+class PodDisk:
+    """What `df` said in one pod, or why it could not say anything."""
+
+    pod: str
+    mounts: tuple[PodMount, ...]
+    level: Level = Level.OK
+    error: str = ""  # non-empty: exec failed; `hint` says what to do
+    hint: str = ""
+
+
+@frozen
+class DiskSnapshot:
+    pods: tuple[PodDisk, ...]
+    taken_at: datetime
+    level: Level = Level.OK
+    message: str = ""  # e.g. "no pod with a persistent volume found"
+
+
+# -- backups: verification of a dump (issue 11) ---------------------------------------
+
+VERIFIED = "verified"
+TRUNCATED = "truncated"
+CORRUPT = "corrupt"
+TOO_SMALL = "too small"
+UNREADABLE = "unreadable"
+
+
+@frozen
+class VerifyProgress:
+    key: str
+    done: int  # bytes read so far
+    total: int  # the object's size
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+
+@frozen
+class DumpVerdict:
+    """What reading one dump in S3 end to end found.  `key` and `message` are untrusted
+    text (the key is the bucket's; the message may quote an S3 error)."""
+
+    key: str
+    etag: str
+    size: int  # compressed bytes read
+    status: str  # VERIFIED, TRUNCATED, CORRUPT, TOO_SMALL or UNREADABLE
+    level: Level
+    message: str
+    sha256: str = ""  # of the object's bytes, as computed
+    expected_sha256: str = ""  # from the object's metadata, when it has one
+    uncompressed: int = 0  # bytes of SQL the gzip stream held
+    checked_at: datetime | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Safe to restore from: intact to the end (a small dump is still a dump)."""
+        return self.status in (VERIFIED, TOO_SMALL)

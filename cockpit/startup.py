@@ -217,6 +217,7 @@ class Sources:
             self.health.attach(self.kube_target)
             self.pollers["health"].refresh()
         self._start_traffic(kube)
+        self._start_disk()
         self.app.run_worker(self.app.check_access, group="rbac", exclusive=True)
 
     def _start_prometheus(self) -> None:
@@ -227,6 +228,17 @@ class Sources:
         self.prometheus = PrometheusSource(self.settings, lambda: self.kube_target)
         self._to_close.append(self.prometheus.close)
         self.start_poller("prometheus", self.prometheus.snapshot, self.settings.poll.prometheus)
+
+    def _start_disk(self) -> None:
+        """`df` in the data pods over exec (slowly: exec is not free)."""
+        from cockpit.sources.disk import DiskSource
+
+        target = self.kube_target
+        if target is None:
+            return
+        disk = DiskSource(self.settings, target.api.configuration, target.namespace)
+        self._to_close.append(disk.close)
+        self.start_poller("disk", disk.snapshot, self.settings.disk.interval)
 
     def _start_traffic(self, kube: KubeSource) -> None:
         """The nginx pods' access logs into the SLO windows (one stream per pod, on

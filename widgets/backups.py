@@ -111,6 +111,39 @@ def s3_line(snap: BackupsSnapshot, now: datetime) -> Text:
     return line
 
 
+VERDICT_WORDS = {
+    "verified": "verified",
+    "too small": "TOO SMALL",
+    "truncated": "TRUNCATED",
+    "corrupt": "CORRUPT",
+    "unreadable": "unreadable",
+}
+BAR_WIDTH = 16
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def verify_line(snap: BackupsSnapshot) -> Text | None:
+    """The newest dump read end to end: its verdict, or the read under way."""
+    line = Text("dump ", style=DIM)
+    verdict = snap.verdict
+    if verdict is not None:
+        style = LEVEL_STYLE[verdict.level]
+        line.append(f"{LEVEL_MARK[verdict.level]} ", style)
+        line.append(VERDICT_WORDS.get(verdict.status, verdict.status), style)
+        line.append(SEP).append(one_line(verdict.message, 200), style=DIM)
+        return line
+    progress = snap.verifying
+    if progress is None:
+        return None
+    line.append("verifying ", style="bold cyan").append(bar(progress.fraction), style="cyan")
+    line.append(f" {progress.fraction:.0%} of {bytes_text(progress.total)}")
+    return line
+
+
 def job_cells(job: JobRow, now: datetime, cronjob: str) -> Cells:
     status_level = {"Failed": Level.CRIT, "Suspended": Level.WARN}.get(job.status, Level.OK)
     status = leveled(job.status, status_level)
@@ -205,9 +238,11 @@ class BackupsPane(Pane):
         problems = self.query_one("#backups-problems", Static)
         set_text(problems, problems_text(snap))
         problems.set_class(bool(snap.problems), "shown")
-        summary = Text("\n", no_wrap=True, overflow="ellipsis").join(
-            [cron_line(snap, now), success_line(snap, now), s3_line(snap, now)]
-        )
+        lines = [cron_line(snap, now), success_line(snap, now), s3_line(snap, now)]
+        checked = verify_line(snap)
+        if checked is not None:
+            lines.append(checked)
+        summary = Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
         set_text(self.query_one("#backups-summary", Static), summary)
         jobs = [(job.uid or job.name, job_cells(job, now, snap.cronjob)) for job in snap.jobs]
         self.query_one("#backups-jobs", KeyedTable).apply(jobs)

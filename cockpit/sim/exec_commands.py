@@ -168,12 +168,33 @@ def ls(args: list[str], ctx: Ctx, stdin: str) -> Result:
 # -- df / du ----------------------------------------------------------------------------
 
 
+_BLOCK_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "KB": 1000, "MB": 1000**2}
+
+
+def _block_size(raw: str) -> int | None:
+    """`-B`/`--block-size` as GNU reads it (1, 512, 1K, 1M, 1MB, ...); None when invalid."""
+    digits = raw[: len(raw) - len(raw.lstrip("0123456789"))]
+    unit = _BLOCK_UNITS.get(raw[len(digits) :].upper() if raw[len(digits) :] else "")
+    if unit is None or (not digits and not raw[len(digits) :]):
+        return None
+    size = int(digits or 1) * unit
+    return size or None
+
+
 def df(args: list[str], ctx: Ctx, stdin: str) -> Result:
-    flags, _, operands, bad = _flags(args, "hHkPTa")
+    flags, values, operands, bad = _flags(args, "hHkPTa", with_value="B")
     if bad:
         return _invalid("df", bad)
     fs = ctx.fs
     hum = bool({"h", "H"} & flags) or "--human-readable" in flags
+    posix = "P" in flags or "--portability" in flags
+    raw_bs = values.get("B") or values.get("--block-size") or ""
+    block = 1024
+    if raw_bs and "k" not in flags:
+        parsed = _block_size(raw_bs)
+        if parsed is None:
+            return Result(err=f"df: invalid --block-size argument '{raw_bs}'\n", code=1)
+        block, hum = parsed, False
     err: list[str] = []
     mounts = []
     for p in operands:
@@ -191,12 +212,18 @@ def df(args: list[str], ctx: Ctx, stdin: str) -> Result:
         if hum:
             cells = [human(m.size), human(used), human(avail)]
         else:
-            cells = [str(m.size // 1024), str(used // 1024), str(avail // 1024)]
+            cells = [str(m.size // block), str(used // block), str(avail // block)]
         rows.append([m.device, *cells, pct, m.path])
+    use = "Capacity" if posix else "Use%"
+    if posix or raw_bs:
+        label = raw_bs if raw_bs and not raw_bs.isdigit() else str(block)
+        blocks_h = f"{label}-blocks" if posix or not raw_bs.isdigit() else f"{label}B-blocks"
+    else:
+        blocks_h = "1K-blocks"
     header = (
-        ["Filesystem", "Size", "Used", "Avail", "Use%", "Mounted on"]
+        ["Filesystem", "Size", "Used", "Avail", use, "Mounted on"]
         if hum
-        else ["Filesystem", "1K-blocks", "Used", "Available", "Use%", "Mounted on"]
+        else ["Filesystem", blocks_h, "Used", "Available", use, "Mounted on"]
     )
     mins = [14, 5, 5, 5, 4, 0]
     widths = [max(mins[i], len(header[i]), *(len(r[i]) for r in rows)) for i in range(6)]
@@ -593,7 +620,18 @@ COMMANDS: dict[str, Command] = {
     "sh": _shell,
     "bash": _shell,
     "find": lambda args, ctx, stdin: _find(args, ctx),
+    "stat": lambda args, ctx, stdin: _stat_cmd("stat")(args, ctx, stdin),
+    "test": lambda args, ctx, stdin: _stat_cmd("test")(args, ctx, stdin),
+    "[": lambda args, ctx, stdin: _stat_cmd("bracket")(args, ctx, stdin),
+    "touch": lambda args, ctx, stdin: _stat_cmd("touch")(args, ctx, stdin),
 }
+
+
+def _stat_cmd(name: str) -> Command:
+    from cockpit.sim import exec_stat
+
+    return getattr(exec_stat, name)
+
 
 # Commands only some images have.
 APP_COMMANDS: dict[str, dict[str, Command]] = {

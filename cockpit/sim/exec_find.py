@@ -29,6 +29,7 @@ class Entry:
     size: int
     is_dir: bool
     empty: bool
+    start: str = ""  # the starting point this entry was reached from (for %P)
 
 
 class FindError(Exception):
@@ -183,6 +184,16 @@ class _Parser:
                 return True
 
             return emit
+        if tok == "-printf":
+            self.has_action = True
+            fmt = self.take_arg(tok)
+            _check_printf(fmt)
+
+            def printf(e: Entry) -> bool:
+                self.out.append(_printf(fmt, e))
+                return True
+
+            return printf
         if tok == "-ls":
             self.has_action = True
 
@@ -225,6 +236,61 @@ class _Parser:
         raise FindError(f"paths must precede expression: `{tok}'")
 
 
+_ESCAPES = {"0": "\0", "n": "\n", "t": "\t", "\\": "\\", "a": "\a", "r": "\r"}
+_DIRECTIVES = "spPfTyhd%"
+
+
+def _check_printf(fmt: str) -> None:
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            d = fmt[i + 1]
+            if d not in _DIRECTIVES:
+                raise FindError(f"-printf directive %{d} is not supported by the simulated cluster")
+            if d == "T" and fmt[i + 2 : i + 3] != "@":
+                raise FindError("only %T@ of the -printf %T directives is simulated")
+            i += 3 if d == "T" else 2
+        else:
+            i += 1
+
+
+def _printf(fmt: str, e: Entry) -> str:
+    """GNU find's -printf for the directives the cockpit uses (checked beforehand)."""
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        c = fmt[i]
+        nxt = fmt[i + 1] if i + 1 < len(fmt) else ""
+        if c == "\\" and nxt in _ESCAPES:
+            out.append(_ESCAPES[nxt])
+            i += 2
+        elif c == "%" and nxt:
+            i += 2
+            if nxt == "s":
+                out.append(str(e.size))
+            elif nxt == "p":
+                out.append(e.path)
+            elif nxt == "f":
+                out.append(posixpath.basename(e.path.rstrip("/")) or e.path)
+            elif nxt == "P":
+                out.append(e.path[len(e.start) :].lstrip("/"))
+            elif nxt == "h":
+                out.append(posixpath.dirname(e.path) or ".")
+            elif nxt == "d":
+                out.append(str(e.depth))
+            elif nxt == "y":
+                out.append("d" if e.is_dir else "f")
+            elif nxt == "T":  # %T@: seconds since the epoch, with GNU's ten decimals
+                out.append(f"{e.mtime:.10f}")
+                i += 1
+            else:
+                out.append("%")
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
 def find(args: list[str], ctx: Ctx) -> Result:
     while args and args[0] in ("-H", "-L", "-P"):
         args = args[1:]
@@ -254,13 +320,15 @@ def find(args: list[str], ctx: Ctx) -> Result:
             err.append(f"find: '{start}': No such file or directory\n")
             code = 1
             continue
-        _visit(start, ctx.fs.abspath(start), node, 0, parser, expr)
+        _visit(start, ctx.fs.abspath(start), node, 0, parser, expr, start)
     if parser.failed:
         code = 1
     return Result(out="".join(out), err="".join(err), code=code)
 
 
-def _visit(path: str, abspath: str, node: Node, depth: int, p: _Parser, expr: Pred) -> None:
+def _visit(
+    path: str, abspath: str, node: Node, depth: int, p: _Parser, expr: Pred, start: str = ""
+) -> None:
     is_dir = isinstance(node, Dir)
     entry = Entry(
         path=path,
@@ -279,6 +347,8 @@ def _visit(path: str, abspath: str, node: Node, depth: int, p: _Parser, expr: Pr
     if isinstance(node, Dir) and depth < p.maxdepth and abspath not in p.pruned:
         for name, child in list(node.children.items()):
             sep = "" if path.endswith("/") else "/"
-            _visit(path + sep + name, posixpath.join(abspath, name), child, depth + 1, p, expr)
+            _visit(
+                path + sep + name, posixpath.join(abspath, name), child, depth + 1, p, expr, start
+            )
     if p.depth_first and depth >= p.mindepth:
         expr(entry)

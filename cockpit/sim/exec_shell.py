@@ -1,5 +1,6 @@
-"""Just enough of `sh -c` for ops one-liners: `;`, `&&`, `||`, pipes, globs, and
-redirections to /dev/null (or a small file).  No variables, no substitutions, no loops.
+"""Just enough of `sh -c` for ops one-liners: `;`, `&&`, `||`, pipes, globs,
+redirections to /dev/null (or a small file), and `$(...)` command substitution (run
+when its command runs, as sh does).  No variables, no loops.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Ctx:
 class Word:
     text: str
     glob: bool  # has an unquoted * ? or [
+    # With a `$(...)`: the word's pieces, (literal text, None) or (script, quoted?).
+    parts: list[tuple[str, bool | None]] | None = None
 
 
 OPERATORS = ("2>&1", "1>&2", ">&2", "&&", "||", ">>", "2>", ";", "|", ">", "<", "&")
@@ -49,15 +52,28 @@ def tokenize(line: str) -> list[Word | str]:
     """Split a command line into words and operator strings, honouring quotes."""
     tokens: list[Word | str] = []
     buf: list[str] = []
+    parts: list[tuple[str, bool | None]] = []
     glob = False
     have_word = False
     i, n = 0, len(line)
 
     def flush() -> None:
-        nonlocal buf, glob, have_word
+        nonlocal buf, glob, have_word, parts
         if have_word:
-            tokens.append(Word("".join(buf), glob))
-        buf, glob, have_word = [], False, False
+            if parts:
+                parts.append(("".join(buf), None))
+                tokens.append(Word("", False, [p for p in parts if p[0] or p[1] is not None]))
+            else:
+                tokens.append(Word("".join(buf), glob))
+        buf, glob, have_word, parts = [], False, False, []
+
+    def substitution(start: int, quoted: bool) -> int:
+        """Record the `$(...)` whose body starts at `start`; return the index after it."""
+        end = _subst_end(line, start)
+        parts.append(("".join(buf), None))
+        buf.clear()
+        parts.append((line[start:end], quoted))
+        return end + 1
 
     while i < n:
         c = line[i]
@@ -75,6 +91,9 @@ def tokenize(line: str) -> list[Word | str]:
             i += 1
             have_word = True
             while i < n and line[i] != '"':
+                if line.startswith("$(", i):
+                    i = substitution(i + 2, True)
+                    continue
                 if line[i] == "\\" and i + 1 < n and line[i + 1] in '"\\$`':
                     i += 1
                 buf.append(line[i])
@@ -88,6 +107,9 @@ def tokenize(line: str) -> list[Word | str]:
             i += 2
         elif c == "#" and not have_word:
             break
+        elif line.startswith("$(", i):
+            have_word = True
+            i = substitution(i + 2, False)
         else:
             op = next((o for o in OPERATORS if line.startswith(o, i)), None)
             # "2>" is only a redirection at the start of a word.
@@ -104,6 +126,69 @@ def tokenize(line: str) -> list[Word | str]:
                 i += 1
     flush()
     return tokens
+
+
+def _subst_end(line: str, i: int) -> int:
+    """Index of the `)` closing a `$(` whose body starts at `i` (quotes and nesting kept)."""
+    depth, n = 1, len(line)
+    while i < n:
+        c = line[i]
+        if c == "'":
+            j = line.find("'", i + 1)
+            if j < 0:
+                break
+            i = j + 1
+            continue
+        if c == '"':
+            i += 1
+            while i < n and line[i] != '"':
+                i += 2 if line[i] == "\\" else 1
+            i += 1
+            continue
+        if c == "\\":
+            i += 2
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ShellSyntaxError('Syntax error: end of file unexpected (expecting ")")')
+
+
+def _expand(word: Word, ctx: Ctx) -> list[str]:
+    """The argv words of one `Word`: substitutions run now; unquoted ones are split."""
+    assert word.parts is not None
+    words: list[str] = []
+    cur: str | None = None
+    for text, quoted in word.parts:
+        if quoted is None:
+            cur = (cur or "") + text
+            continue
+        out = run_script(text, ctx).out.rstrip("\n")
+        if quoted:
+            cur = (cur or "") + out
+            continue
+        fields = out.split()
+        if not fields:
+            continue
+        if out[:1].isspace() and cur is not None:
+            words.append(cur)
+            cur = None
+        for k, f in enumerate(fields):
+            if k == 0:
+                cur = (cur or "") + f
+            else:
+                words.append(cur or "")
+                cur = f
+        if out[-1:].isspace():
+            words.append(cur or "")
+            cur = None
+    if cur is not None:
+        words.append(cur)
+    return words
 
 
 def expand_glob(fs: SimFS, pattern: str) -> list[str]:
@@ -138,12 +223,16 @@ class Simple:
     stderr_to: str | None = None  # "/dev/null" or "&1"
 
 
-def _parse_simple(tokens: list[Word | str], fs: SimFS) -> Simple:
+def _parse_simple(tokens: list[Word | str], fs: SimFS, ctx: Ctx | None = None) -> Simple:
     cmd = Simple(argv=[])
     it = iter(tokens)
     for tok in it:
         if isinstance(tok, Word):
-            if tok.glob:
+            if tok.parts is not None:
+                if ctx is None:
+                    raise ShellSyntaxError("command substitution is not supported here")
+                cmd.argv.extend(_expand(tok, ctx))
+            elif tok.glob:
                 cmd.argv.extend(expand_glob(fs, tok.text) or [tok.text])
             else:
                 cmd.argv.append(tok.text)
@@ -206,7 +295,7 @@ def run_script(line: str, ctx: Ctx, stdin: str = "") -> Result:
             if not part:
                 return Result(total.out, total.err + 'sh: 1: Syntax error: "|" unexpected\n', 2)
             try:
-                cmd = _parse_simple(part, ctx.fs)
+                cmd = _parse_simple(part, ctx.fs, ctx)
             except ShellSyntaxError as exc:
                 return Result(total.out, total.err + f"sh: 1: {exc}\n", 2)
             r = run_argv(cmd.argv, ctx, data, shell=True) if cmd.argv else Result()

@@ -9,13 +9,33 @@ values and yields the endpoint URL; cli.py points the settings at it.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-DUMP_BYTES = 4096  # small objects; the names carry the dates the pane reads
+DUMP_ROWS = 200  # small dumps; the names carry the dates the pane reads
+
+
+def demo_dump(day: int) -> bytes:
+    """A small but real gzipped plain-SQL pg_dump (it verifies, and restores with psql)."""
+    rows = "".join(
+        f"{n}\tcustomer {n} 고객\t{(n * 37 + day) % 1000}\n" for n in range(1, DUMP_ROWS)
+    )
+    sql = (
+        "--\n-- PostgreSQL database dump\n--\n\n"
+        "SET client_encoding = 'UTF8';\n"
+        "CREATE TABLE public.customers (id integer PRIMARY KEY, name text, visits integer);\n"
+        "COPY public.customers (id, name, visits) FROM stdin;\n"
+        f"{rows}\\.\n\n"
+        "--\n-- PostgreSQL database dump complete\n--\n"
+    )
+    return gzip.compress(sql.encode(), mtime=0)
+
+
 REGION = "us-east-1"
 
 
@@ -48,10 +68,12 @@ def demo_bucket(
         first = 1 if scenario == "incident" else 0
         for day in range(first, 35):
             stamp = (today - timedelta(days=day)).strftime("%Y%m%d_%H%M%S")
+            body = demo_dump(day)
             s3.put_object(
                 Bucket=bucket,
                 Key=f"{prefix}backup_{stamp}.sql.gz",
-                Body=b"\0" * DUMP_BYTES,
+                Body=body,
+                Metadata={"sha256": hashlib.sha256(body).hexdigest()},  # as dump-now writes
             )
         yield url
     finally:

@@ -17,6 +17,7 @@ from cockpit.errors import SourceError
 from cockpit.model import BackupsSnapshot, Level
 from cockpit.sim.pace import Pace
 from cockpit.sim.runner import SimCluster
+from cockpit.sim.s3 import demo_dump
 from cockpit.sources.backups.s3 import NO_CREDENTIALS, S3Source
 from cockpit.sources.backups.source import BackupsSource
 from cockpit.sources.kube.client import connect
@@ -131,9 +132,11 @@ async def test_a_failed_listing_keeps_the_last_good_one(
 
 
 async def test_kubernetes_failure_keeps_s3_and_the_last_known_jobs(
-    moto_server: MotoServer, s3_bucket: str, put_backups: Put
+    moto_server: MotoServer, s3_bucket: str, s3_client: Any
 ) -> None:
-    put_backups(s3_bucket, recent_dumps())
+    # Real gzipped dumps: the source reads the newest one end to end (zeros are corrupt).
+    for key in recent_dumps():
+        s3_client.put_object(Bucket=s3_bucket, Key=key, Body=demo_dump(1))
     answers: list[BackupsSnapshot | Exception] = []
 
     async def kube_half() -> BackupsSnapshot:

@@ -171,6 +171,7 @@ class S3Source:
                     size=int(item.get("Size") or 0),
                     modified=_utc(item.get("LastModified")),
                     taken=name_time(key),
+                    etag=str(item.get("ETag") or "").strip('"'),
                 )
             if len(found) >= self.max_keys:
                 return found, bool(page.get("IsTruncated"))

@@ -12,13 +12,15 @@ the last good listing is kept); only when both fail does the poll fail as a whol
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from cockpit.config import BackupSettings, Settings
 from cockpit.errors import SourceError, describe
-from cockpit.model import BackupsSnapshot, Level
+from cockpit.model import BackupObject, BackupsSnapshot, DumpVerdict, Level, VerifyProgress
 from cockpit.sources.backups.s3 import S3Listing, S3Source, s3_error
+from cockpit.sources.backups.verify import VerifyCache, verify_object
 from cockpit.units import age_words
 
 KubeHalf = Callable[[], Awaitable[BackupsSnapshot]]  # e.g. KubeSource.backups_snapshot
@@ -50,6 +52,13 @@ class BackupsSource:
         self._s3_inflight: asyncio.Future[S3Listing] | None = None
         self._last_listing: tuple[S3Listing, datetime] | None = None
         self._last_kube: BackupsSnapshot | None = None
+        # The newest dump is read end to end in the background, once per ETag; a poll
+        # never waits for it (a large dump takes minutes), it shows the progress.
+        self.verifier = VerifyCache()
+        self._verify_task: asyncio.Task[DumpVerdict] | None = None
+        self._verifying: VerifyProgress | None = None
+        self._last_verdict: DumpVerdict | None = None
+        self._stop = threading.Event()  # set by close(): a running read stops
 
     def attach(self, kube: KubeHalf) -> None:
         """Late binding: the Kubernetes half, once the cluster is connected."""
@@ -58,7 +67,20 @@ class BackupsSource:
     async def close(self) -> None:
         if self._s3_inflight is not None and not self._s3_inflight.done():
             self._s3_inflight.cancel()
+        self._stop.set()
+        if self._verify_task is not None and not self._verify_task.done():
+            self._verify_task.cancel()
         self.s3.close()
+
+    async def verdict_now(self, timeout: float) -> DumpVerdict | None:
+        """Wait (up to `timeout`) for the newest dump's read started by snapshot(), then
+        return the verdict: for one-shot callers such as `cockpit check`."""
+        task = self._verify_task
+        if task is not None and not task.done():
+            await asyncio.wait({task}, timeout=timeout)
+        if task is not None and task.done() and not task.cancelled() and not task.exception():
+            return task.result()
+        return self._last_verdict
 
     async def snapshot(self) -> BackupsSnapshot:
         now = self._clock()
@@ -71,6 +93,7 @@ class BackupsSource:
             )
         if kube_stale:
             kube_message += " · showing the last known CronJob and Jobs"
+        verdict = self._check_newest(listing.objects if listing else ())
         return combine(
             kube,
             listing,
@@ -79,7 +102,55 @@ class BackupsSource:
             kube_message=kube_message,
             s3_problem=s3_problem,
             listed_at=listed_at,
+            verdict=verdict,
+            verifying=self._verifying,
         )
+
+    def _check_newest(self, objects: tuple[BackupObject, ...]) -> DumpVerdict | None:
+        """The newest dump's verdict when known; else start reading it (in a thread)."""
+        if not objects:
+            return None
+        newest = objects[0]
+        previous = objects[1].size if len(objects) > 1 else None
+        task = self._verify_task
+        if task is not None and task.done():
+            self._verify_task = None
+            self._verifying = None
+            if not task.cancelled() and task.exception() is None:
+                self._last_verdict = task.result()
+        cached = self.verifier.get(newest.key, newest.etag) if newest.etag else None
+        if cached is not None:
+            return cached
+        last = self._last_verdict
+        if self._verify_task is None and not (
+            last is not None and last.key == newest.key and last.etag == newest.etag and newest.etag
+        ):
+            self._verifying = VerifyProgress(newest.key, 0, newest.size)
+            self._verify_task = asyncio.ensure_future(self._verify(newest, previous))
+        # An unreadable verdict (a network error) stays shown while it is retried.
+        return last if last is not None and last.key == newest.key else None
+
+    async def _verify(self, obj: BackupObject, previous: int | None) -> DumpVerdict:
+        loop = asyncio.get_running_loop()
+
+        def report(done: int, total: int) -> None:
+            progress = VerifyProgress(obj.key, done, total)
+            loop.call_soon_threadsafe(setattr, self, "_verifying", progress)
+
+        def read() -> DumpVerdict:
+            return verify_object(
+                self.s3._get_client(),
+                self.settings.backups.bucket,
+                obj.key,
+                previous_size=previous,
+                min_ratio=self.settings.backups.min_size_ratio,
+                progress=report,
+                cancel=self._stop,
+            )
+
+        verdict = await asyncio.to_thread(read)
+        self.verifier.put(verdict)
+        return verdict
 
     async def _kube_half(self) -> tuple[BackupsSnapshot | None, str, bool]:
         """(snapshot, message, stale): the last good one, with a message, on failure."""
@@ -141,6 +212,8 @@ def combine(
     kube_message: str = "",
     s3_problem: SourceError | None = None,
     listed_at: datetime | None = None,
+    verdict: DumpVerdict | None = None,
+    verifying: VerifyProgress | None = None,
 ) -> BackupsSnapshot:
     """One snapshot from the two halves, with its problems (worst first) and level."""
     problems: list[tuple[Level, str]] = []
@@ -163,6 +236,11 @@ def combine(
         problems.append((Level.WARN, f"S3: {s3_problem.message}"))
     if listing is not None:
         problems += _s3_problems(listing, settings, now)
+    newest = objects[0] if objects else None
+    if verdict is not None and (newest is None or verdict.key != newest.key):
+        verdict = None  # a verdict on an older dump says nothing about the newest
+    if verdict is not None and verdict.level > Level.OK:
+        problems.append((verdict.level, f"newest dump {verdict.status}: {verdict.message}"))
 
     problems.sort(key=lambda p: -p[0])  # stable: worst first, in the order found
     return BackupsSnapshot(
@@ -189,6 +267,8 @@ def combine(
         truncated=listing.truncated if listing else False,
         key_limit=listing.key_limit if listing else 0,
         problems=tuple(problems),
+        verdict=verdict,
+        verifying=verifying if verdict is None else None,
     )
 
 

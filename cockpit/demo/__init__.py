@@ -1,0 +1,1 @@
+"""The demo's own throwaway servers and the runbook incidents staged on them."""

@@ -1,0 +1,129 @@
+"""Run one command in a pod over the Kubernetes WebSocket exec API and collect its output.
+
+`kubernetes.stream.stream` swaps the ApiClient's `call_api` for the duration of the
+call, so it must never share a client with watches or other calls in flight: an
+`ExecClient` owns its ApiClient and runs one exec at a time under a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+from dataclasses import dataclass
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from kubernetes.stream import stream
+
+from cockpit.errors import SourceError
+from cockpit.textsafe import one_line
+
+_HANDSHAKE = re.compile(r"Handshake status (\d{3})")
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    code: int  # the command's exit status
+    out: str
+    err: str
+
+
+def exec_refusal(exc: ApiException, namespace: str, pod: str) -> SourceError:
+    """An API error at the exec handshake, in words with a hint (RBAC for a 403)."""
+    status = exc.status or 0
+    body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
+    # The WebSocket client reports a refused upgrade as status 0, "Handshake status 403
+    # Forbidden -+-+- {headers} -+-+- b'{json status}'".
+    text = str(exc.reason or "")
+    if not status and (m := _HANDSHAKE.search(text)):
+        status = int(m.group(1))
+        body = body or text[text.find("{", text.rfind("-+-+-")) :].rstrip("'")
+    try:
+        message = str(json.loads(body or "{}").get("message") or exc.reason or "")
+    except (ValueError, AttributeError):
+        message = one_line(str(body or exc.reason or ""), 200)
+    if status == 403:
+        return SourceError(
+            f"exec into {pod} forbidden: {message}".strip(),
+            f"the cockpit's identity needs RBAC `create` on `pods/exec` in namespace "
+            f"{namespace}; check with: kubectl auth can-i create pods/exec -n {namespace}",
+        )
+    if status == 404:
+        return SourceError(f"pod {pod} not found", "it may have been replaced; wait for it")
+    return SourceError(
+        f"exec into {pod} failed: HTTP {status} {message}".strip(),
+        "check that the pod is running and its container has a shell",
+    )
+
+
+def _text(data: bytes | str | None) -> str:
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "replace")
+    return data or ""
+
+
+class ExecClient:
+    """Runs commands in pods of one namespace, one at a time, on a client of its own."""
+
+    def __init__(self, configuration: client.Configuration, namespace: str) -> None:
+        self.namespace = namespace
+        self._api = client.ApiClient(configuration)
+        self._core = client.CoreV1Api(self._api)
+        self._lock = threading.Lock()
+
+    def _run(self, pod: str, argv: list[str], container: str | None, timeout: float) -> ExecResult:
+        kwargs: dict[str, object] = {}
+        if container:
+            kwargs["container"] = container
+        with self._lock:
+            try:
+                ws = stream(
+                    self._core.connect_get_namespaced_pod_exec,
+                    pod,
+                    self.namespace,
+                    command=argv,
+                    stderr=True,
+                    stdin=False,
+                    stdout=True,
+                    tty=False,
+                    _preload_content=False,
+                    _request_timeout=timeout,
+                    # Bytes, decoded once at the end: decoding frame by frame turns a
+                    # character split across two frames into two U+FFFD.
+                    binary=True,
+                    **kwargs,
+                )
+            except ApiException as exc:
+                raise exec_refusal(exc, self.namespace, pod) from exc
+            try:
+                ws.run_forever(timeout=timeout)
+                if ws.is_open():
+                    raise SourceError(
+                        f"`{argv[0]}` in {pod} did not finish within {timeout:g} s",
+                        "the pod may be overloaded; try again later",
+                    )
+                try:
+                    code = ws.returncode  # before the reads, which clear the status channel
+                except (KeyError, TypeError, ValueError, IndexError) as exc:
+                    raise SourceError(
+                        f"exec into {pod}: the API server's status could not be read ({exc})",
+                        "the container may have gone away mid-command; try again",
+                    ) from exc
+                out = _text(ws.read_stdout())
+                return ExecResult(code or 0, out, _text(ws.read_stderr()))
+            finally:
+                ws.close()
+
+    async def run(
+        self, pod: str, argv: list[str], container: str | None = None, timeout: float = 20.0
+    ) -> ExecResult:
+        """The command's exit status and output; SourceError when it could not run."""
+        return await asyncio.to_thread(self._run, pod, argv, container, timeout)
+
+    def close(self) -> None:
+        try:
+            self._api.close()
+        except Exception:
+            pass
