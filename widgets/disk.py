@@ -23,11 +23,12 @@ from widgets.pane import Pane
 from widgets.statictext import set_text
 from widgets.table import Cells, KeyedTable
 
+# The figure first: a narrow pane must not lose the percentage behind a long mount path.
 COLUMNS = (
     ("pod", "POD"),
-    ("mount", "MOUNT"),
     ("used", "USED%"),
     ("bar", ""),
+    ("mount", "MOUNT"),
     ("size", "SIZE"),
     ("avail", "AVAIL"),
     ("level", "LEVEL"),
@@ -45,9 +46,9 @@ def mount_cells(m: PodMount) -> Cells:
     style = LEVEL_STYLE[m.level]
     return (
         plain(m.pod),
-        plain(m.mount + ("" if m.persistent else " (container)"), "" if m.persistent else "dim"),
         leveled(f"{m.percent:.0f}%", m.level),
         plain(bar(m.percent / 100, BAR_WIDTH), style),
+        plain(m.mount + ("" if m.persistent else " (container)"), "" if m.persistent else "dim"),
         plain(bytes_text(m.size)),
         plain(bytes_text(m.avail)),
         leveled(f"{LEVEL_MARK[m.level]} {LEVEL_WORD[m.level]}", m.level),
@@ -57,9 +58,9 @@ def mount_cells(m: PodMount) -> Cells:
 def error_cells(p: PodDisk) -> Cells:
     return (
         plain(p.pod),
-        plain(one_line(p.error, 200), LEVEL_STYLE[Level.WARN]),
         plain("-"),
         plain(""),
+        plain(one_line(p.error, 200), LEVEL_STYLE[Level.WARN]),
         plain("-"),
         plain("-"),
         leveled(f"{LEVEL_MARK[p.level]} ?", p.level),

@@ -73,10 +73,10 @@ async def test_incident_rows_levels_and_the_cleanup_key(incident_snapshot: DiskS
         pane.show(incident_snapshot)
         await pilot.pause()
         rows = cells(pane)
-        assert rows[0][:3] == ["postgres-0", "/var/lib/postgresql/data", "90%"]
+        assert [rows[0][i] for i in (0, 3, 1)] == ["postgres-0", "/var/lib/postgresql/data", "90%"]
         assert rows[0][4] == "50.0Gi" and rows[0][5] == "5.0Gi" and rows[0][6] == "▲ WARN"
-        assert rows[1][:2] == ["postgres-0", "/ (container)"]
-        assert any(r[0] == "redis-0" and r[1] == "/data" for r in rows)
+        assert [rows[1][i] for i in (0, 3)] == ["postgres-0", "/ (container)"]
+        assert any(r[0] == "redis-0" and r[3] == "/data" for r in rows)
         assert pane.level is Level.WARN
         assert pane.summary.startswith("postgres-0 /var/lib/postgresql/data 90%")
         # Choose redis-0's row, then press C: the request names that pod and the settings.
@@ -141,9 +141,9 @@ async def test_failures_and_hostile_names_are_plain_text() -> None:
         pane.show(snap)
         await pilot.pause()
         rows = cells(pane)
-        assert rows[0][0] == "postgres-0" and "forbidden: [red]no[/]" in rows[0][1]
+        assert rows[0][0] == "postgres-0" and "forbidden: [red]no[/]" in rows[0][3]
         assert (
-            rows[1][0] == hostile and rows[1][1].startswith("/data/[x]") and "\n" not in rows[1][1]
+            rows[1][0] == hostile and rows[1][3].startswith("/data/[x]") and "\n" not in rows[1][3]
         )
         assert rows[1][6] == "✖ CRIT" and pane.level is Level.CRIT
         note = str(pane.query_one("#disk-note").render())
