@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from cockpit.config import Settings
 from cockpit.errors import describe
 from cockpit.model import (
     BackupsSnapshot,
+    DumpVerdict,
     EventsSnapshot,
     HostSnapshot,
     KubeSnapshot,
@@ -24,6 +26,7 @@ from cockpit.model import (
     TopSnapshot,
 )
 from cockpit.slo.report import check_lines as slo_lines
+from cockpit.sources.backups.source import BackupsSource
 from cockpit.sources.disk import DiskSource
 from cockpit.sources.disk import check_lines as disk_lines
 from cockpit.sources.health import HealthSource
@@ -129,6 +132,31 @@ async def _lines(
 CHECK_BACKFILL_S = 300
 
 
+def _backups_once(
+    backups: BackupsSource, timeout: float
+) -> Callable[[], Awaitable[tuple[BackupsSnapshot, DumpVerdict | None]]]:
+    """The Backups pane's snapshot, then the newest dump's verdict (read back from S3
+    within what is left of the timeout)."""
+
+    async def once() -> tuple[BackupsSnapshot, DumpVerdict | None]:
+        started = time.monotonic()
+        snapshot = await backups.snapshot()
+        left = timeout - (time.monotonic() - started) - 1.0  # inside the caller's timeout
+        return snapshot, await backups.verdict_now(max(0.5, left))
+
+    return once
+
+
+def backups_lines(both: tuple[BackupsSnapshot, DumpVerdict | None]) -> list[tuple[Level, str]]:
+    snapshot, verdict = both
+    lines = [summarise("backups", snapshot)]
+    if verdict is not None:
+        lines.append((verdict.level, f"newest dump {verdict.key}: {verdict.message}"))
+    elif snapshot.objects:
+        lines.append((Level.WARN, f"newest dump {snapshot.objects[0].key}: not read back in time"))
+    return lines
+
+
 def _traffic_once(
     kube: KubeSource, traffic: TrafficSource, timeout: float
 ) -> Callable[[], Awaitable[Any]]:
@@ -175,15 +203,18 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
         _lines("alerts", prometheus.snapshot, prometheus_lines, timeout),
     ]
     traffic: TrafficSource | None = None
+    # Both halves (CronJob and S3) and the newest dump read back, as the pane shows them.
+    backups = BackupsSource(settings)
+    many.append(_lines("backups", _backups_once(backups, timeout), backups_lines, timeout))
     disk: DiskSource | None = None
     if target is not None:
         kube = KubeSource(target, settings)
         kube.start()
+        backups.attach(kube.backups_snapshot)
         jobs += [
             _one("pods", kube.kube_snapshot, timeout),
             _one("top", kube.top_snapshot, timeout),
             _one("events", kube.events_snapshot, timeout),
-            _one("backups", kube.backups_snapshot, timeout),
         ]
         # No screen to keep responsive: read the whole 5-minute window.
         slo = settings.slo.model_copy(
@@ -200,6 +231,7 @@ async def check(settings: Settings, context: str | None, namespace: str | None) 
         for lines in multiples:
             results += lines
     finally:
+        await backups.close()
         await health.close()
         await prometheus.close()
         if traffic is not None:
