@@ -62,7 +62,31 @@ def plan_text(plan: Plan) -> Text:
     return text
 
 
-class ConfirmScreen(KeysAfterMount, ModalScreen[Confirmation]):
+def choice_of(button: Button) -> Choice:
+    """What a modal's button decides: Execute, Dry run, or (any other) Cancel."""
+    return {"execute": "execute", "dry-run": "dry-run"}.get(button.id or "", "cancel")  # type: ignore[return-value]
+
+
+class Decides:
+    """The one decision of a confirmation modal (this one, the notify one): Escape
+    cancels; the first decision disables every button and dismisses with it."""
+
+    action: Action
+    _decided = False
+
+    def action_cancel(self) -> None:
+        self._decide("cancel")
+
+    def _decide(self, choice: Choice) -> None:
+        if self._decided:
+            return
+        self._decided = True
+        for button in self.query(Button):  # type: ignore[attr-defined]
+            button.disabled = True
+        self.dismiss(Confirmation(choice, self.action))  # type: ignore[attr-defined]
+
+
+class ConfirmScreen(Decides, KeysAfterMount, ModalScreen[Confirmation]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
@@ -96,7 +120,6 @@ class ConfirmScreen(KeysAfterMount, ModalScreen[Confirmation]):
         self.session_dry_run = session_dry_run
         self.mode_note = mode_note
         self.replan = replan or (lambda act, values: act.with_params(values))
-        self._decided = False
         self._param_error = ""
         if self.plan.risk is Risk.HIGH:
             self.add_class("risk-high")
@@ -184,20 +207,7 @@ class ConfirmScreen(KeysAfterMount, ModalScreen[Confirmation]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        choice: Choice = {"execute": "execute", "dry-run": "dry-run"}.get(
-            event.button.id or "", "cancel"
-        )  # type: ignore[assignment]
+        choice = choice_of(event.button)
         if choice == "execute" and (self._param_error or not self._phrase_ok()):
             return
         self._decide(choice)
-
-    def action_cancel(self) -> None:
-        self._decide("cancel")
-
-    def _decide(self, choice: Choice) -> None:
-        if self._decided:
-            return
-        self._decided = True
-        for button in self.query(Button):
-            button.disabled = True
-        self.dismiss(Confirmation(choice, self.action))

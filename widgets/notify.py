@@ -20,7 +20,7 @@ from textual.widgets import Button, Label, Static, TextArea
 
 from actions.base import Action
 from cockpit.textsafe import clean
-from widgets.confirm import Choice, Confirmation
+from widgets.confirm import Confirmation, Decides, choice_of
 from widgets.screens import KeysAfterMount
 
 
@@ -35,7 +35,7 @@ def recipients_text(action: Action) -> Text:
     return text
 
 
-class NotifyScreen(KeysAfterMount, ModalScreen[Confirmation]):
+class NotifyScreen(Decides, KeysAfterMount, ModalScreen[Confirmation]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
     NotifyScreen { align: center middle; }
@@ -60,7 +60,6 @@ class NotifyScreen(KeysAfterMount, ModalScreen[Confirmation]):
         self.action = action
         self.session_dry_run = session_dry_run
         self.mode_note = mode_note
-        self._decided = False
         self._error = ""
         params = {p.name: p for p in action.params()}
         self._initial = params["message"].value if "message" in params else ""
@@ -109,22 +108,9 @@ class NotifyScreen(KeysAfterMount, ModalScreen[Confirmation]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        choice: Choice = {"execute": "execute", "dry-run": "dry-run"}.get(
-            event.button.id or "", "cancel"
-        )  # type: ignore[assignment]
+        choice = choice_of(event.button)
         if choice != "cancel":
             self._replan(self.message)  # what is sent is what is in the text area now
             if self._error:
                 return
         self._decide(choice)
-
-    def action_cancel(self) -> None:
-        self._decide("cancel")
-
-    def _decide(self, choice: Choice) -> None:
-        if self._decided:
-            return
-        self._decided = True
-        for button in self.query(Button):
-            button.disabled = True
-        self.dismiss(Confirmation(choice, self.action))

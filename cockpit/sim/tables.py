@@ -598,6 +598,20 @@ _TEMPLATE_COLS = [
 ]
 _SELECTOR = _col("Selector", priority=1, description="A label query over pods.")
 
+# Both event APIs print the same columns (kubectl's event printer).
+_EVENT_COLUMNS = [
+    _col("Last Seen"),
+    _col("Type"),
+    _col("Reason"),
+    _col("Object"),
+    _col("Subobject", priority=1),
+    _col("Source", priority=1),
+    _col("Message"),
+    _col("First Seen", priority=1),
+    _col("Count", priority=1),
+    dict(_NAME, priority=1),
+]
+
 PRINTERS: dict[str, tuple[list[dict], Printer]] = {
     "pods": (_POD_COLS, _pod),
     "deployments.apps": (
@@ -703,36 +717,8 @@ PRINTERS: dict[str, tuple[list[dict], Printer]] = {
         _node,
     ),
     "namespaces": ([_NAME, _col("Status"), _AGE], _namespace),
-    "events": (
-        [
-            _col("Last Seen"),
-            _col("Type"),
-            _col("Reason"),
-            _col("Object"),
-            _col("Subobject", priority=1),
-            _col("Source", priority=1),
-            _col("Message"),
-            _col("First Seen", priority=1),
-            _col("Count", priority=1),
-            dict(_NAME, priority=1),
-        ],
-        _event,
-    ),
-    "events.events.k8s.io": (
-        [
-            _col("Last Seen"),
-            _col("Type"),
-            _col("Reason"),
-            _col("Object"),
-            _col("Subobject", priority=1),
-            _col("Source", priority=1),
-            _col("Message"),
-            _col("First Seen", priority=1),
-            _col("Count", priority=1),
-            dict(_NAME, priority=1),
-        ],
-        _event_v1,
-    ),
+    "events": (_EVENT_COLUMNS, _event),
+    "events.events.k8s.io": (_EVENT_COLUMNS, _event_v1),
     "configmaps": ([_NAME, _col("Data", "integer"), _AGE], _configmap),
     "secrets": ([_NAME, _col("Type"), _col("Data", "integer"), _AGE], _secret),
     "serviceaccounts": ([_NAME, _col("Secrets", "integer"), _AGE], _serviceaccount),
