@@ -389,10 +389,17 @@ async def test_pg_settings_params_typed(make_sim, make_app) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot, app, PostgresPane)
         await keys(pilot, pane_key(app, PostgresPane), "D")
+        # Mounted, not only pushed: a screen ignores keys until then (KeysAfterMount),
+        # and a clean-clone run lost the "3" below that way.
         deep = await wait_for(
-            pilot, lambda: app.screen if isinstance(app.screen, PgDeepScreen) else None,
+            pilot,
+            lambda: (
+                app.screen
+                if isinstance(app.screen, PgDeepScreen) and app.screen.is_mounted
+                else None
+            ),
             what="the deep views",
-        )  # fmt: skip
+        )
         await keys(pilot, "3", "down")  # the settings tab; a row with a runbook value
         await wait_for(pilot, lambda: deep.tab == "settings", what="the settings tab")
         await wait_for(
