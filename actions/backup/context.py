@@ -95,6 +95,15 @@ class BackupContext:
         params.setdefault("application_name", "cockpit-backup")
         return make_conninfo(**params), env
 
+    def dsn(self, database: str) -> str:
+        """A conninfo for psycopg (in this process: the password may stay in it)."""
+        dsn = normalise_dsn(self.settings.effective_pg_dsn())
+        params = {k: str(v) for k, v in conninfo_to_dict(dsn).items() if v is not None}
+        params["dbname"] = database
+        params.setdefault("application_name", "cockpit-restore")
+        params.setdefault("connect_timeout", "10")
+        return make_conninfo(**params)
+
     async def close(self) -> None:
         self.s3.close()
 

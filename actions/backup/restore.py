@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 import zlib
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from actions.backup.context import BackupContext, LongRunning, quiet, threadsafe
@@ -118,79 +119,93 @@ class RestoreDump(LongRunning, Action):
     def _stream(
         self, ctx: BackupContext, psql: str, client: Any, size: int, report: Progress
     ) -> Result:
-        conninfo, env = ctx.libpq(self.database)
-        proc = subprocess.Popen(
-            # -f - (not plain stdin) makes psql prefix errors with the line: psql:<stdin>:N:
-            [
-                psql,
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "--single-transaction",
-                "-f",
-                "-",
-                f"--dbname={conninfo}",
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        assert proc.stdin is not None and proc.stderr is not None
-        errors: list[bytes] = []
-        drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
-        drain.start()
         body = client.get_object(Bucket=self.bucket, Key=self.key)["Body"]
-        gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        read = rows = 0
-        started = time.monotonic()
-        broken = False
         try:
-            for chunk in body.iter_chunks(CHUNK):
-                read += len(chunk)
-                data = gunzip.decompress(chunk)
-                rows += data.count(b"\n")  # COPY rows are lines: a fair rows/s
-                try:
-                    proc.stdin.write(data)
-                except BrokenPipeError:
-                    broken = True  # psql stopped at an error: its message says where
-                    break
-                elapsed = max(time.monotonic() - started, 1e-3)
-                report(
-                    read / size if size else None,
-                    f"restore: {size_words(read)} ({size_words(read / elapsed)}/s), "
-                    f"{rows / elapsed:,.0f} lines/s",
-                )
-            if not broken:
-                try:
-                    proc.stdin.write(gunzip.flush())
-                    proc.stdin.close()
-                except BrokenPipeError:
-                    pass
+            outcome = stream_sql(ctx, psql, self.database, s3_sql_chunks(body), size, report)
         finally:
             body.close()
-            if not proc.stdin.closed:
-                try:
-                    proc.stdin.close()
-                except BrokenPipeError:
-                    pass
-        code = proc.wait()
-        drain.join(5)
-        stderr = b"".join(errors).decode("utf-8", "replace")
-        if code != 0:
-            line = next(
-                (x for x in stderr.splitlines() if "ERROR" in x or "FATAL" in x),
-                stderr.strip().splitlines()[0] if stderr.strip() else "no message",
+        data = {"key": self.key, "database": self.database, **outcome.data}
+        if not outcome.ok:
+            return Result(False, outcome.message, data)
+        return Result(True, f"restored {self.key} into {self.database}: {outcome.message}", data)
+
+
+def s3_sql_chunks(body: Any) -> Iterator[tuple[int, bytes]]:
+    """(compressed bytes read so far, SQL bytes) from an S3 object's gzip stream."""
+    gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    read = 0
+    for chunk in body.iter_chunks(CHUNK):
+        read += len(chunk)
+        yield read, gunzip.decompress(chunk)
+    yield read, gunzip.flush()
+
+
+def stream_sql(
+    ctx: BackupContext,
+    psql: str,
+    database: str,
+    chunks: Iterable[tuple[int, bytes]],
+    size: int,
+    report: Progress,
+) -> Result:
+    """Pipe a dump's SQL into `psql -v ON_ERROR_STOP=1 --single-transaction` (in a
+    thread).  The first error rolls everything back; its line is what the result says."""
+    conninfo, env = ctx.libpq(database)
+    proc = subprocess.Popen(
+        # -f - (not plain stdin) makes psql prefix errors with the line: psql:<stdin>:N:
+        [
+            psql,
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "--single-transaction",
+            "-f",
+            "-",
+            f"--dbname={conninfo}",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stderr is not None
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+    drain.start()
+    read = rows = 0
+    started = time.monotonic()
+    try:
+        for read, data in chunks:
+            rows += data.count(b"\n")  # COPY rows are lines: a fair rows/s
+            try:
+                proc.stdin.write(data)
+            except BrokenPipeError:
+                break  # psql stopped at an error: its message says where
+            elapsed = max(time.monotonic() - started, 1e-3)
+            report(
+                read / size if size else None,
+                f"restore: {size_words(read)} ({size_words(read / elapsed)}/s), "
+                f"{rows / elapsed:,.0f} lines/s",
             )
-            return Result(
-                False,
-                f"psql stopped (exit {code}); nothing was committed: {line[:400]}",
-                {"key": self.key, "database": self.database, "error": line[:400]},
-            )
-        elapsed = time.monotonic() - started
-        return Result(
-            True,
-            f"restored {self.key} into {self.database}: {size_words(read)} in {elapsed:.1f} s",
-            {"key": self.key, "database": self.database, "bytes": read, "lines": rows},
+    finally:
+        if not proc.stdin.closed:
+            try:
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+    code = proc.wait()
+    drain.join(5)
+    stderr = b"".join(errors).decode("utf-8", "replace")
+    if code != 0:
+        line = next(
+            (x for x in stderr.splitlines() if "ERROR" in x or "FATAL" in x),
+            stderr.strip().splitlines()[0] if stderr.strip() else "no message",
         )
+        return Result(
+            False,
+            f"psql stopped (exit {code}); nothing was committed: {line[:400]}",
+            {"error": line[:400]},
+        )
+    elapsed = time.monotonic() - started
+    return Result(True, f"{size_words(read)} in {elapsed:.1f} s", {"bytes": read, "lines": rows})
