@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from actions.base import Action, Refused
+from actions.base import Action, Progress, Refused, Result
 from actions.catalog import build as build_action
 from actions.catalog import catalog, make_context
 from actions.rbac import AccessChecker
@@ -30,7 +30,7 @@ REFRESH_AFTER = {
     "postgres": ("postgres",),
     "redis": ("redis",),
     "notify": (),  # tells people; no source to poll again
-    "backup": ("backups",),
+    "backup": ("backups", "postgres"),
 }
 # The modal an action kind is confirmed in (the notify one edits its message).
 MODALS = {"notify": NotifyScreen}
@@ -90,6 +90,26 @@ class ActionFlow:
 
     def request(self, action: Action) -> None:
         """Check, confirm, run and journal an action (the only way actions run)."""
+        if self._admit(action):
+            key = action.plan().key
+            self._requested.add(key)
+            self.app.run_worker(self._run(action, key), group="actions")
+
+    async def perform(self, action: Action, progress: Progress | None = None) -> Result | None:
+        """The same flow, awaited by a screen that goes on from the outcome (the guided
+        restore): the result, or None when refused or cancelled (already said)."""
+        if not self._admit(action):
+            return None
+        key = action.plan().key
+        self._requested.add(key)
+        try:
+            return await self._confirm_and_run(action, progress)
+        finally:
+            self._requested.discard(key)
+
+    def _admit(self, action: Action) -> bool:
+        """Read-only mode, an action already running, a journal that cannot be written:
+        said on screen, and False."""
         app = self.app
         plan = action.plan()
         if not self.runner.allows(action):
@@ -97,17 +117,16 @@ class ActionFlow:
             app.notify(
                 f"Read-only mode: {plan.title} is not available", severity="warning", markup=False
             )
-            return
+            return False
         if plan.key in self._requested or self.runner.busy(plan):
             app.notify(f"{plan.title}: already in progress", severity="warning", markup=False)
-            return
+            return False
         if action.mutating and (problem := app.check_journal()):
             app.notify(
                 problem, title="Refused: no journal", severity="error", markup=False, timeout=15
             )
-            return
-        self._requested.add(plan.key)
-        app.run_worker(self._run(action, plan.key), group="actions")
+            return False
+        return True
 
     async def _run(self, action: Action, key: str) -> None:
         try:
@@ -115,7 +134,9 @@ class ActionFlow:
         finally:
             self._requested.discard(key)
 
-    async def _confirm_and_run(self, action: Action) -> None:
+    async def _confirm_and_run(
+        self, action: Action, progress: Progress | None = None
+    ) -> Result | None:
         app = self.app
         try:
             ctx = await self.context(action.context_kind)
@@ -126,23 +147,22 @@ class ActionFlow:
                     app.notify(
                         access.reason, title="Forbidden", severity="error", markup=False, timeout=10
                     )
-                    return
+                    return None
             action = await action.prepare(ctx)
         except Refused as exc:
             self.runner.refused(action, action.plan(), str(exc))
             app.notify(str(exc), severity="error", markup=False)
-            return
+            return None
         except Exception as exc:  # a dead backend while preparing: say so, journal it
             message, _ = describe(exc)
             self.runner.record(action, action.plan(), "failed", error=message)
             app.notify(f"{action.label}: {message}", severity="error", markup=False)
-            return
+            return None
         if not action.mutating:
             # Read-only actions (a connectivity test, ...) run at once, journaled all the same.
-            await self._execute(action, ctx, dry_run=False)
-            return
+            return await self._execute(action, ctx, dry_run=False, progress=progress)
         if app.quitting:  # shutdown began while preparing: no modal on a closing app
-            return
+            return None
         session_dry = self.runner.dry_run
         note = (
             "DRY-RUN session: the server validates, nothing changes"
@@ -159,23 +179,34 @@ class ActionFlow:
         if confirmation.choice == "cancel":
             self.runner.cancelled(action, plan)
             app.notify(f"Cancelled: {plan.title}", markup=False, timeout=3)
-            return
-        await self._execute(action, ctx, dry_run=confirmation.choice == "dry-run")
+            return None
+        return await self._execute(
+            action, ctx, dry_run=confirmation.choice == "dry-run", progress=progress
+        )
 
-    async def _execute(self, action: Action, ctx: Any, dry_run: bool) -> None:
+    async def _execute(
+        self, action: Action, ctx: Any, dry_run: bool, progress: Progress | None = None
+    ) -> Result | None:
         app = self.app
         plan = action.plan()
         bar = app.main.query_one(ActionBar)
         shown_dry = dry_run or (self.runner.dry_run and action.mutating)
         row = bar.start(plan.key, ("dry run: " if shown_dry else "") + plan.title)
+        report = row.progress
+        if progress is not None:  # a screen of its own shows the progress too
+
+            def report(fraction: float | None, text: str) -> None:
+                row.progress(fraction, text)
+                progress(fraction, text)
+
         try:
-            result = await self.runner.run(action, ctx, dry_run=dry_run, progress=row.progress)
+            result = await self.runner.run(action, ctx, dry_run=dry_run, progress=report)
         except (Refused, Busy) as exc:
             bar.finish(plan.key, False, str(exc))
             app.notify(str(exc), title="Refused", severity="error", markup=False, timeout=10)
-            return
+            return None
         if app.quitting:
-            return  # journaled already; nobody left to tell
+            return result  # journaled already; nobody left to tell
         bar.finish(plan.key, result.ok, result.message)
         app.notify(
             result.message,
@@ -186,6 +217,7 @@ class ActionFlow:
         )
         if refresh := REFRESH_AFTER.get(action.context_kind, ()):
             self.refresh(refresh)  # () would poll every source
+        return result
 
     async def close(self) -> None:
         for ctx in self.contexts.values():

@@ -62,6 +62,9 @@ GLOBAL_KEYS = (
         palette="Dump the database to S3 now (pg_dump from this machine)"),
     # Not `mutating` here: it changes nothing in the cluster, so a read-only observer
     # may tell the channel too; the action still asks for confirmation and is journaled.
+    # The runbook's data-loss procedure, step by step (cockpit/views/restore.py).
+    Key("G", "guided_restore", "Guided restore", "restore.stop-writers", mutating=True,
+        show=False, palette="Restore the database from a dump, step by step"),
     Key("N", "notify", "Notify channel", "notify.send", mutating=False, show=False,
         palette="Notify the incident channel"),
 )  # fmt: skip
@@ -143,6 +146,9 @@ class CockpitApp(App[None]):
         self.check_journal()
         self.set_interval(10.0, self._recheck_journal)
         self.sources.start()
+        # Cheap: the restore screen's modules load only when there is a bookmark.
+        if (self.settings.effective_journal_path().parent / "restore.json").exists():
+            self.call_after_refresh(self._offer_unfinished_restore)
 
     # -- state the screens read -----------------------------------------------------------
 
@@ -283,6 +289,27 @@ class CockpitApp(App[None]):
             "backup.dump-now",
             {"database": self.settings.postgres.database, "bucket": b.bucket, "prefix": b.prefix},
         )
+
+    def action_guided_restore(self) -> None:
+        from cockpit.views.restore import RestoreScreen, unfinished_restore
+
+        if not isinstance(self.screen, RestoreScreen):
+            self.push_screen(RestoreScreen(self, unfinished_restore(self)))
+
+    def _offer_unfinished_restore(self) -> None:
+        """A restore the last run left half-done is the first thing to see."""
+        from cockpit.views.restore import RestoreScreen, unfinished_restore
+
+        state = unfinished_restore(self)
+        if state is not None and not self.quitting:
+            self.notify(
+                state.summary(),
+                title="Unfinished restore",
+                severity="warning",
+                markup=False,
+                timeout=20,
+            )
+            self.push_screen(RestoreScreen(self, state))
 
     def action_notify(self) -> None:
         self.flow.request_by_id("notify.send", {"state": self.incident_state()})

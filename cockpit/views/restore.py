@@ -1,0 +1,292 @@
+"""The guided restore (key `G`): the runbook's data-loss procedure, one step at a time.
+
+1 stop the writers, 2 choose a dump, 3 rehearse it into a scratch database (optional),
+4 restore it, 5 start the writers and wait for Ready and health.  Every step that
+changes something is an action with its preview and confirmation (ActionFlow.perform),
+journaled like any other; the screen only decides which step comes next.  After each
+step the bookmark (actions/backup/procedure_state.py) is saved, so a cockpit that dies
+mid-way shows the unfinished restore at its next start.
+
+Keys: enter runs the next step (on the dump list: chooses the highlighted dump),
+s skips the rehearsal, r reloads the dumps, X abandons the procedure, escape goes back
+to the panes (the procedure stays where it is).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, ProgressBar, Static
+
+from actions.backup.context import DumpEntry, list_dumps
+from actions.backup.dump_sources import S3Dump
+from actions.backup.guided import RehearseDump, RestoreInPlace
+from actions.backup.procedure_state import (
+    DONE,
+    FAILED,
+    RUNNING,
+    SKIPPED,
+    DumpChoice,
+    RestoreState,
+    StateFile,
+    StateFileError,
+)
+from actions.backup.writers import StartWriters, StopWriters
+from actions.base import Action, Result
+from cockpit.errors import describe
+from cockpit.units import size_words
+from widgets.cells import plain
+from widgets.restore import (
+    COUNT_COLUMNS,
+    DUMP_COLUMNS,
+    age_text,
+    count_cell,
+    heading_text,
+    steps_text,
+)
+from widgets.screens import KeysAfterMount
+
+if TYPE_CHECKING:
+    from cockpit.app import CockpitApp
+
+
+def state_file(app: CockpitApp) -> StateFile:
+    return StateFile(app.settings.effective_journal_path().parent)
+
+
+def unfinished_restore(app: CockpitApp) -> RestoreState | None:
+    """The restore a previous run left unfinished (None: none, or it cannot be read;
+    the latter is said in a toast)."""
+    try:
+        return state_file(app).load()
+    except StateFileError as exc:
+        app.notify(str(exc), title="Guided restore", severity="error", markup=False, timeout=20)
+        return None
+
+
+class RestoreScreen(KeysAfterMount, Screen[None]):
+    BINDINGS = [
+        Binding("escape", "leave", "Back to the panes"),
+        # priority: the dump table must not take enter (nor a click run a step).
+        Binding("enter", "next", "Run the next step", priority=True),
+        Binding("s", "skip", "Skip the rehearsal"),
+        Binding("r", "reload", "Reload dumps"),
+        Binding("X", "abandon", "Abandon"),
+    ]
+    DEFAULT_CSS = """
+    RestoreScreen #restore-heading { padding: 0 1; height: auto; }
+    RestoreScreen #restore-steps { padding: 1 1 0 1; height: auto; }
+    RestoreScreen #restore-progress { padding: 0 1; height: auto; }
+    RestoreScreen #restore-status { padding: 0 1; height: auto; color: $text-muted; }
+    RestoreScreen DataTable { height: 1fr; margin: 1 1 0 1; }
+    """
+
+    def __init__(self, app: CockpitApp, state: RestoreState | None) -> None:
+        super().__init__()
+        self.cockpit = app
+        self.file = state_file(app)
+        self.resumed = state is not None
+        target = app.sources.kube_target
+        self.context = target.context if target else (app.launch.context or "")
+        self.namespace = target.namespace if target else app.settings.kube.namespace
+        self.state = state or RestoreState(
+            database=app.settings.postgres.database,
+            context=self.context,
+            namespace=self.namespace,
+            writers=dict(app.settings.kube.restore_replicas),
+        )
+        self.running: str | None = None
+        self.dumps: list[DumpEntry] = []
+        self.counts: list[list[Any]] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(id="restore-heading")
+            yield Static(id="restore-steps")
+            yield ProgressBar(id="restore-progress", total=1.0, show_eta=False)
+            yield Static(id="restore-status")
+            yield DataTable(id="restore-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ProgressBar).display = False
+        self.render_state()
+        self.query_one(DataTable).focus()
+        self.load_dumps()
+
+    # -- what is shown --------------------------------------------------------------------
+
+    def render_state(self) -> None:
+        self.query_one("#restore-heading", Static).update(
+            heading_text(self.state, self.resumed, self.context, self.namespace)
+        )
+        self.query_one("#restore-steps", Static).update(steps_text(self.state, self.running))
+        self.show_table()
+
+    def say(self, words: str) -> None:
+        self.query_one("#restore-status", Static).update(plain(words))
+
+    def show_table(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        if self.counts and self.state.next_step in ("restore", "start"):
+            for key, label in COUNT_COLUMNS:
+                table.add_column(label, key=key)
+            for name, dump, live in self.counts:
+                table.add_row(plain(name), count_cell(dump), count_cell(live))
+            return
+        for key, label in DUMP_COLUMNS:
+            table.add_column(label, key=key)
+        now = datetime.now(UTC)
+        for index, e in enumerate(self.dumps):
+            table.add_row(
+                plain("S3"),
+                plain(e.key),
+                plain(age_text(e.when, now)),
+                plain(size_words(e.size)),
+                plain(e.sha256[:12] or "-"),
+                key=str(index),
+            )
+
+    def progress(self, fraction: float | None, text: str) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=None if fraction is None else 1.0, progress=fraction or 0.0)
+        self.say(text)
+
+    # -- the dumps ------------------------------------------------------------------------
+
+    @work(group="restore-list", exclusive=True)
+    async def load_dumps(self) -> None:
+        self.say("listing the dumps in the backup bucket…")
+        try:
+            ctx = await self.cockpit.flow.context("backup")
+            self.dumps = await list_dumps(ctx)
+        except Exception as exc:
+            message, hint = describe(exc)
+            self.say(f"cannot list the dumps: {message}" + (f" ({hint})" if hint else ""))
+            return
+        if not self.is_mounted:
+            return
+        self.show_table()
+        self.say(
+            f"{len(self.dumps)} dumps in s3://{self.cockpit.settings.backups.bucket}, newest first"
+            if self.dumps
+            else "no dumps in the bucket"
+        )
+
+    def action_reload(self) -> None:
+        self.load_dumps()
+
+    # -- the steps ------------------------------------------------------------------------
+
+    def action_leave(self) -> None:
+        self.dismiss()
+
+    def action_next(self) -> None:
+        if self.running is not None:
+            self.cockpit.notify(f"{self.running}: still running", markup=False, timeout=3)
+            return
+        step = self.state.next_step
+        if step is None:
+            self.dismiss()
+            return
+        if step == "choose":
+            self.choose()
+            return
+        self.run_step(step)
+
+    def action_skip(self) -> None:
+        if self.running is None and self.state.next_step == "rehearse":
+            self.state.mark("rehearse", SKIPPED, "skipped")
+            self.save()
+
+    def action_abandon(self) -> None:
+        if self.running is not None:
+            return
+        stopped = self.state.steps["stop"].status == DONE
+        self.state.abandoned = True
+        self.save()
+        words = "Guided restore abandoned"
+        if stopped and self.state.steps["start"].status != DONE:
+            words += "; the writers are still stopped: start them from Workloads (O)"
+        self.cockpit.notify(words, severity="warning", markup=False, timeout=15)
+        self.dismiss()
+
+    def choose(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.dumps or table.cursor_row < 0 or table.cursor_row >= len(self.dumps):
+            self.say("no dump to choose: press r to list the bucket again")
+            return
+        e = self.dumps[table.cursor_row]
+        when = f"{e.when:%Y-%m-%d %H:%M} UTC" if e.when else ""
+        self.state.dump = DumpChoice("s3", e.key, e.size, when, e.sha256)
+        self.state.mark("choose", DONE, f"{e.key} ({size_words(e.size)}, {when or 'time unknown'})")
+        self.save()
+
+    def save(self) -> None:
+        try:
+            self.file.save(self.state)
+        except OSError as exc:
+            self.cockpit.notify(
+                f"the restore's bookmark could not be saved ({exc}); the journal still "
+                "records every step",
+                severity="error",
+                markup=False,
+            )
+        if self.is_mounted:
+            self.render_state()
+
+    def step_action(self, step: str) -> Action:
+        s, app = self.state, self.cockpit
+        if step == "stop":
+            return StopWriters(tuple((name, 0) for name in s.writers), s.namespace)
+        if step == "start":
+            return StartWriters(tuple(s.writers.items()), s.namespace, settings=app.settings)
+        assert s.dump is not None
+        source = S3Dump(app.settings.backups.bucket, s.dump.key)
+        if step == "rehearse":
+            return RehearseDump(source, s.database)
+        return RestoreInPlace(source, s.database)
+
+    @work(group="restore-step", exclusive=False)
+    async def run_step(self, step: str) -> None:
+        action = self.step_action(step)
+        self.running = step
+        self.render_state()
+        # Saved as running before anything is sent: a crash leaves "interrupted".
+        previous = self.state.steps[step]
+        self.state.mark(step, RUNNING, "")
+        self.save()
+        try:
+            result = await self.cockpit.flow.perform(action, progress=self.progress)
+        except Exception as exc:  # a bug: say it, lose nothing
+            result = Result(False, describe(exc)[0])
+        finally:
+            self.running = None
+        self.finish(step, previous, result)
+
+    def finish(self, step: str, previous: Any, result: Result | None) -> None:
+        if result is None or result.dry_run:  # cancelled, refused, or only a dry run
+            self.state.steps[step] = previous
+            if result is not None:
+                self.say("dry run: " + result.message)
+        elif result.ok:
+            self.state.mark(step, DONE, result.message)
+            if step == "stop":
+                self.state.stopped_from = dict(result.data.get("stopped_from") or {})
+            if step == "rehearse":
+                self.counts = list(result.data.get("counts") or [])
+        else:
+            self.state.mark(step, FAILED, result.message)
+        self.save()
+        if self.is_mounted:
+            self.query_one(ProgressBar).display = False
+            if self.state.finished:
+                self.say("restore complete: " + self.state.summary())
