@@ -176,7 +176,7 @@ def stream_sql(
     read = rows = 0
     started = time.monotonic()
     try:
-        for read, data in chunks:
+        for read, data in _or_kill(chunks, proc):
             rows += data.count(b"\n")  # COPY rows are lines: a fair rows/s
             try:
                 proc.stdin.write(data)
@@ -187,6 +187,17 @@ def stream_sql(
                 read / size if size else None,
                 f"restore: {size_words(read)} ({size_words(read / elapsed)}/s), "
                 f"{rows / elapsed:,.0f} lines/s",
+            )
+        complete = getattr(chunks, "complete", None)
+        if complete is not None and proc.poll() is None and not complete():
+            # No closing line: a cut dump must not be committed.  psql still holds the
+            # transaction open (stdin is not closed): killing it rolls it back.
+            proc.kill()
+            proc.wait()
+            return Result(
+                False,
+                "the dump ends before pg_dump's closing line (truncated); nothing was committed",
+                {"error": "truncated"},
             )
     finally:
         if not proc.stdin.closed:
@@ -209,3 +220,16 @@ def stream_sql(
         )
     elapsed = time.monotonic() - started
     return Result(True, f"{size_words(read)} in {elapsed:.1f} s", {"bytes": read, "lines": rows})
+
+
+def _or_kill(
+    chunks: Iterable[tuple[int, bytes]], proc: subprocess.Popen
+) -> Iterator[tuple[int, bytes]]:
+    """The chunks; if reading them fails (S3 or the pod went away mid-dump), psql is
+    killed before its stdin closes: at EOF it would commit what it had."""
+    try:
+        yield from chunks
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise

@@ -624,7 +624,16 @@ COMMANDS: dict[str, Command] = {
     "test": lambda args, ctx, stdin: _stat_cmd("test")(args, ctx, stdin),
     "[": lambda args, ctx, stdin: _stat_cmd("bracket")(args, ctx, stdin),
     "touch": lambda args, ctx, stdin: _stat_cmd("touch")(args, ctx, stdin),
+    "gzip": lambda args, ctx, stdin: _gzip("gzip", args, ctx),
+    "gunzip": lambda args, ctx, stdin: _gzip("gunzip", args, ctx),
+    "zcat": lambda args, ctx, stdin: _gzip("gunzip", ["-c", *args], ctx),
 }
+
+
+def _gzip(name: str, args: list[str], ctx: Ctx) -> Result:
+    from cockpit.sim.exec_gzip import gzip_cmd
+
+    return gzip_cmd(name, args, ctx)
 
 
 def _stat_cmd(name: str) -> Command:

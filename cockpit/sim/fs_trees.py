@@ -15,6 +15,7 @@ import random
 import time
 
 from cockpit.sim.filesystem import SimFS
+from cockpit.sim.s3 import demo_dump
 from cockpit.sim.traffic import LOG_FORMAT
 
 DAY = 86400
@@ -325,10 +326,13 @@ def _backup(fs: SimFS, rng: random.Random, now: float, scenario: str) -> None:
     for d in range(35 + newest, newest - 1, -1):
         size *= rng.uniform(1.0, 1.006)
         t = _day(now, d, 2, 0)
+        # The newest three are real (small) dumps: they verify and restore with psql.
+        content = demo_dump(d) if d < newest + 3 else None
         fs.add_file(
             f"/backups/backup_{_stamp(t, '%Y%m%d')}_020000.sql.gz",
             size=int(size),
             mtime=t + rng.uniform(200, 420),
+            content=content,
         )
     fs.add_file(
         "/backups/README",

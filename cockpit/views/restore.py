@@ -14,6 +14,8 @@ to the panes (the procedure stays where it is).
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +26,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
-from actions.backup.context import DumpEntry, list_dumps
-from actions.backup.dump_sources import S3Dump
+from actions.backup.context import list_dumps
+from actions.backup.dump_sources import PodDump, S3Dump, list_pod_dumps
 from actions.backup.guided import RehearseDump, RestoreInPlace
 from actions.backup.procedure_state import (
     DONE,
@@ -54,6 +56,14 @@ from widgets.screens import KeysAfterMount
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A dump the person may choose: in the bucket or in the backup pod."""
+
+    choice: DumpChoice
+    when: datetime | None
 
 
 def state_file(app: CockpitApp) -> StateFile:
@@ -102,7 +112,7 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
             writers=dict(app.settings.kube.restore_replicas),
         )
         self.running: str | None = None
-        self.dumps: list[DumpEntry] = []
+        self.dumps: list[Candidate] = []
         self.counts: list[list[Any]] = []
 
     def compose(self) -> ComposeResult:
@@ -144,13 +154,13 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
         for key, label in DUMP_COLUMNS:
             table.add_column(label, key=key)
         now = datetime.now(UTC)
-        for index, e in enumerate(self.dumps):
+        for index, c in enumerate(self.dumps):
             table.add_row(
-                plain("S3"),
-                plain(e.key),
-                plain(age_text(e.when, now)),
-                plain(size_words(e.size)),
-                plain(e.sha256[:12] or "-"),
+                plain("S3" if c.choice.source == "s3" else self.cockpit.settings.kube.backup_pod),
+                plain(c.choice.key),
+                plain(age_text(c.when, now)),
+                plain(size_words(c.choice.size)),
+                plain(c.choice.sha256[:12] or "-"),
                 key=str(index),
             )
 
@@ -164,22 +174,43 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
 
     @work(group="restore-list", exclusive=True)
     async def load_dumps(self) -> None:
-        self.say("listing the dumps in the backup bucket…")
-        try:
-            ctx = await self.cockpit.flow.context("backup")
-            self.dumps = await list_dumps(ctx)
-        except Exception as exc:
-            message, hint = describe(exc)
-            self.say(f"cannot list the dumps: {message}" + (f" ({hint})" if hint else ""))
-            return
+        settings = self.cockpit.settings
+        self.say(f"listing the dumps in s3://{settings.backups.bucket} and the backup pod…")
+        found = await asyncio.gather(self._s3_dumps(), self._pod_dumps(), return_exceptions=True)
+        candidates: list[Candidate] = []
+        problems = []
+        for where, outcome in zip(("S3", settings.kube.backup_pod), found, strict=True):
+            if isinstance(outcome, BaseException):
+                message, hint = describe(outcome)
+                problems.append(f"{where}: {message}" + (f" ({hint})" if hint else ""))
+            else:
+                candidates += outcome
         if not self.is_mounted:
             return
+        newest = datetime.min.replace(tzinfo=UTC)
+        self.dumps = sorted(candidates, key=lambda c: c.when or newest, reverse=True)
         self.show_table()
-        self.say(
-            f"{len(self.dumps)} dumps in s3://{self.cockpit.settings.backups.bucket}, newest first"
-            if self.dumps
-            else "no dumps in the bucket"
+        words = f"{len(self.dumps)} dumps, newest first" if self.dumps else "no dumps found"
+        self.say("; ".join([words, *problems]))
+
+    async def _s3_dumps(self) -> list[Candidate]:
+        ctx = await self.cockpit.flow.context("backup")
+        return [
+            Candidate(DumpChoice("s3", e.key, e.size, _when(e.when), e.sha256), e.when)
+            for e in await list_dumps(ctx)
+        ]
+
+    async def _pod_dumps(self) -> list[Candidate]:
+        target = self.cockpit.sources.kube_target
+        if target is None:
+            return []  # not connected (yet): the bucket only
+        files = await list_pod_dumps(
+            target.api.configuration,
+            self.state.namespace,
+            self.cockpit.settings.kube.backup_pod,
+            self.cockpit.settings.backups.directory,
         )
+        return [Candidate(DumpChoice("pod", f.path, f.size, _when(f.when)), f.when) for f in files]
 
     def action_reload(self) -> None:
         self.load_dumps()
@@ -221,13 +252,17 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
 
     def choose(self) -> None:
         table = self.query_one(DataTable)
-        if not self.dumps or table.cursor_row < 0 or table.cursor_row >= len(self.dumps):
-            self.say("no dump to choose: press r to list the bucket again")
+        if not self.dumps or not 0 <= table.cursor_row < len(self.dumps):
+            self.say("no dump to choose: press r to list them again")
             return
-        e = self.dumps[table.cursor_row]
-        when = f"{e.when:%Y-%m-%d %H:%M} UTC" if e.when else ""
-        self.state.dump = DumpChoice("s3", e.key, e.size, when, e.sha256)
-        self.state.mark("choose", DONE, f"{e.key} ({size_words(e.size)}, {when or 'time unknown'})")
+        choice = self.dumps[table.cursor_row].choice
+        self.state.dump = choice
+        where = "S3" if choice.source == "s3" else self.cockpit.settings.kube.backup_pod
+        self.state.mark(
+            "choose",
+            DONE,
+            f"{where}: {choice.key} ({size_words(choice.size)}, {choice.when or 'time unknown'})",
+        )
         self.save()
 
     def save(self) -> None:
@@ -250,14 +285,33 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
         if step == "start":
             return StartWriters(tuple(s.writers.items()), s.namespace, settings=app.settings)
         assert s.dump is not None
-        source = S3Dump(app.settings.backups.bucket, s.dump.key)
+        source = self.dump_source(s.dump)
         if step == "rehearse":
             return RehearseDump(source, s.database)
         return RestoreInPlace(source, s.database)
 
+    def dump_source(self, dump: DumpChoice) -> S3Dump | PodDump:
+        settings = self.cockpit.settings
+        if dump.source == "s3":
+            return S3Dump(settings.backups.bucket, dump.key)
+        target = self.cockpit.sources.kube_target
+        if target is None:
+            raise RuntimeError("not connected to Kubernetes: the backup pod cannot be read")
+        return PodDump(
+            target.api.configuration,
+            self.state.namespace,
+            settings.kube.backup_pod,
+            dump.key,
+            dump.size,
+        )
+
     @work(group="restore-step", exclusive=False)
     async def run_step(self, step: str) -> None:
-        action = self.step_action(step)
+        try:
+            action = self.step_action(step)
+        except RuntimeError as exc:
+            self.say(str(exc))
+            return
         self.running = step
         self.render_state()
         # Saved as running before anything is sent: a crash leaves "interrupted".
@@ -290,3 +344,7 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
             self.query_one(ProgressBar).display = False
             if self.state.finished:
                 self.say("restore complete: " + self.state.summary())
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""

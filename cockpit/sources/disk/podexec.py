@@ -11,6 +11,8 @@ import asyncio
 import json
 import re
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kubernetes import client
@@ -115,6 +117,59 @@ class ExecClient:
                 return ExecResult(code or 0, out, _text(ws.read_stderr()))
             finally:
                 ws.close()
+
+    def stream(
+        self, pod: str, argv: list[str], container: str | None = None, idle: float = 60.0
+    ) -> Iterator[bytes]:
+        """The command's stdout as it comes (for a thread: a restore reads a dump this
+        way, never whole).  SourceError at the end when it exits non-zero, and when
+        nothing arrives for `idle` seconds."""
+        kwargs: dict[str, object] = {"container": container} if container else {}
+        with self._lock:
+            try:
+                ws = stream(
+                    self._core.connect_get_namespaced_pod_exec,
+                    pod,
+                    self.namespace,
+                    command=argv,
+                    stderr=True,
+                    stdin=False,
+                    stdout=True,
+                    tty=False,
+                    _preload_content=False,
+                    binary=True,
+                    **kwargs,
+                )
+            except ApiException as exc:
+                raise exec_refusal(exc, self.namespace, pod) from exc
+            err = b""
+            try:
+                quiet_since = time.monotonic()
+                while ws.is_open():
+                    ws.update(timeout=1.0)
+                    if ws.peek_stdout():
+                        quiet_since = time.monotonic()
+                        yield bytes(ws.read_stdout())
+                    if ws.peek_stderr():
+                        err += bytes(ws.read_stderr())[:4096]
+                    if time.monotonic() - quiet_since > idle:
+                        raise SourceError(
+                            f"`{argv[0]}` in {pod} sent nothing for {idle:g} s",
+                            "the pod may be overloaded; try again later",
+                        )
+                rest = ws.read_stdout()
+                if rest:
+                    yield bytes(rest)
+                err += bytes(ws.read_stderr() or b"")[:4096]
+                code = ws.returncode
+            finally:
+                ws.close()
+            if code:
+                raise SourceError(
+                    f"`{' '.join(argv)}` in {pod} failed (exit {code}): "
+                    + one_line(_text(err), 300),
+                    "look at the file in the pod",
+                )
 
     async def run(
         self, pod: str, argv: list[str], container: str | None = None, timeout: float = 20.0
