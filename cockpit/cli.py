@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _backup_parsers(sub: Any) -> None:
     backup = sub.add_parser("backup", help="dump now, list or verify the dumps in S3")
     _common(backup, suppress=True)
-    what = backup.add_subparsers(dest="backup_command", metavar="dump|list|verify")
+    what = backup.add_subparsers(dest="backup_command", metavar="dump|list|verify|rehearse")
     what.required = True
     dump = what.add_parser("dump", help="pg_dump the database, gzip, upload to S3, verify")
     _common(dump, suppress=True)
@@ -156,6 +156,13 @@ def _backup_parsers(sub: Any) -> None:
     verify = what.add_parser("verify", help="read a dump end to end (gzip, SHA-256)")
     _common(verify, suppress=True)
     verify.add_argument("key")
+    rehearse = what.add_parser(
+        "rehearse",
+        help="load a dump into a scratch database, compare row counts with live, drop it",
+    )
+    _common(rehearse, suppress=True)
+    rehearse.add_argument("key")
+    rehearse.add_argument("--database", metavar="DB", help="the live database to compare with")
     restore = sub.add_parser(
         "restore", help="restore a verified dump from S3 into a database (psql, one transaction)"
     )
@@ -165,11 +172,30 @@ def _backup_parsers(sub: Any) -> None:
     restore.add_argument(
         "--confirm", required=True, metavar="DB", help="the database name again, as typed"
     )
+    restore.add_argument(
+        "--guided",
+        action="store_true",
+        help="the runbook's whole procedure: stop rails and sidekiq, restore by loading into "
+        "a new database and swapping it in (the old one kept), start them again and wait "
+        "for health; KEY may be pod:/backups/FILE for a dump in the backup pod",
+    )
+    restore.add_argument(
+        "--rehearse", action="store_true", help="with --guided: rehearse into a scratch db first"
+    )
 
 
 def _backup_dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from actions.backup import headless
 
+    if args.command == "restore" and args.guided:
+        return headless.restore_guided(
+            settings,
+            args.key,
+            args.database,
+            args.confirm,
+            rehearse=args.rehearse,
+            context=getattr(args, "context", None),
+        )
     if args.command == "restore":
         return headless.restore(
             settings, args.key, args.database, args.confirm, context=getattr(args, "context", None)
@@ -177,6 +203,10 @@ def _backup_dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.backup_command == "dump":
         return headless.backup_dump(
             settings, database=args.database, key=args.key, context=getattr(args, "context", None)
+        )
+    if args.backup_command == "rehearse":
+        return headless.backup_rehearse(
+            settings, args.key, database=args.database, context=getattr(args, "context", None)
         )
     if args.backup_command == "verify":
         return headless.backup_verify(settings, args.key)

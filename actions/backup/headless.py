@@ -16,6 +16,7 @@ from typing import TextIO
 
 from actions.backup.context import BackupContext, list_dumps
 from actions.backup.dump import DumpNow
+from actions.backup.dump_sources import S3Dump
 from actions.backup.restore import RestoreDump, VerifyDump
 from actions.base import Action, Progress, Refused
 from actions.runner import ActionRunner, Busy, Who
@@ -147,5 +148,78 @@ def restore(
         runner.refused(action, action.plan(), reason)
         print(f"refused: {reason}", file=out)
         return REFUSED
+    print(action.plan().title, file=err)
+    return asyncio.run(_run(settings, action, context, out))
+
+
+def restore_guided(
+    settings: Settings,
+    key: str,
+    database: str,
+    confirm: str,
+    *,
+    rehearse: bool = False,
+    context: str | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """The runbook's whole procedure (actions/backup/procedure.py)."""
+    from actions.backup.procedure import Procedure
+    from actions.kube.context import KubeContext
+    from cockpit.sources.kube.client import connect
+
+    out, err = out or sys.stdout, err or sys.stderr
+    runner = _runner(settings, context)
+    if confirm != database:
+        from actions.backup.guided import RestoreInPlace
+        from actions.backup.procedure import dump_choice
+
+        choice = dump_choice(key)  # for the journal's record of the refusal
+        action = RestoreInPlace(S3Dump(settings.backups.bucket, choice.where), database)
+        reason = f"--confirm must repeat the database name exactly ({database!r})"
+        runner.refused(action, action.plan(), reason)
+        print(f"refused: {reason}", file=out)
+        return REFUSED
+
+    async def go() -> int:
+        try:
+            target = await asyncio.to_thread(connect, settings.kube, context=context)
+        except SourceError as exc:
+            print(f"refused: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""), file=out)
+            return REFUSED
+        runner.who = Who(target.context, target.user, target.namespace)
+        kube_ctx = KubeContext(target.api, target.namespace, settings.kube.request_timeout)
+        backup_ctx = BackupContext(settings, runner.journal)
+        procedure = Procedure(settings, runner, backup_ctx, kube_ctx, progress_printer(err), out)
+        try:
+            return await procedure.run(key, database, rehearse)
+        except Refused as exc:
+            print(f"refused: {one_line(str(exc), 600)}", file=out)
+            return REFUSED
+        finally:
+            await backup_ctx.close()
+            target.close()
+
+    return asyncio.run(go())
+
+
+def backup_rehearse(
+    settings: Settings,
+    key: str,
+    *,
+    database: str | None = None,
+    context: str | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Load a dump into a scratch database, compare row counts with live, drop it."""
+    from actions.backup.guided import RehearseDump
+
+    out, err = out or sys.stdout, err or sys.stderr
+    action = RehearseDump(
+        S3Dump(settings.backups.bucket, key),
+        database or settings.postgres.database,
+        progress=progress_printer(err),
+    )
     print(action.plan().title, file=err)
     return asyncio.run(_run(settings, action, context, out))
