@@ -69,7 +69,14 @@ def steps_text(state: RestoreState, running: str | None = None) -> Text:
     return text
 
 
-def heading_text(state: RestoreState, resumed: bool, context: str, namespace: str) -> Text:
+def heading_text(
+    state: RestoreState,
+    resumed: bool,
+    context: str,
+    namespace: str,
+    now: dict[str, int] | None = None,
+) -> Text:
+    """Who and what; `now`: the writers' replicas in the cluster at this moment."""
     text = Text()
     text.append("Guided restore of database ", style="bold")
     text.append(clean(state.database, 80), style="bold reverse")
@@ -83,6 +90,15 @@ def heading_text(state: RestoreState, resumed: bool, context: str, namespace: st
             "check before going on",
             "bold red",
         )
+    if now:
+        text.append("\nin the cluster now: ", style="dim")
+        text.append(", ".join(f"{k} {v}" for k, v in sorted(now.items())))
+        stopped = state.steps["stop"].status == DONE and state.steps["start"].status != DONE
+        if stopped and any(now.values()):
+            text.append(
+                "  — the writers run again since they were stopped: stop them before restoring",
+                "bold red",
+            )
     if state.dump is not None:
         text.append("\ndump: ", style="dim").append(clean(state.dump.where, 200))
     return text

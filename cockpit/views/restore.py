@@ -32,6 +32,7 @@ from actions.backup.guided import RehearseDump, RestoreInPlace
 from actions.backup.procedure_state import (
     DONE,
     FAILED,
+    PENDING,
     RUNNING,
     SKIPPED,
     DumpChoice,
@@ -127,15 +128,25 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False
         self.render_state()
+        self.set_interval(2.0, self.render_heading)  # the writers' replicas as they are now
         self.query_one(DataTable).focus()
         self.load_dumps()
 
     # -- what is shown --------------------------------------------------------------------
 
-    def render_state(self) -> None:
+    def writers_now(self) -> dict[str, int]:
+        """The writers' desired replicas in the newest Kubernetes snapshot."""
+        snap = self.cockpit.main.latest.get("pods")
+        rows = getattr(snap, "workloads", ()) or ()
+        return {w.name: w.desired for w in rows if w.name in self.state.writers}
+
+    def render_heading(self) -> None:
         self.query_one("#restore-heading", Static).update(
-            heading_text(self.state, self.resumed, self.context, self.namespace)
+            heading_text(self.state, self.resumed, self.context, self.namespace, self.writers_now())
         )
+
+    def render_state(self) -> None:
+        self.render_heading()
         self.query_one("#restore-steps", Static).update(steps_text(self.state, self.running))
         self.show_table()
 
@@ -231,6 +242,15 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
         if step == "choose":
             self.choose()
             return
+        if step == "restore" and self.state.steps["stop"].status == DONE:
+            running = {k: v for k, v in self.writers_now().items() if v}
+            if running:  # started again since (by someone, or a resumed bookmark)
+                words = ", ".join(f"{k} {v}" for k, v in running.items())
+                self.state.mark(
+                    "stop", PENDING, f"the writers run again ({words}): stop them again"
+                )
+                self.save()
+                step = "stop"
         self.run_step(step)
 
     def action_skip(self) -> None:
@@ -330,8 +350,11 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
         if result is None or result.dry_run:  # cancelled, refused, or only a dry run
             self.state.steps[step] = previous
             if result is not None:
-                self.say("dry run: " + result.message)
+                self.say(
+                    result.message if "dry run" in result.message else "dry run: " + result.message
+                )
         elif result.ok:
+            self.say("done: " + result.message)
             self.state.mark(step, DONE, result.message)
             if step == "stop":
                 self.state.stopped_from = dict(result.data.get("stopped_from") or {})
@@ -339,6 +362,7 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
                 self.counts = list(result.data.get("counts") or [])
         else:
             self.state.mark(step, FAILED, result.message)
+            self.say("failed: " + result.message + " — enter runs it again")
         self.save()
         if self.is_mounted:
             self.query_one(ProgressBar).display = False
