@@ -28,7 +28,7 @@ from actions.backup.procedure_state import (
 )
 from actions.backup.writers import StartWriters, StopWriters
 from actions.base import Action, Progress, Refused, Result
-from actions.kube.context import KubeContext
+from actions.kube.context import KubeContext, call
 from actions.runner import ActionRunner, Busy
 from cockpit.config import Settings
 from cockpit.textsafe import one_line
@@ -127,6 +127,13 @@ class Procedure:
                 state.mark("rehearse", SKIPPED, "not asked for (--rehearse)")
                 self.save(state)
                 continue
+            if step == "restore" and (running := await self._writers_running(state)):
+                # Started again since a resumed bookmark stopped them: stop them again.
+                print(f"the writers run again ({running}): stopping them again", file=self.out)
+                result = await self._run_step("stop", state)
+                if not result.ok:
+                    print(f"FAILED: {one_line(result.message, 600)}", file=self.out)
+                    return FAILED_EXIT
             print(f"{STEP_TITLES[step]}…", file=self.out, flush=True)
             result = await self._run_step(step, state)
             if not result.ok:
@@ -136,6 +143,20 @@ class Procedure:
             print(f"  ok: {one_line(result.message, 600)}", file=self.out)
         print(f"ok: restore of {database} complete", file=self.out)
         return OK
+
+    async def _writers_running(self, state: RestoreState) -> str:
+        running = []
+        for name in state.writers:
+            data = await call(
+                self.kube_ctx.apps.read_namespaced_deployment,
+                name,
+                self.kube_ctx.namespace,
+                what=f"deployment {name}",
+                _request_timeout=self.kube_ctx.timeout(),
+            )
+            if replicas := int((data.get("spec") or {}).get("replicas") or 0):
+                running.append(f"{name} {replicas}")
+        return ", ".join(running)
 
     async def _run_step(self, step: str, state: RestoreState) -> Result:
         ctx: Any = self.kube_ctx if step in ("stop", "start") else self.backup_ctx

@@ -199,3 +199,40 @@ async def test_an_unfinished_restore_is_shown_at_the_next_start(
         assert StateFile(journal_path.parent).load().steps["rehearse"].status == "skipped"
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, RestoreScreen), what="back")
+
+
+async def test_writers_running_again_are_stopped_before_the_restore(
+    make_sim: Callable[..., SimCluster],
+    make_app: Callable[..., CockpitApp],
+    journal_path: Path,
+) -> None:
+    """A resumed bookmark says the writers were stopped, but the cluster runs them: the
+    heading says so in red, and enter asks to stop them again, not to restore."""
+    state = RestoreState("excel_unified", "cockpit-sim", NS, {"rails": 3, "sidekiq": 2})
+    state.mark("stop", DONE, "writers stopped")
+    state.dump = DumpChoice("s3", "backup_20261205_020000.sql.gz")
+    state.mark("choose", DONE, "backup_20261205_020000.sql.gz")
+    state.mark("rehearse", "skipped", "skipped")
+    StateFile(journal_path.parent).save(state)
+    sim = make_sim("incident")
+    app = make_app(sim)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await wait_for(
+            pilot,
+            lambda: (
+                app.screen if isinstance(app.screen, RestoreScreen) and app.screen.focused else None
+            ),
+            what="the restore screen at startup",
+        )
+        await wait_for(pilot, lambda: screen.writers_now().get("rails") == 3, what="workloads")
+        await wait_for(
+            pilot,
+            lambda: "run again since" in str(screen.query_one("#restore-heading").render()),
+            what="the warning",
+        )
+        await pilot.press("enter")
+        modal = await confirm_modal(pilot, app)
+        assert modal.plan.action == "restore.stop-writers", modal.plan
+        await pilot.press("escape")  # cancelled: the bookmark says stop comes next
+        await wait_for(pilot, lambda: app.screen is screen, what="back on the restore screen")
+        assert screen.state.next_step == "stop"
