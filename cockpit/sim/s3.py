@@ -63,7 +63,10 @@ def demo_bucket(
         os.environ["AWS_SECRET_ACCESS_KEY"] = "demo-not-a-secret"
         s3 = boto3.client("s3", endpoint_url=url, region_name=region)
         s3.create_bucket(Bucket=bucket)
-        today = datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0)
+        now = datetime.now(UTC)
+        today = now.replace(hour=2, minute=0, second=0, microsecond=0)
+        if today > now:  # before 02:00 UTC tonight's dump has not run yet
+            today -= timedelta(days=1)
         # The incident's last night failed: its dump is missing.
         first = 1 if scenario == "incident" else 0
         for day in range(first, 35):
