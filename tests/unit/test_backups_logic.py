@@ -226,3 +226,22 @@ def test_s3_error_masks_secrets_in_endpoint() -> None:
     settings = BackupSettings(endpoint_url="http://user:hunter2@127.0.0.1:9")
     message = s3_error(EndpointConnectionError(endpoint_url="x"), settings).message
     assert "hunter2" not in message
+
+
+def test_a_newer_verified_dump_lowers_the_failed_job_to_a_warning() -> None:
+    """After `U` (dump now) the data is safe; the broken CronJob is still to be fixed."""
+    from cockpit.model import VERIFIED, DumpVerdict
+
+    jobs = (job("postgres-backup-3", "Failed", DAY2), job("postgres-backup-2", "Complete", at(2.5)))
+    fresh = dump(NOW - timedelta(minutes=5))
+    ok = DumpVerdict(fresh.key, "etag", 1000, VERIFIED, Level.OK, "intact")
+    snap = combine(kube_half(jobs, at(2.5)), listing(fresh, dump(at(2.5))), SETTINGS, NOW,
+                   verdict=ok)  # fmt: skip
+    assert snap.level is Level.WARN
+    assert snap.problems[0] == (
+        Level.WARN,
+        "last backup Job postgres-backup-3 failed (a newer dump, verified, covers it)",
+    )
+    # Not verified (yet, or damaged): the failure stays critical.
+    unverified = combine(kube_half(jobs, at(2.5)), listing(fresh), SETTINGS, NOW)
+    assert unverified.level is Level.CRIT

@@ -241,6 +241,14 @@ def combine(
         verdict = None  # a verdict on an older dump says nothing about the newest
     if verdict is not None and verdict.level > Level.OK:
         problems.append((verdict.level, f"newest dump {verdict.status}: {verdict.message}"))
+    if _covered(newest, verdict, last_success, now):
+        # The data is safe (a dump now, say): what is left is a broken CronJob to fix.
+        problems = [
+            (min(level, Level.WARN), f"{words} (a newer dump, verified, covers it)")
+            if level > Level.WARN and kube is not None and _is_job_problem(words)
+            else (level, words)
+            for level, words in problems
+        ]
 
     problems.sort(key=lambda p: -p[0])  # stable: worst first, in the order found
     return BackupsSnapshot(
@@ -270,6 +278,27 @@ def combine(
         verdict=verdict,
         verifying=verifying if verdict is None else None,
     )
+
+
+def _covered(
+    newest: BackupObject | None,
+    verdict: DumpVerdict | None,
+    last_success: datetime | None,
+    now: datetime,
+) -> bool:
+    """A dump newer than the last successful Job, fresh, and read back intact."""
+    return (
+        newest is not None
+        and newest.when is not None
+        and now - newest.when <= WARN_AGE
+        and (last_success is None or newest.when > last_success)
+        and verdict is not None
+        and verdict.level == Level.OK
+    )
+
+
+def _is_job_problem(words: str) -> bool:
+    return words.startswith(("last backup Job", "last successful backup Job", "no successful"))
 
 
 def _mentions(problems: list[tuple[Level, str]], text: str) -> bool:
