@@ -311,6 +311,10 @@ def _toml_like(data: dict, prefix: str = "") -> str:
 
 
 def cmd_run(settings: Settings, context: str | None, namespace: str | None) -> int:
+    from cockpit.sources.kube import prefetch
+
+    # The API server works on the first screen's pods while the UI is imported.
+    prefetch.start(settings.kube, context, namespace)
     from cockpit.app import CockpitApp, Launch
 
     app = CockpitApp(Launch(settings=settings, context=context, namespace=namespace))

@@ -130,6 +130,9 @@ class KubeSnapshot:
     workloads: tuple[WorkloadRow, ...]
     taken_at: datetime
     version: int = 0  # bumps whenever anything in the watched sets changed
+    # The first screen's pods from a server-side Table, before the full objects are in:
+    # no containers nor resources yet (cockpit/sources/kube/first_pods.py).
+    provisional: bool = False
 
     @property
     def level(self) -> Level:

@@ -27,6 +27,7 @@ from cockpit.marks import mark
 from cockpit.model import SourceFailure
 from cockpit.polling import Poller, backoff_delay
 from cockpit.sources.host import HostSource
+from cockpit.sources.kube import prefetch
 from cockpit.sources.kube.client import KubeTarget, connect
 from cockpit.sources.kube.source import KubeSource
 
@@ -146,7 +147,8 @@ class Sources:
             try:
                 # Connect and start the watches in one hop off the loop: the pods list
                 # then runs while the first screen is still being drawn.
-                target, kube = await asyncio.to_thread(self._connect_and_watch)
+                loop = asyncio.get_running_loop()
+                target, kube = await asyncio.to_thread(self._connect_and_watch, loop)
                 break
             except SourceError as exc:
                 failures += 1
@@ -173,18 +175,36 @@ class Sources:
             KubeContext(target.api, target.namespace, timeout),
         )
 
-    def _connect_and_watch(self) -> tuple[KubeTarget, KubeSource]:
+    def _connect_and_watch(self, loop: asyncio.AbstractEventLoop) -> tuple[KubeTarget, KubeSource]:
         launch = self.app.launch
-        target = connect(
-            self.settings.kube,
-            launch.kube_configuration,
-            context=launch.context,
-            namespace=launch.namespace,
+        pre = None
+        if launch.kube_configuration is None:  # `cockpit run` began this before the UI
+            pre = prefetch.take(self.settings.kube, launch.context, launch.namespace)
+        if pre is not None and pre.error is not None:
+            raise pre.error
+        target = (
+            pre.target
+            if pre is not None
+            else connect(
+                self.settings.kube,
+                launch.kube_configuration,
+                context=launch.context,
+                namespace=launch.namespace,
+            )
         )
-        kube = KubeSource(target, self.settings)
+        kube = KubeSource(
+            target, self.settings, table_first=True, table=pre.rows if pre is not None else None
+        )
+        # The first screen shows the pods of a Table; the full list replaces them at once.
+        kube.on_pods_synced = lambda: loop.call_soon_threadsafe(self._pods_listed)
         if not self.app.quitting:  # no watches that nobody would stop
             kube.start()
         return target, kube
+
+    def _pods_listed(self) -> None:
+        poller = self.pollers.get("pods")
+        if poller is not None:
+            poller.refresh()
 
     def on_snapshot(self, source: str, snapshot: Any) -> None:
         """The first pods on screen: the rest of Kubernetes and the local sources."""
@@ -192,6 +212,8 @@ class Sources:
             return
         self._first_pods = True
         self.app.call_after_refresh(mark, "pods_populated", len(snapshot.pods))
+        if self.kube is not None:  # provisional rows painted: now the full objects
+            self.app.call_after_refresh(self.kube.list_pods)
         self.app.set_timer(0.5, self._start_after_first_pods)
         self.app.call_after_refresh(self.start_local)
 

@@ -63,6 +63,8 @@ class WorkloadsPane(Pane):
         return self.query_one(KeyedTable)
 
     def show(self, snapshot: KubeSnapshot) -> None:
+        if snapshot.provisional and not snapshot.workloads:
+            return  # the first screen's pods came first; the workloads are still listing
         unchanged = self.snapshot is not None and snapshot.workloads is self.snapshot.workloads
         self.snapshot = snapshot
         if unchanged:

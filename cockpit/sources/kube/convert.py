@@ -234,7 +234,7 @@ def pending_detail(pod: dict) -> str:
     return ""
 
 
-def _owner(meta: dict) -> tuple[str, str]:
+def controller_owner(meta: dict) -> tuple[str, str]:
     for ref in meta.get("ownerReferences") or []:
         if ref.get("controller", True):
             return ref.get("kind", ""), ref.get("name", "")
@@ -274,7 +274,7 @@ def pod_row(pod: dict) -> PodRow:
             ContainerRow(name, image, False, 0, "waiting", "", None, "", None, None, None)
             for name, image in images.items()
         )
-    owner_kind, owner_name = _owner(meta)
+    owner_kind, owner_name = controller_owner(meta)
     cpu_req, mem_req = _sum_resources(spec.get("containers") or [], "requests")
     cpu_lim, mem_lim = _sum_resources(spec.get("containers") or [], "limits")
     return PodRow(

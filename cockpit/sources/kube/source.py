@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ from cockpit.sources.kube.convert import (
     sort_time,
     statefulset_row,
 )
+from cockpit.sources.kube.first_pods import fetch_pod_table
 from cockpit.sources.kube.logs import ErrorLogFollower
 from cockpit.sources.kube.raw import raw_getter
 from cockpit.sources.kube.watch import Informer
@@ -65,6 +67,9 @@ class KubeSource:
         target: KubeTarget,
         settings: Settings,
         on_first_sync: Callable[[str], None] | None = None,
+        *,
+        table_first: bool = False,
+        table: list[PodRow] | None = None,
     ) -> None:
         self.target = target
         self.settings = settings
@@ -117,6 +122,17 @@ class KubeSource:
         )
         self._kube_cache: tuple[tuple[int, ...], KubeSnapshot] | None = None
         self._started = False
+        # The first screen's pods from one server-side Table, while the informer lists
+        # the full objects (first_pods.py); None until fetched, [] when it failed.
+        self._table_first = table_first  # the first screen's shortcut; not for one-shots
+        self._table: list[PodRow] | None = None
+        self._table_done = threading.Event()
+        if table is not None:  # fetched while the UI was imported (prefetch.py)
+            self._table = table
+            self._table_done.set()
+        self._stopped = threading.Event()
+        self._list_now = threading.Event()
+        self.on_pods_synced: Callable[[], None] | None = None  # the full list replaced it
 
     # The generated API classes are slow to import (see raw.py): only what needs
     # them (log streams, metrics, the CronJob) loads them, after the first screen.
@@ -136,12 +152,48 @@ class KubeSource:
     # -- lifecycle --------------------------------------------------------------------
 
     def start(self) -> None:
-        if not self._started:
+        if not self._started and not self._table_first:
             for informer in self.informers:
                 informer.start()
             self._started = True
+        if not self._started:
+            for informer in self.informers:
+                if informer is not self.pods:
+                    informer.start()
+            # The pods' full list waits for the Table and its first paint: on two cores,
+            # listing and parsing 13 MB beside them would delay the first screen.
+            threading.Thread(target=self._first_pods, name="kube-first-pods", daemon=True).start()
+            self._started = True
+
+    def list_pods(self) -> None:
+        """Start the pods' full list now (after the provisional rows are on screen)."""
+        self._list_now.set()
+
+    def _first_pods(self) -> None:
+        if not self._table_done.is_set():
+            try:
+                self._table = fetch_pod_table(
+                    self.target.api, self.namespace, self.settings.kube.request_timeout
+                )
+            except Exception:  # the informer's list says what is wrong; a shortcut only
+                self._table = []
+            finally:
+                self._table_done.set()
+        if self._table:  # shown first: the list starts once they are on screen (or in 2 s)
+            self._list_now.wait(2.0)
+        if self._stopped.is_set():
+            return
+        self.pods.start()
+        if self._table:
+            # Provisional rows are on screen: say at once when the full ones are in.
+            while not self.pods.synced.wait(1.0):
+                if self._stopped.is_set():
+                    return
+            if self.on_pods_synced is not None:
+                self.on_pods_synced()
 
     def stop(self) -> None:
+        self._stopped.set()
         for informer in self.informers:
             informer.signal_stop()
         self.logs.stop()
@@ -167,6 +219,19 @@ class KubeSource:
                 raise SourceError(f"{informer.name}: still listing", "the API server is slow")
 
     async def kube_snapshot(self) -> KubeSnapshot:
+        if self._table_first and not self.pods.synced.is_set() and self.pods.error is None:
+            await asyncio.to_thread(self._wait_pods_or_table, 8.0)
+            if not self.pods.synced.is_set() and self._table:
+                # Not waiting for the workloads either: they follow with the full pods.
+                listed = self.deployments.synced.is_set() and self.statefulsets.synced.is_set()
+                return KubeSnapshot(
+                    context=self.target.context,
+                    namespace=self.namespace,
+                    pods=tuple(self._table),
+                    workloads=self._workloads() if listed else (),
+                    taken_at=datetime.now(UTC),
+                    provisional=True,
+                )
         await self._synced(self.pods, self.deployments, self.statefulsets)
         key = (self.pods.version, self.deployments.version, self.statefulsets.version)
         now = datetime.now(UTC)
@@ -191,12 +256,7 @@ class KubeSource:
         if previous is not None and old_key is not None and old_key[1:] == key[1:]:
             workloads = previous.workloads
         else:
-            workloads = tuple(
-                sorted(
-                    self.deployments.rows() + self.statefulsets.rows(),
-                    key=lambda w: (w.kind != "Deployment", w.name),
-                )
-            )
+            workloads = self._workloads()
         snapshot = KubeSnapshot(
             context=self.target.context,
             namespace=self.namespace,
@@ -207,6 +267,26 @@ class KubeSource:
         )
         self._kube_cache = (key, snapshot)
         return snapshot
+
+    def _workloads(self) -> tuple[WorkloadRow, ...]:
+        return tuple(
+            sorted(
+                self.deployments.rows() + self.statefulsets.rows(),
+                key=lambda w: (w.kind != "Deployment", w.name),
+            )
+        )
+
+    def _wait_pods_or_table(self, limit: float) -> None:
+        """Until the pods are listed, or the Table has rows, or the list failed."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline and self.pods.error is None:
+            if self.pods.synced.wait(0.01):
+                return
+            if self._table_done.is_set() and self._table:
+                return
+            if self._table_done.is_set():  # no Table: the full list it is
+                self.pods.synced.wait(max(0.0, deadline - time.monotonic()))
+                return
 
     async def log_batch(self) -> LogBatch:
         """New error lines; also starts/stops log streams as pods come and go."""

@@ -17,12 +17,12 @@ only read the rows, so this cap is how late the panes can recover after an outag
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+import orjson
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
@@ -190,7 +190,7 @@ class Informer(Generic[Row]):
                 raise _Expired() from exc  # the continue token expired: list from the top
             raise
         try:
-            return json.loads(response.data)
+            return orjson.loads(response.data)  # a 5,000-pod list: 13 MB
         finally:
             response.release_conn()
 
@@ -210,7 +210,7 @@ class Informer(Generic[Row]):
                     break
                 if not line:
                     continue
-                event = json.loads(line)
+                event = orjson.loads(line)
                 rv = self._apply(event, rv)
         finally:
             response.release_conn()

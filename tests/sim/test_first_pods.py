@@ -1,0 +1,73 @@
+"""The first screen's pods from one server-side Table: for every pod of the incident
+scenario (crash loop, OOMKilled, a failed Job, ...) the provisional row says what the
+full object says, in every column the pods pane shows; and the source serves it first,
+then the full rows under the same keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+from cockpit.config import KubeSettings, Settings
+from cockpit.sim.runner import SimCluster
+from cockpit.sources.kube.client import connect
+from cockpit.sources.kube.convert import pod_row
+from cockpit.sources.kube.first_pods import fetch_pod_table
+from cockpit.sources.kube.source import KubeSource
+from tests.sim.conftest import api_client_for
+
+NS = "excel-unified"
+SHOWN = ("uid", "name", "namespace", "app", "owner_kind", "owner_name", "workload", "status",
+         "ready", "total", "restarts", "node", "ip", "deleting", "level", "created")  # fmt: skip
+
+
+def test_table_rows_match_the_full_objects(make_sim: Callable[..., SimCluster]) -> None:
+    sim = make_sim("incident")
+    api = api_client_for(sim)
+    provisional = {r.uid: r for r in fetch_pod_table(api, NS, 10.0)}
+    full = {}
+    for obj in sim.list_objects("pods", NS):
+        row = pod_row(json.loads(json.dumps(obj)))
+        full[row.uid] = row
+    assert provisional.keys() == full.keys() and len(full) > 10
+    statuses = {r.status for r in full.values()}
+    assert {"CrashLoopBackOff", "Running"} <= statuses, statuses
+    for uid, want in full.items():
+        got = provisional[uid]
+        for field in SHOWN:
+            assert getattr(got, field) == getattr(want, field), (want.name, field)
+        if want.last_restart is not None:  # "14 (95s ago)": to the second kubectl shows
+            assert got.last_restart is not None
+            assert abs(got.last_restart - want.last_restart) < timedelta(minutes=2)
+    api.close()
+
+
+def test_the_source_serves_the_table_then_the_full_rows(
+    make_sim: Callable[..., SimCluster],
+) -> None:
+    sim = make_sim("incident")
+    settings = Settings(kube=KubeSettings(context="cockpit-sim"))
+    target = connect(settings.kube, sim.client_configuration(), context="cockpit-sim", namespace=NS)
+    source = KubeSource(target, settings, table_first=True)
+    # The Table is in and the workloads are listed; the pods' full list is not (yet).
+    source._table = fetch_pod_table(target.api, NS, 10.0)
+    source._table_done.set()
+    source.deployments.start()
+    source.statefulsets.start()
+    try:
+        first = asyncio.run(source.kube_snapshot())
+        assert first.provisional
+        assert {p.uid for p in first.pods} == {r.uid for r in source._table}
+        assert any(w.name == "rails" for w in first.workloads)
+        assert all(p.containers == () for p in first.pods)  # details come with the list
+
+        source.pods.start()
+        assert source.pods.synced.wait(10)
+        full = asyncio.run(source.kube_snapshot())
+        assert not full.provisional
+        assert {p.uid for p in full.pods} == {p.uid for p in first.pods}  # the same keys
+        assert all(p.containers for p in full.pods if p.status == "Running")
+    finally:
+        source.stop()
