@@ -61,6 +61,23 @@ async def load_into_new(
     return result
 
 
+async def verify_and_load(
+    ctx: BackupContext,
+    source: DumpSource,
+    into: str,
+    like: str,
+    dry_run: bool,
+    progress: Progress,
+    would: str,
+) -> Result:
+    """Verify the dump, then (unless a dry run, which says what it `would` do) load it
+    into the new database `into`."""
+    size = await verified(ctx, source, progress)
+    if dry_run:
+        return Result(True, f"dump verified; would {would}")
+    return await load_into_new(ctx, source, into, like, size, progress)
+
+
 def counts_words(rows: list[databases.CountRow]) -> str:
     differ = [r for r in rows if r.differs]
     total = sum(r.dump or 0 for r in rows)
@@ -114,13 +131,13 @@ class RehearseDump(LongRunning, Action):
         )
 
     async def execute(self, ctx: BackupContext, dry_run: bool) -> Result:
-        size = await verified(ctx, self.source, self.progress)
-        if dry_run:
-            return Result(True, f"dump verified; would load it into {self.scratch}")
         try:
-            loaded = await load_into_new(
-                ctx, self.source, self.scratch, self.database, size, self.progress
-            )
+            loaded = await verify_and_load(
+                ctx, self.source, self.scratch, self.database, dry_run, self.progress,
+                f"load it into {self.scratch}",
+            )  # fmt: skip
+            if dry_run:
+                return loaded
             if not loaded.ok:
                 return Result(False, f"rehearsal failed: {loaded.message}", loaded.data)
             self.progress(None, "counting rows")
@@ -192,12 +209,12 @@ class RestoreInPlace(LongRunning, Action):
         )
 
     async def execute(self, ctx: BackupContext, dry_run: bool) -> Result:
-        size = await verified(ctx, self.source, self.progress)
+        loaded = await verify_and_load(
+            ctx, self.source, self.staging, self.database, dry_run, self.progress,
+            f"restore it into {self.database}",
+        )  # fmt: skip
         if dry_run:
-            return Result(True, f"dump verified; would restore it into {self.database}")
-        loaded = await load_into_new(
-            ctx, self.source, self.staging, self.database, size, self.progress
-        )
+            return loaded
         data: dict[str, Any] = {"source": self.source.label, **loaded.data}
         if not loaded.ok:
             return Result(False, f"{loaded.message}; {self.database} was not changed", data)

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -75,30 +76,32 @@ class ExecClient:
         self._core = client.CoreV1Api(self._api)
         self._lock = threading.Lock()
 
+    def _open(self, pod: str, argv: list[str], container: str | None, timeout: float | None) -> Any:
+        """The exec's WebSocket (bytes, decoded by the caller: a character split across
+        two frames must not become two U+FFFD).  Call under the lock."""
+        kwargs: dict[str, object] = {"container": container} if container else {}
+        if timeout is not None:
+            kwargs["_request_timeout"] = timeout
+        try:
+            return stream(
+                self._core.connect_get_namespaced_pod_exec,
+                pod,
+                self.namespace,
+                command=argv,
+                stderr=True,
+                stdin=False,
+                stdout=True,
+                tty=False,
+                _preload_content=False,
+                binary=True,
+                **kwargs,
+            )
+        except ApiException as exc:
+            raise exec_refusal(exc, self.namespace, pod) from exc
+
     def _run(self, pod: str, argv: list[str], container: str | None, timeout: float) -> ExecResult:
-        kwargs: dict[str, object] = {}
-        if container:
-            kwargs["container"] = container
         with self._lock:
-            try:
-                ws = stream(
-                    self._core.connect_get_namespaced_pod_exec,
-                    pod,
-                    self.namespace,
-                    command=argv,
-                    stderr=True,
-                    stdin=False,
-                    stdout=True,
-                    tty=False,
-                    _preload_content=False,
-                    _request_timeout=timeout,
-                    # Bytes, decoded once at the end: decoding frame by frame turns a
-                    # character split across two frames into two U+FFFD.
-                    binary=True,
-                    **kwargs,
-                )
-            except ApiException as exc:
-                raise exec_refusal(exc, self.namespace, pod) from exc
+            ws = self._open(pod, argv, container, timeout)
             try:
                 ws.run_forever(timeout=timeout)
                 if ws.is_open():
@@ -124,24 +127,8 @@ class ExecClient:
         """The command's stdout as it comes (for a thread: a restore reads a dump this
         way, never whole).  SourceError at the end when it exits non-zero, and when
         nothing arrives for `idle` seconds."""
-        kwargs: dict[str, object] = {"container": container} if container else {}
         with self._lock:
-            try:
-                ws = stream(
-                    self._core.connect_get_namespaced_pod_exec,
-                    pod,
-                    self.namespace,
-                    command=argv,
-                    stderr=True,
-                    stdin=False,
-                    stdout=True,
-                    tty=False,
-                    _preload_content=False,
-                    binary=True,
-                    **kwargs,
-                )
-            except ApiException as exc:
-                raise exec_refusal(exc, self.namespace, pod) from exc
+            ws = self._open(pod, argv, container, None)
             err = b""
             try:
                 quiet_since = time.monotonic()
