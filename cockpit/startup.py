@@ -57,6 +57,8 @@ class Sources:
         self.traffic: TrafficSource | None = None
         self._first_pods = False
         self._to_close: list[Callable[[], Awaitable[None]]] = []
+        # Told before a refresh polls them: read everything, not only what moves.
+        self._on_refresh: dict[str, Callable[[], None]] = {}
 
     def start(self) -> None:
         self.app.run_worker(self._start_kube, group="kube-connect", exclusive=True)
@@ -64,8 +66,12 @@ class Sources:
         self.app.set_timer(LOCAL_SOURCES_AT_LATEST, self.start_local)
 
     def refresh(self, names: Iterable[str] = ()) -> None:
-        """Poll these sources now (all of them when none is named)."""
+        """Poll these sources now (all of them when none is named): after an action, or
+        the refresh key.  A source that reads some things only now and then (Redis)
+        reads everything this time."""
         for name in list(names) or list(self.pollers):
+            if (full := self._on_refresh.get(name)) is not None:
+                full()
             if (poller := self.pollers.get(name)) is not None:
                 poller.refresh()
 
@@ -124,6 +130,7 @@ class Sources:
         # Backups show S3 before Kubernetes connects; the CronJob half joins later.
         self.backups = BackupsSource(self.settings)
         self._to_close += [postgres.close, redis.close, self.backups.close]
+        self._on_refresh["redis"] = redis.refresh_all
         self.start_poller("postgres", postgres.snapshot, poll.postgres)
         self.start_poller("redis", redis.snapshot, poll.redis)
         self.start_poller("backups", self.backups.snapshot, poll.backups)
