@@ -131,7 +131,15 @@ class Sources:
         self.backups = BackupsSource(self.settings)
         self._to_close += [postgres.close, redis.close, self.backups.close]
         self._on_refresh["redis"] = redis.refresh_all
-        self.start_poller("postgres", postgres.snapshot, poll.postgres)
+
+        async def postgres_snapshot() -> Any:
+            # The pane's "all" view lists every session; the others only the busy ones,
+            # the idle candidates and the blockers (the server counts the rest).
+            options = self.app.main.source_options.get("postgres", {})
+            postgres.every_session = bool(options.get("every_session"))
+            return await postgres.snapshot()
+
+        self.start_poller("postgres", postgres_snapshot, poll.postgres)
         self.start_poller("redis", redis.snapshot, poll.redis)
         self.start_poller("backups", self.backups.snapshot, poll.backups)
         # The public URLs are checked at once; the in-cluster services once connected.

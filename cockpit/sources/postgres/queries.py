@@ -1,7 +1,8 @@
 """The SQL the PostgreSQL source runs.  Parameterised; cheap enough to run every 2 s.
 
 One poll is two round trips: `PING` (the runbook's `SELECT 1`, timed as the RTT) and
-`POLL`, a single statement that reads the server counters once and every session once.
+`POLL`, a single statement that reads the server counters once and every session once,
+counts the sessions by state on the server and returns only the rows a view shows.
 pg_blocking_pids() takes the lock manager's partition locks, so it runs only for the
 sessions that are waiting on a heavyweight lock, not for every row.
 """
@@ -27,9 +28,41 @@ SELECT set_config('statement_timeout', %(statement_timeout)s, false),
 # Sessions: client backends and autovacuum workers (they can hold or wait for locks),
 # plus the rows a role without pg_read_all_stats sees without a backend_type (other
 # roles' sessions: user known, the rest hidden), never the cockpit's own backend.
+#
+# pg_stat_activity is read once (the MATERIALIZED CTE); the server counts every
+# session by state on it, and sends back only the rows a view shows: every session
+# that is not plain idle (active, in a transaction, waiting, autovacuum), the idle ones
+# past the runbook's limit (the terminate-idle candidates: the pane lists them all),
+# and any session another one waits for (an idle session can hold an advisory lock).
+# The young idle sessions (most of a healthy pool: 150 of 200) and other roles' hidden
+# ones are counted, not sent, unless %(every)s (the pane's "all" view) asks for them.
 # The server row is LEFT JOINed so that it comes back even when no session does.
 POLL = """
-WITH server AS (
+WITH a AS MATERIALIZED (
+    SELECT a.pid, a.backend_start, a.usename, a.datname, a.application_name,
+           a.client_addr, a.client_hostname, a.client_port,
+           a.state, a.wait_event_type, a.wait_event, a.backend_type, a.query,
+           a.query_start, a.xact_start, a.state_change,
+           (a.state = 'idle'
+            AND a.state_change < now() - make_interval(secs => %(idle_s)s)) AS idle_candidate
+      FROM pg_stat_activity a
+     WHERE a.pid <> pg_backend_pid()
+       AND (a.backend_type IN ('client backend', 'autovacuum worker')
+            OR (a.backend_type IS NULL AND a.usename IS NOT NULL))
+), waits AS (
+    SELECT pid, pg_blocking_pids(pid) AS blocked_by FROM a WHERE wait_event_type = 'Lock'
+), counts AS (
+    SELECT count(*) FILTER (WHERE backend_type = 'client backend')::int AS clients,
+           count(*) FILTER (WHERE backend_type IS NULL)::int AS hidden,
+           count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS waiting,
+           count(*) FILTER (WHERE idle_candidate)::int AS idle_candidates,
+           count(*)::int AS sessions
+      FROM a
+), states AS (
+    SELECT array_agg(state ORDER BY state) AS states, array_agg(n ORDER BY state) AS state_counts
+      FROM (SELECT coalesce(state, '') AS state, count(*)::int AS n
+              FROM a WHERE backend_type = 'client backend' GROUP BY 1) g
+), server AS (
     SELECT current_setting('max_connections')::int AS max_connections,
            current_setting('superuser_reserved_connections')::int AS reserved,
            sum(d.numbackends)::bigint AS numbackends,
@@ -38,9 +71,17 @@ WITH server AS (
            sum(d.blks_read)::bigint AS blks_read,
            CASE WHEN %(with_size)s THEN pg_database_size(current_database()) END AS db_size
       FROM pg_stat_database d
+), shown AS (
+    SELECT a.*, w.blocked_by
+      FROM a LEFT JOIN waits w USING (pid)
+     WHERE %(every)s
+        OR (a.backend_type IS NOT NULL AND a.state IS DISTINCT FROM 'idle')
+        OR a.idle_candidate
+        OR a.pid IN (SELECT unnest(blocked_by) FROM waits)
 )
 SELECT s.max_connections, s.reserved, s.numbackends, s.xacts, s.blks_hit, s.blks_read,
-       s.db_size,
+       s.db_size, c.clients, c.hidden, c.waiting, c.idle_candidates, c.sessions,
+       st.states, st.state_counts,
        a.pid, a.backend_start, a.usename, a.datname,
        left(a.application_name, %(text_len)s) AS application_name,
        host(a.client_addr) AS client_addr, a.client_hostname, a.client_port,
@@ -50,14 +91,9 @@ SELECT s.max_connections, s.reserved, s.numbackends, s.xacts, s.blks_hit, s.blks
        extract(epoch FROM now() - a.query_start)::float8 AS query_s,
        extract(epoch FROM now() - a.xact_start)::float8 AS xact_s,
        extract(epoch FROM now() - a.state_change)::float8 AS state_s,
-       CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) END AS blocked_by,
-       (a.state = 'idle'
-        AND a.state_change < now() - make_interval(secs => %(idle_s)s)) AS idle_candidate
-  FROM server s
-  LEFT JOIN pg_stat_activity a
-    ON a.pid <> pg_backend_pid()
-   AND (a.backend_type IN ('client backend', 'autovacuum worker')
-        OR (a.backend_type IS NULL AND a.usename IS NOT NULL))
+       a.blocked_by, a.idle_candidate
+  FROM server s CROSS JOIN counts c CROSS JOIN states st
+  LEFT JOIN shown a ON true
 """
 
 # The columns of POLL, in order, for tuple rows (cheaper than dict rows).
@@ -69,6 +105,13 @@ POLL_COLUMNS = (
     "blks_hit",
     "blks_read",
     "db_size",
+    "clients",
+    "hidden",
+    "waiting",
+    "idle_candidates",
+    "sessions",
+    "states",
+    "state_counts",
     "pid",
     "backend_start",
     "usename",
