@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from cockpit.config import Threshold
@@ -96,6 +97,19 @@ def client_text(addr: str | None, hostname: str | None, port: int | None) -> str
     return ""
 
 
+def _age(now: datetime | None, then: datetime | None) -> float | None:
+    return None if now is None or then is None else (now - then).total_seconds()
+
+
+def with_ages(row: dict[str, Any], now: datetime | None) -> dict[str, Any]:
+    """The row with query_s, xact_s and state_s: seconds since its timestamps, by the
+    server's clock (`now`, its now() when the row was read)."""
+    row["query_s"] = _age(now, row["query_start"])
+    row["xact_s"] = _age(now, row["xact_start"])
+    row["state_s"] = _age(now, row["state_change"])
+    return row
+
+
 def session_from_row(row: Mapping[str, Any]) -> PgSession:
     hidden = row["backend_type"] is None
     blocked_by = tuple(sorted(row["blocked_by"] or ()))
@@ -172,10 +186,10 @@ class ServerCounts:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ServerCounts:
-        states = row["states"] or ()
+        """From POLL's server row: state_counts follow PG_STATES (every state there is)."""
         counts = row["state_counts"] or ()
         return cls(
-            by_state={one_line(st or "", 40): int(n) for st, n in zip(states, counts, strict=True)},
+            by_state={st: int(n) for st, n in zip(PG_STATES, counts, strict=False) if n},
             waiting=int(row["waiting"] or 0),
             hidden=int(row["hidden"] or 0),
             clients=int(row["clients"] or 0),

@@ -37,6 +37,7 @@ from cockpit.sources.postgres.build import (
     rates,
     session_from_row,
     short_version,
+    with_ages,
 )
 from cockpit.sources.postgres.conn import (
     close_quietly,
@@ -193,7 +194,8 @@ class PostgresSource:
         info = self._info
         sees_all = bool(info.get("sees_all"))
         max_conn = int(head["max_connections"])
-        sessions = [session_from_row(r) for r in rows if r["pid"] is not None]
+        now = head["server_now"]
+        sessions = [session_from_row(with_ages(r, now)) for r in rows if r["pid"] is not None]
         counts = ServerCounts.from_row(head)
         hidden = counts.hidden
         visible_clients = counts.clients
