@@ -128,17 +128,19 @@ class RedisSource:
             started = time.perf_counter()
             await client.ping()
             rtt_ms = (time.perf_counter() - started) * 1000
-        except SourceError:
+        except BaseException as exc:
+            # Whatever answers next is read in full, one INFO per section until its
+            # version says it takes several (a Redis 6 behind the same address).
             self._slow_wanted = True
+            self._multi = False
+            if isinstance(exc, SourceError):
+                raise
+            if isinstance(exc, (rexc.ConnectionError, rexc.TimeoutError, OSError)):
+                # Drop every pooled connection: a half-read reply must never be reused.
+                await self._reset_pool(client)
+            if isinstance(exc, Exception):
+                raise redis_error(exc, self.target) from exc
             raise
-        except (rexc.ConnectionError, rexc.TimeoutError, OSError) as exc:
-            # Drop every pooled connection: a half-read reply must never be reused.
-            self._slow_wanted = True  # whatever comes back is read in full
-            await self._reset_pool(client)
-            raise redis_error(exc, self.target) from exc
-        except Exception as exc:
-            self._slow_wanted = True
-            raise redis_error(exc, self.target) from exc
         return self._build(info, config_policy, rtt_ms)
 
     # -- talking to the server ----------------------------------------------------------
