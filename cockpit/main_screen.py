@@ -31,6 +31,7 @@ from widgets.events import EventsPane
 from widgets.header import CockpitHeader
 from widgets.health import HealthPane
 from widgets.host import HostPane
+from widgets.messages import SourceOptions
 from widgets.pane import Pane
 from widgets.pods import PodsPane
 from widgets.postgres import PostgresPane
@@ -78,6 +79,8 @@ class MainScreen(Screen):
         self._on_failure = on_failure
         self._on_overall = on_overall
         self.latest: dict[str, Any] = {}  # the newest snapshot of each source
+        # What panes asked of their sources beyond the default (read by the pollers).
+        self.source_options: dict[str, dict[str, Any]] = {}
         self.header = CockpitHeader(id="header")
         self.panes: list[Pane] = []  # in screen order (found once: a query per message adds up)
         self._routes: dict[str, list[Pane]] = {}
@@ -138,6 +141,13 @@ class MainScreen(Screen):
 
     def on_source_failed(self, message: SourceFailed) -> None:
         self._route(message)
+
+    def on_source_options(self, message: SourceOptions) -> None:
+        options = self.source_options.setdefault(message.source, {})
+        if all(options.get(k) == v for k, v in message.options.items()):
+            return
+        options.update(message.options)
+        self._refresh_sources((message.source,))  # what the pane now shows, at once
 
     def _route(self, message: SnapshotReady | SourceFailed) -> None:
         if not self.panes:

@@ -340,6 +340,10 @@ class PgSnapshot:
     pg_stat_statements: bool = False  # the extension is installed in `database`
     problems: tuple[str, ...] = ()  # why the level is not OK, in words
     connections_level: Level = Level.OK  # connections against max_connections alone
+    # `sessions` holds every session (True), or only those the views list: not plain
+    # idle ones under the limit, nor hidden ones (they are counted in by_state, hidden).
+    every_session: bool = True
+    session_count: int | None = None  # every session but the cockpit's own, listed or not
 
     @property
     def connections_pct(self) -> float | None:

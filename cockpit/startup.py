@@ -58,6 +58,8 @@ class Sources:
         self.traffic: TrafficSource | None = None
         self._first_pods = False
         self._to_close: list[Callable[[], Awaitable[None]]] = []
+        # Told before a refresh polls them: read everything, not only what moves.
+        self._on_refresh: dict[str, Callable[[], None]] = {}
 
     def start(self) -> None:
         self.app.run_worker(self._start_kube, group="kube-connect", exclusive=True)
@@ -65,8 +67,12 @@ class Sources:
         self.app.set_timer(LOCAL_SOURCES_AT_LATEST, self.start_local)
 
     def refresh(self, names: Iterable[str] = ()) -> None:
-        """Poll these sources now (all of them when none is named)."""
+        """Poll these sources now (all of them when none is named): after an action, or
+        the refresh key.  A source that reads some things only now and then (Redis)
+        reads everything this time."""
         for name in list(names) or list(self.pollers):
+            if (full := self._on_refresh.get(name)) is not None:
+                full()
             if (poller := self.pollers.get(name)) is not None:
                 poller.refresh()
 
@@ -125,7 +131,16 @@ class Sources:
         # Backups show S3 before Kubernetes connects; the CronJob half joins later.
         self.backups = BackupsSource(self.settings)
         self._to_close += [postgres.close, redis.close, self.backups.close]
-        self.start_poller("postgres", postgres.snapshot, poll.postgres)
+        self._on_refresh["redis"] = redis.refresh_all
+
+        async def postgres_snapshot() -> Any:
+            # The pane's "all" view lists every session; the others only the busy ones,
+            # the idle candidates and the blockers (the server counts the rest).
+            options = self.app.main.source_options.get("postgres", {})
+            postgres.every_session = bool(options.get("every_session"))
+            return await postgres.snapshot()
+
+        self.start_poller("postgres", postgres_snapshot, poll.postgres)
         self.start_poller("redis", redis.snapshot, poll.redis)
         self.start_poller("backups", self.backups.snapshot, poll.backups)
         # The public URLs are checked at once; the in-cluster services once connected.

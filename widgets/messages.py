@@ -28,3 +28,13 @@ class ViewRequested(Message):
         super().__init__()
         self.view = view
         self.args = args
+
+
+class SourceOptions(Message):
+    """Ask source `source` for more or less than it reads by default (the PostgreSQL
+    pane's "all" view wants every session's row); the app polls it again at once."""
+
+    def __init__(self, source: str, **options: Any) -> None:
+        super().__init__()
+        self.source = source
+        self.options = options

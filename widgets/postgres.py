@@ -22,7 +22,7 @@ from cockpit.model import Level, PgSession, PgSnapshot
 from cockpit.units import bytes_text, duration, rate, threshold_text
 from widgets.cells import LEVEL_STYLE, bar, plain
 from widgets.keys import Key
-from widgets.messages import ActionRequested, ViewRequested
+from widgets.messages import ActionRequested, SourceOptions, ViewRequested
 from widgets.pane import Pane
 from widgets.statictext import set_text
 from widgets.table import Cells, KeyedTable
@@ -251,7 +251,10 @@ class PostgresPane(Pane):
             "blocked": "blocked",
             "all": "sessions",
         }
-        return f"PostgreSQL · {names[view]} ({count}) · v"
+        shown = str(count)
+        if view == "all" and not snap.every_session and snap.session_count is not None:
+            shown = f"{count} of {snap.session_count}"  # until the source sends every row
+        return f"PostgreSQL · {names[view]} ({shown}) · v"
 
     def summary_text(self, snap: PgSnapshot, width: int | None = None) -> Text:
         """The figures, packed into as few lines as `width` allows, none split."""
@@ -332,14 +335,15 @@ class PostgresPane(Pane):
         return str(s.pid) if s is not None and not s.hidden else None
 
     def action_cycle_view(self) -> None:
-        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
-        self._set_time_label()
-        self.render_rows()
+        self.set_view(VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)])
 
     def set_view(self, view: str) -> None:
         if view not in VIEWS:
             raise ValueError(f"unknown view {view!r}")
         self.view = view
+        # Only the "all" view lists the young idle (and hidden) sessions: the source
+        # sends their rows only while it is shown.
+        self.post_message(SourceOptions("postgres", every_session=view == "all"))
         self._set_time_label()
         self.render_rows()
 

@@ -128,10 +128,11 @@ async def test_terminate_idle_from_the_pane_with_typed_confirmation(
     app = make_app(owned_pg_server, cockpit.dsn(), cluster=True)
     try:
         async with app.run_test(size=(160, 50)) as pilot:
-            pane = await ready_pane(
-                pilot, app, lambda s: sum(x.application == name for x in s.sessions) == 7
-            )
+            # Young idle sessions: counted by the server, not listed (the idle view lists
+            # those past the limit, and the action lists its own).
+            pane = await ready_pane(pilot, app, lambda s: s.count("idle") >= 7)
             before = pane.snapshot.connections
+            idle_before = pane.snapshot.count("idle")
             await asyncio.sleep(1.1)  # the victims are now idle > 1 s
             await pilot.press("K")
             screen = await modal(pilot, app)
@@ -159,6 +160,7 @@ async def test_terminate_idle_from_the_pane_with_typed_confirmation(
                 # 7 fewer, and one more: the action connection the cockpit opened.
                 lambda: (
                     pane.snapshot.connections == before - 7 + 1
+                    and pane.snapshot.count("idle") == idle_before - 7 + 1
                     and not any(s.application == name for s in pane.snapshot.sessions)
                 ),
                 what="the pane's connection count to fall",
@@ -179,10 +181,18 @@ async def test_one_session_cancelled_at_the_modal_then_terminated(
     app = make_app(owned_pg_server, cockpit.dsn())
     try:
         async with app.run_test(size=(160, 50)) as pilot:
-            pane = await ready_pane(
-                pilot, app, lambda s: any(x.application == name for x in s.sessions)
-            )
+            pane = await ready_pane(pilot, app, lambda s: s.count("idle") >= 1)
+            # A young idle session is counted, not listed, until the "all" view asks
+            # the source for every row (polled again at once).
+            assert not any(x.application == name for x in pane.snapshot.sessions)
+            assert not pane.snapshot.every_session
             pane.set_view("all")
+            await wait_for(
+                pilot,
+                lambda: any(x.application == name for x in pane.snapshot.sessions),
+                what="every session listed in the all view",
+            )
+            assert pane.snapshot.every_session
             session = next(s for s in pane.snapshot.sessions if s.pid == pid)
             assert pane.table.select_key(session.key)
             await pilot.press("x")
@@ -276,10 +286,13 @@ async def test_read_only_app_offers_no_postgres_remedy(
     app = make_app(owned_pg_server, owned_pg_server.dsn(), read_only=True)
     try:
         async with app.run_test(size=(160, 50)) as pilot:
-            pane = await ready_pane(
-                pilot, app, lambda s: any(x.application == name for x in s.sessions)
+            pane = await ready_pane(pilot, app)
+            pane.set_view("all")  # young idle sessions are listed in the all view only
+            await wait_for(
+                pilot,
+                lambda: any(x.application == name for x in pane.snapshot.sessions),
+                what="every session listed in the all view",
             )
-            pane.set_view("all")
             session = next(s for s in pane.snapshot.sessions if s.pid == pid)
             pane.table.select_key(session.key)
             await pilot.press("K", "c", "x")

@@ -34,7 +34,9 @@ def tag() -> str:
 @contextlib.asynccontextmanager
 async def source_for(dsn: str, **kwargs: object) -> AsyncIterator[PostgresSource]:
     limits = kwargs.pop("limits", None)
+    every = bool(kwargs.pop("every_session", False))
     source = PostgresSource(settings_for(dsn, **kwargs), limits=limits)  # type: ignore[arg-type]
+    source.every_session = every  # the pane's "all" view: young idle rows too
     try:
         yield source
     finally:
@@ -146,7 +148,7 @@ async def test_hostile_text_comes_through_neutralised(pg_server: PgServer) -> No
     query = "SELECT '\x1b]0;pwned\x07\x1b[2J[bold]x[/]' AS q"
     async with sessions(pg_server, 1, app) as (conn,):
         await conn.execute(query)
-        async with source_for(pg_server.dsn()) as source:
+        async with source_for(pg_server.dsn(), every_session=True) as source:
             snap = await source.snapshot()
         s = next(s for s in snap.sessions if s.pid == conn.info.backend_pid)
         assert s.application == app  # markup characters kept, as text
@@ -196,6 +198,64 @@ async def test_counts_are_exact_on_a_quiet_server(owned_pg_server: ThrowawayServ
     assert any("pg_stat_statements" in n for n in snap.notes)
 
 
+async def test_only_the_rows_a_view_lists_come_back_and_the_counts_stay_exact(
+    owned_pg_server: ThrowawayServer,
+) -> None:
+    """The server counts every session; young idle ones are counted, not sent, except
+    an idle one that holds a lock someone waits for; the "all" view gets every row."""
+    async with contextlib.AsyncExitStack() as stack:
+        old = await stack.enter_async_context(sessions(owned_pg_server, 2, tag()))
+        for conn in old:
+            await conn.execute("SELECT 'idle for long'")
+        await asyncio.sleep(1.2)  # the idle limit in these settings is 1 s
+        young = await stack.enter_async_context(sessions(owned_pg_server, 6, tag()))
+        for conn in young:
+            await conn.execute("SELECT 'just now'")
+        in_xact, holder, waiter = await stack.enter_async_context(
+            sessions(owned_pg_server, 3, tag())
+        )
+        await in_xact.execute("BEGIN")
+        await in_xact.execute("SELECT 1")
+        await holder.execute("SELECT pg_advisory_lock(4242)")  # then idle, holding it
+        blocked = asyncio.create_task(waiter.execute("SELECT pg_advisory_lock(4242)"))
+        stack.push_async_callback(asyncio.wait_for, blocked, 5)
+        stack.push_async_callback(holder.execute, "SELECT pg_advisory_unlock(4242)")
+        async with source_for(owned_pg_server.dsn()) as source:
+
+            def ready(snap: PgSnapshot) -> bool:
+                return any(s.pid == waiter.info.backend_pid for s in snap.blocked)
+
+            snap = await snapshot_until(source, ready)
+            source.every_session = True
+            full = await snapshot_until(source, ready)
+        await in_xact.execute("ROLLBACK")
+        young_pids = {c.info.backend_pid for c in young}
+        old_pids = {c.info.backend_pid for c in old}
+        busy_pids = {c.info.backend_pid for c in (in_xact, holder, waiter)}
+        holder_pid, waiter_pid = holder.info.backend_pid, waiter.info.backend_pid
+
+    listed = {s.pid for s in snap.sessions}
+    assert not snap.every_session and full.every_session
+    # Counted by the server, exactly, with or without the rows.
+    for shot in (snap, full):
+        assert shot.count("idle") == 9  # 2 old, 6 young, the idle holder
+        assert shot.count("idle in transaction") == 1
+        assert shot.count("active") == 1  # the waiter
+        assert shot.waiting == 1
+        assert shot.connections == 12  # eleven sessions and the cockpit
+        assert shot.session_count == 11
+        assert shot.idle_candidates == 2
+        assert {s.pid for s in shot.idle_over_threshold} == old_pids
+    # Sent: the busy ones, the idle candidates, and the idle session that blocks.
+    assert not listed & young_pids
+    assert listed == old_pids | busy_pids
+    root = next(s for s in snap.blocking if s.pid == holder_pid)
+    assert root.state == "idle" and root.blocking == (waiter_pid,)
+    # The "all" view: every row, the same counts.
+    assert {s.pid for s in full.sessions} == listed | young_pids
+    assert len(full.sessions) == 11
+
+
 # -- privileges ---------------------------------------------------------------------------
 
 
@@ -204,7 +264,7 @@ async def test_pg_monitor_role_sees_other_roles_sessions(pg_server: PgServer, ma
     async with sessions(pg_server, 1, tag()) as (other,):
         await other.execute("SELECT 'other role text'")
         pid = other.info.backend_pid
-        async with source_for(role.dsn()) as source:
+        async with source_for(role.dsn(), every_session=True) as source:
             snap = await source.snapshot()
     s = next(s for s in snap.sessions if s.pid == pid)
     assert not s.hidden
@@ -220,7 +280,7 @@ async def test_without_pg_monitor_hidden_sessions_are_a_note(pg_server: PgServer
     async with sessions(pg_server, 1, tag()) as (other,):
         await other.execute("SELECT 'not for your eyes'")
         pid = other.info.backend_pid
-        async with source_for(role.dsn()) as source:
+        async with source_for(role.dsn(), every_session=True) as source:
             snap = await source.snapshot()
     s = next(s for s in snap.sessions if s.pid == pid)
     assert s.hidden

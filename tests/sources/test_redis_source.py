@@ -365,3 +365,91 @@ async def test_close_is_idempotent_and_snapshot_reopens(
     await source.close()
     await source.close()
     assert (await source.snapshot()).version
+
+
+# -- how much a poll asks of the server -----------------------------------------------
+
+
+def command_calls(admin: Any) -> dict[str, int]:
+    """Calls per command since the server started, from INFO commandstats.
+
+    `admin` stays connected: a new connection's CLIENT SETINFO is an error reply on
+    Redis 7.0, which the source would (rightly) read errorstats again for."""
+    stats = admin.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()}
+
+
+def calls_between(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    grown = {name: n - before.get(name, 0) for name, n in after.items()}
+    grown["info"] -= 1  # the INFO commandstats that read `before`
+    return {name: n for name, n in grown.items() if n}
+
+
+async def test_a_poll_asks_only_for_what_moves(owned_redis_server: RedisServer) -> None:
+    """Every poll: one INFO (memory and stats: one command on Redis 7), CLIENT ID and a
+    PING.  The rest (server, clients, persistence, keyspace, errorstats, CONFIG GET)
+    every 30 s, and at once when the app asks (after an action), counted by the server
+    itself; clients again as soon as a connection comes in."""
+    server = owned_redis_server
+    source = RedisSource(settings_for(server.url))  # the default: slow sections every 30 s
+    admin = server.client(0)
+    try:
+        admin.set("before", "1")
+        first = await source.snapshot()  # the first poll reads everything
+        assert first.keys == ((0, 1),) and first.policy_from == "CONFIG"
+        assert first.version.startswith("7.")  # one INFO takes several sections (7.0+)
+        before = command_calls(admin)
+        polls = [await source.snapshot() for _ in range(5)]
+        asked = calls_between(before, command_calls(admin))
+        assert asked == {"info": 5, "ping": 5, "client|id": 5}, asked
+        assert source.slow_reads == 1
+        # What the slow sections said is still shown, uptime moving with the clock.
+        last = polls[-1]
+        assert last.version == first.version and last.keys == first.keys
+        assert last.uptime_s is not None and first.uptime_s is not None
+        assert last.uptime_s >= first.uptime_s and last.policy == "noeviction"
+        assert last.policy_from == "CONFIG" and last.last_save == first.last_save
+
+        # A new connection: the clients are read again at the next poll (one INFO more).
+        with server.client(0) as other:
+            other.ping()
+            before = command_calls(admin)
+            joined = await source.snapshot()
+            asked = calls_between(before, command_calls(admin))
+        assert asked == {"info": 2, "ping": 1, "client|id": 1}, asked
+        assert joined.connected_clients == last.connected_clients + 1
+        assert source.slow_reads == 1
+
+        # An action changed the server: the app asks for everything at once.
+        admin.set("after", "2")
+        admin.config_set("maxmemory-policy", "allkeys-lru")
+        changed = await source.snapshot()  # the policy is in INFO memory: every poll
+        assert changed.policy == "allkeys-lru" and changed.policy_from == "INFO"
+        assert changed.keys == ((0, 1),)  # keyspace is a slow section: not yet
+        before = command_calls(admin)
+        source.refresh_all()
+        fresh = await source.snapshot()
+        asked = calls_between(before, command_calls(admin))
+        assert asked == {"info": 1, "ping": 1, "client|id": 1, "config|get": 1}, asked
+        assert source.slow_reads == 2
+        assert fresh.keys == ((0, 2),)
+        assert fresh.policy == "allkeys-lru" and fresh.policy_from == "CONFIG"
+    finally:
+        admin.close()
+        await source.close()
+
+
+async def test_slow_sections_come_again_when_due(owned_redis_server: RedisServer) -> None:
+    source = RedisSource(settings_for(owned_redis_server.url), slow_every_s=0.3)
+    try:
+        await source.snapshot()
+        await source.snapshot()
+        assert source.slow_reads == 1
+        with owned_redis_server.client(2) as db2:
+            db2.set("new", "key")
+        await asyncio.sleep(0.35)
+        snap = await source.snapshot()
+        assert source.slow_reads == 2
+        assert snap.keys == ((2, 1),)
+    finally:
+        await source.close()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from textual.app import App, ComposeResult
 
 from cockpit.model import Level, PgSession, PgSnapshot, SourceFailure
+from widgets.messages import SourceOptions
 from widgets.postgres import PostgresPane
 from widgets.table import KeyedTable
 
@@ -102,8 +103,16 @@ def incident() -> PgSnapshot:
 
 
 class PaneApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[dict[str, object]] = []  # SourceOptions the pane posted
+
     def compose(self) -> ComposeResult:
         yield PostgresPane(id="postgres", classes="pane")
+
+    def on_source_options(self, message: SourceOptions) -> None:
+        assert message.source == "postgres"
+        self.asked.append(message.options)
 
 
 def summary_plain(pane: PostgresPane) -> str:
@@ -236,3 +245,39 @@ async def test_empty_and_note_only_snapshots() -> None:
         assert pane.selected_session() is None
         assert "pg_monitor" in pane.notes_text(pane.snapshot).plain  # type: ignore[arg-type]
         assert "- tps" in summary_plain(pane)
+
+
+async def test_only_the_all_view_asks_for_every_session() -> None:
+    """The source sends busy sessions, idle candidates and blockers; the all view asks
+    for the rest, and says how many of how many it shows until they come."""
+    app = PaneApp()
+    busy = [session(1, "active"), session(2, "idle in transaction")]
+    candidate = session(3, idle_candidate=True)
+    young = [session(10 + i, state_seconds=5.0) for i in range(5)]
+    async with app.run_test(size=(140, 30)) as pilot:
+        pane = app.query_one(PostgresPane)
+        partial = snapshot(
+            [*busy, candidate], every_session=False, session_count=8, by_state=(("idle", 6),)
+        )
+        pane.show(partial)
+        await pilot.pause()
+        assert "idle>10m (1)" in (pane.border_title or "")
+        assert app.asked == []
+        pane.table.focus()
+        for _ in range(3):  # idle -> longest -> blocked -> all
+            await pilot.press("v")
+        await pilot.pause()
+        assert pane.view == "all"
+        assert app.asked == [
+            {"every_session": False},
+            {"every_session": False},
+            {"every_session": True},
+        ]
+        assert "sessions (3 of 8)" in (pane.border_title or "")
+        pane.show(snapshot([*busy, candidate, *young], session_count=8))  # every row now
+        await pilot.pause()
+        assert "sessions (8)" in (pane.border_title or "")
+        assert pane.table.row_count == 8
+        await pilot.press("v")
+        await pilot.pause()
+        assert pane.view == "idle" and app.asked[-1] == {"every_session": False}

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from cockpit.config import Threshold
@@ -96,6 +97,19 @@ def client_text(addr: str | None, hostname: str | None, port: int | None) -> str
     return ""
 
 
+def _age(now: datetime | None, then: datetime | None) -> float | None:
+    return None if now is None or then is None else (now - then).total_seconds()
+
+
+def with_ages(row: dict[str, Any], now: datetime | None) -> dict[str, Any]:
+    """The row with query_s, xact_s and state_s: seconds since its timestamps, by the
+    server's clock (`now`, its now() when the row was read)."""
+    row["query_s"] = _age(now, row["query_start"])
+    row["xact_s"] = _age(now, row["xact_start"])
+    row["state_s"] = _age(now, row["state_change"])
+    return row
+
+
 def session_from_row(row: Mapping[str, Any]) -> PgSession:
     hidden = row["backend_type"] is None
     blocked_by = tuple(sorted(row["blocked_by"] or ()))
@@ -161,6 +175,29 @@ def with_blocking(sessions: list[PgSession]) -> list[PgSession]:
 
 
 @dataclass(frozen=True)
+class ServerCounts:
+    """What the server counted over every session, when it sent only some of the rows."""
+
+    by_state: Mapping[str, int]  # client backends by state ("" when the role may not see)
+    waiting: int  # sessions waiting on a heavyweight lock
+    hidden: int  # sessions whose details the role may not see
+    clients: int  # visible client backends (not counting the cockpit)
+    idle_candidates: int  # idle past the limit (their rows are always sent)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ServerCounts:
+        """From POLL's server row: state_counts follow PG_STATES (every state there is)."""
+        counts = row["state_counts"] or ()
+        return cls(
+            by_state={st: int(n) for st, n in zip(PG_STATES, counts, strict=False) if n},
+            waiting=int(row["waiting"] or 0),
+            hidden=int(row["hidden"] or 0),
+            clients=int(row["clients"] or 0),
+            idle_candidates=int(row["idle_candidates"] or 0),
+        )
+
+
+@dataclass(frozen=True)
 class Assessed:
     sessions: tuple[PgSession, ...]
     by_state: tuple[tuple[str, int], ...]
@@ -181,7 +218,14 @@ def assess(
     connections_pct: float | None,
     threshold: Threshold,
     rtt_ms: float,
+    counts: ServerCounts | None = None,
 ) -> Assessed:
+    """Levels, problems and the views' lists from the sessions.
+
+    `counts`, when given, are the server's counts over every session: the rows then
+    need only be those the views list (see queries.POLL), and only they take a level.
+    Sessions left out are plain idle ones (and hidden ones), whose level is OK.
+    """
     sessions = with_blocking(list(raw))
     problems: Counter[str] = Counter()
     leveled = []
@@ -203,9 +247,11 @@ def assess(
     leveled = [by_pid.get(s.pid, s) if s.blocking else s for s in leveled]
 
     clients = [s for s in leveled if s.backend_type == "client backend"]
-    counts = Counter(s.state for s in clients)
-    by_state = tuple((state, counts.get(state, 0)) for state in PG_STATES[:4])
-    by_state += tuple((st, n) for st, n in sorted(counts.items()) if st and st not in PG_STATES[:4])
+    states: Mapping[str, int] = (
+        Counter(s.state for s in clients) if counts is None else counts.by_state
+    )
+    by_state = tuple((state, states.get(state, 0)) for state in PG_STATES[:4])
+    by_state += tuple((st, n) for st, n in sorted(states.items()) if st and st not in PG_STATES[:4])
     conn_level = level_for(connections_pct, threshold)
     if conn_level is not Level.OK:
         problems[f"connections {connections_pct:.0f}% of max ({conn_level.label})"] += 1
@@ -223,12 +269,12 @@ def assess(
     return Assessed(
         sessions=tuple(ordered),
         by_state=by_state,
-        waiting=sum(1 for s in leveled if s.waiting),
+        waiting=sum(1 for s in leveled if s.waiting) if counts is None else counts.waiting,
         idle=tuple(idle),
         longest=tuple(longest),
         blocked=tuple(blocked),
-        hidden=sum(1 for s in leveled if s.hidden),
-        clients=len(clients),
+        hidden=sum(1 for s in leveled if s.hidden) if counts is None else counts.hidden,
+        clients=len(clients) if counts is None else counts.clients,
         level=worst,
         problems=words,
         connections_level=conn_level,

@@ -7,6 +7,10 @@ server is picked up again by the Poller's retries.  A poll is two cheap round tr
 server's counters (see queries.py).  Works with a pg_monitor role; what the role
 may not see, or what is not installed, becomes a note, not an error.
 
+The server counts every session by state; the rows that come back are the ones the
+pane's views list (busy, idle past the limit, blockers).  `every_session = True` (the
+pane's "all" view, set by the app) asks for every row as well.
+
 Actions (terminating sessions) must not share this connection: they open their own
 with `open_connection(settings, application_name="cockpit-action")`.
 """
@@ -28,10 +32,12 @@ from cockpit.sources.postgres.build import (
     TEXT_LEN,
     Counters,
     PgLimits,
+    ServerCounts,
     assess,
     rates,
     session_from_row,
     short_version,
+    with_ages,
 )
 from cockpit.sources.postgres.conn import (
     close_quietly,
@@ -71,6 +77,8 @@ class PostgresSource:
         self._prev: Counters | None = None
         self._size: int | None = None
         self._size_at: float | None = None
+        # Every session's row, not only those the views list (the pane's "all" view).
+        self.every_session = False
 
     @property
     def server(self) -> str:
@@ -97,8 +105,10 @@ class PostgresSource:
         idle_s = pg.idle_minutes * 60.0
         now = time.monotonic()
         with_size = self._size_at is None or now - self._size_at >= self.db_size_every_s
+        every = self.every_session
         params = {
             "with_size": with_size,
+            "every": every,
             "idle_s": idle_s,
             "text_len": TEXT_LEN,
             "query_len": QUERY_LEN,
@@ -125,7 +135,7 @@ class PostgresSource:
             if isinstance(exc, Exception):
                 raise pg_error(exc, self._label, self.settings) from None
             raise
-        return self._build(rows, rtt_ms, read_at, own, with_size, idle_s)
+        return self._build(rows, rtt_ms, read_at, own, with_size, idle_s, every)
 
     @staticmethod
     def _healthy(conn: psycopg.AsyncConnection) -> bool:
@@ -166,6 +176,7 @@ class PostgresSource:
         own: int,
         with_size: bool,
         idle_s: float,
+        every: bool = False,
     ) -> PgSnapshot:
         head = rows[0]  # the server row always comes back (LEFT JOIN)
         counters = Counters(
@@ -183,16 +194,23 @@ class PostgresSource:
         info = self._info
         sees_all = bool(info.get("sees_all"))
         max_conn = int(head["max_connections"])
-        sessions = [session_from_row(r) for r in rows if r["pid"] is not None]
-        hidden = sum(1 for s in sessions if s.hidden)
-        visible_clients = sum(1 for s in sessions if s.backend_type == "client backend")
+        now = head["server_now"]
+        sessions = [session_from_row(with_ages(r, now)) for r in rows if r["pid"] is not None]
+        counts = ServerCounts.from_row(head)
+        hidden = counts.hidden
+        visible_clients = counts.clients
         # Without pg_read_all_stats other roles' backends have no type: count them
         # from pg_stat_database instead (every backend connected to a database).
         exact = hidden == 0
         connections = visible_clients + 1 if exact else int(head["numbackends"] or 0)
         pct = 100.0 * connections / max_conn if max_conn else None
         verdict = assess(
-            sessions, self.limits, pct, self.settings.thresholds.pg_connections_pct, rtt_ms
+            sessions,
+            self.limits,
+            pct,
+            self.settings.thresholds.pg_connections_pct,
+            rtt_ms,
+            counts=counts,
         )
         database = one_line(str(info.get("database") or ""), TEXT_LEN)
         return PgSnapshot(
@@ -223,6 +241,8 @@ class PostgresSource:
             pg_stat_statements=bool(info.get("has_pgss")),
             problems=verdict.problems,
             connections_level=verdict.connections_level,
+            every_session=every,
+            session_count=int(head["sessions"] or 0),
         )
 
     def _notes(self, sees_all: bool, hidden: int, database: str) -> tuple[str, ...]:
