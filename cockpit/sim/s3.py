@@ -63,6 +63,12 @@ def demo_bucket(
         os.environ["AWS_SECRET_ACCESS_KEY"] = "demo-not-a-secret"
         s3 = boto3.client("s3", endpoint_url=url, region_name=region)
         s3.create_bucket(Bucket=bucket)
+        # moto keeps its buckets per process, not per server: a bucket of the same name
+        # from an earlier demo_bucket in this process (a test run) still holds its keys.
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents") or []]
+            if keys:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
         now = datetime.now(UTC)
         today = now.replace(hour=2, minute=0, second=0, microsecond=0)
         if today > now:  # before 02:00 UTC tonight's dump has not run yet
