@@ -43,6 +43,30 @@ KUBE_SOURCES = ("pods", "top", "events", "logs", "slo")
 LOCAL_SOURCES_AT_LATEST = 5.0  # seconds after start, when the pods take longer (a slow API)
 
 
+LATER_MODULES = (
+    "cockpit.sources.backups.source",
+    "cockpit.sources.health",
+    "cockpit.sources.postgres.source",
+    "cockpit.sources.redis.source",
+    "cockpit.sources.prometheus.source",
+    "cockpit.sources.disk",
+    "cockpit.sources.traffic.source",
+)
+
+
+def import_later_modules() -> None:
+    """The modules of the sources started after the first screen, and the kubernetes
+    client's API classes (loaded lazily on first attribute access)."""
+    import importlib
+
+    from kubernetes import client
+
+    for name in LATER_MODULES:
+        importlib.import_module(name)
+    for api in ("CoreV1Api", "BatchV1Api", "CustomObjectsApi"):
+        getattr(client, api)
+
+
 class Sources:
     """The app's sources and their pollers, started in the order above."""
 
@@ -57,6 +81,7 @@ class Sources:
         self.prometheus: PrometheusSource | None = None
         self.traffic: TrafficSource | None = None
         self._first_pods = False
+        self._importing = False  # the later sources' modules are being imported (thread)
         self._to_close: list[Callable[[], Awaitable[None]]] = []
         # Told before a refresh polls them: read everything, not only what moves.
         self._on_refresh: dict[str, Callable[[], None]] = {}
@@ -118,8 +143,8 @@ class Sources:
     def start_local(self) -> None:
         """PostgreSQL, Redis, S3 and health: their client libraries take a fifth of a
         second of CPU to import, which the pods list would otherwise share; imported here."""
-        if "postgres" in self.pollers:
-            return
+        if "postgres" in self.pollers or self._importing:
+            return  # started, or about to be once the imports are done
         from cockpit.sources.backups.source import BackupsSource
         from cockpit.sources.health import HealthSource
         from cockpit.sources.postgres.source import PostgresSource
@@ -229,11 +254,24 @@ class Sources:
         self.app.call_after_refresh(mark, "pods_populated", len(snapshot.pods))
         if self.kube is not None:  # provisional rows painted: now the full objects
             self.app.call_after_refresh(self.kube.list_pods)
-        self.app.set_timer(0.5, self._start_after_first_pods)
-        self.app.call_after_refresh(self.start_local)
+        self._importing = True
+        self.app.run_worker(self._start_rest_after_imports, group="local-imports", exclusive=True)
+
+    async def _start_rest_after_imports(self) -> None:
+        """Import what the other sources need in a thread first: on the loop, those
+        imports (the client API classes alone are 0.4 s) froze the screen after the
+        first paint.  Nothing else imports them meanwhile (two threads importing the
+        same modules can each get the other's half-initialised one)."""
+        try:
+            await asyncio.to_thread(import_later_modules)
+        finally:
+            self._importing = False
+        if not self.app.quitting:
+            self.start_local()
+            self._start_after_first_pods()
 
     def on_failure(self, failure: SourceFailure) -> None:
-        if failure.source == "pods" and self.kube is not None:
+        if failure.source == "pods" and self.kube is not None and not self._importing:
             self._start_after_first_pods()  # the other panes must say so too
             self.start_local()
 

@@ -30,6 +30,8 @@ async def test_incident_shows_in_every_kubernetes_pane(make_sim, make_app) -> No
         assert pods.level is Level.CRIT
 
         workloads = app.query_one(WorkloadsPane)
+        # The first screen's pods come before the workloads are listed (first_pods.py).
+        await wait_for(pilot, lambda: workloads.snapshot is not None, what="workloads")
         rails = next(w for w in workloads.snapshot.workloads if w.name == "rails")
         assert rails.ready < rails.desired
         assert workloads.level >= Level.WARN

@@ -61,6 +61,9 @@ MAX_EVENTS = 300
 WATCH_RETRY_MAX = 5.0
 
 
+WORKLOADS_WAIT_S = 1.0  # how long the first screen's pods wait for the workloads
+
+
 class KubeSource:
     def __init__(
         self,
@@ -222,8 +225,9 @@ class KubeSource:
         if self._table_first and not self.pods.synced.is_set() and self.pods.error is None:
             await asyncio.to_thread(self._wait_pods_or_table, 8.0)
             if not self.pods.synced.is_set() and self._table:
-                # Not waiting for the workloads either: they follow with the full pods.
-                listed = self.deployments.synced.is_set() and self.statefulsets.synced.is_set()
+                # The workloads are small lists: shown with the first pods when they are
+                # in within a second, else they follow with the full pods.
+                listed = await asyncio.to_thread(self._workloads_listed, WORKLOADS_WAIT_S)
                 return KubeSnapshot(
                     context=self.target.context,
                     namespace=self.namespace,
@@ -276,6 +280,15 @@ class KubeSource:
             )
         )
 
+    def _workloads_listed(self, limit: float) -> bool:
+        deadline = time.monotonic() + limit
+        for informer in (self.deployments, self.statefulsets):
+            if informer.error is not None:
+                return False
+            if not informer.synced.wait(max(0.0, deadline - time.monotonic())):
+                return False
+        return True
+
     def _wait_pods_or_table(self, limit: float) -> None:
         """Until the pods are listed, or the Table has rows, or the list failed."""
         deadline = time.monotonic() + limit
@@ -299,6 +312,7 @@ class KubeSource:
         return events_snapshot(self.events.rows(), datetime.now(UTC), MAX_EVENTS)
 
     async def top_snapshot(self) -> TopSnapshot:
+        await self._synced(self.pods)  # usage is joined with the pods' limits
         try:
             # Reading and converting 5,000 samples takes a few hundred ms of CPU: all of
             # it off the loop, or a key pressed meanwhile waits for it.
