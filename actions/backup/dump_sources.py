@@ -5,21 +5,47 @@ and then read as a stream of SQL, never whole.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from actions.backup.context import BackupContext
-from actions.backup.restore import s3_sql_chunks, verify_dump
+from actions.backup.context import BackupContext, threadsafe
 from actions.base import Progress
 from cockpit.errors import SourceError
-from cockpit.sources.backups.verify import PG_DUMP_TAIL, TAIL_KEEP
+from cockpit.sources.backups.verify import CHUNK, PG_DUMP_TAIL, TAIL_KEEP
 from cockpit.sources.disk.podexec import ExecClient
 from cockpit.textsafe import one_line
+from cockpit.units import size_words
 
 Chunks = Iterator[tuple[int, bytes]]  # (bytes read so far, SQL bytes)
+
+
+async def verify_dump(ctx: BackupContext, bucket: str, key: str, progress: Progress) -> Any:
+    progress = threadsafe(progress)
+
+    def report(done: int, total: int) -> None:
+        progress(done / total if total else None, f"verifying: {size_words(done)}")
+
+    return await ctx.cache.verify(
+        ctx.client(),
+        bucket,
+        key,
+        min_ratio=ctx.settings.backups.min_size_ratio,
+        progress=report,
+    )
+
+
+def s3_sql_chunks(body: Any) -> Iterator[tuple[int, bytes]]:
+    """(compressed bytes read so far, SQL bytes) from an S3 object's gzip stream."""
+    gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    read = 0
+    for chunk in body.iter_chunks(CHUNK):
+        read += len(chunk)
+        yield read, gunzip.decompress(chunk)
+    yield read, gunzip.flush()
 
 
 @dataclass(frozen=True)

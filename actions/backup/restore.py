@@ -4,7 +4,7 @@ stream it S3 → gunzip → `psql -v ON_ERROR_STOP=1 --single-transaction` in a 
 A dump that is not intact is refused (journaled as refused, nothing sent to the
 database).  psql runs the whole dump as one transaction, so the first error rolls
 everything back; its error line (psql:<stdin>:LINE: ERROR: ...) is what the result says.
-Steps (a) and (e), stopping and restarting rails and sidekiq, are ScaleMany actions.
+The guided restore's other steps are in writers.py and guided.py; dump_sources.py reads dumps.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import asyncio
 import subprocess
 import threading
 import time
-import zlib
 from collections.abc import Iterable, Iterator
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from actions.backup.context import BackupContext, LongRunning, quiet, threadsafe
+from actions.backup.dump_sources import S3Dump, verify_dump
 from actions.base import Action, Plan, Progress, Refused, Result, Risk
-from cockpit.sources.backups.verify import CHUNK
 from cockpit.units import size_words
 
 
@@ -51,21 +50,6 @@ class VerifyDump(LongRunning, Action):
         verdict = await verify_dump(ctx, self.bucket, self.key, self.progress)
         data = {"key": self.key, "verdict": verdict.status, "sha256": verdict.sha256}
         return Result(verdict.usable, f"{verdict.status}: {verdict.message}", data)
-
-
-async def verify_dump(ctx: BackupContext, bucket: str, key: str, progress: Progress) -> Any:
-    progress = threadsafe(progress)
-
-    def report(done: int, total: int) -> None:
-        progress(done / total if total else None, f"verifying: {size_words(done)}")
-
-    return await ctx.cache.verify(
-        ctx.client(),
-        bucket,
-        key,
-        min_ratio=ctx.settings.backups.min_size_ratio,
-        progress=report,
-    )
 
 
 class RestoreDump(LongRunning, Action):
@@ -112,32 +96,16 @@ class RestoreDump(LongRunning, Action):
             )
         if dry_run:
             return Result(True, f"dump verified ({verdict.message}); would restore it")
-        client = ctx.client()
         report = threadsafe(self.progress)
-        return await asyncio.to_thread(self._stream, ctx, psql, client, verdict.size, report)
+        return await asyncio.to_thread(self._stream, ctx, psql, verdict.size, report)
 
-    def _stream(
-        self, ctx: BackupContext, psql: str, client: Any, size: int, report: Progress
-    ) -> Result:
-        body = client.get_object(Bucket=self.bucket, Key=self.key)["Body"]
-        try:
-            outcome = stream_sql(ctx, psql, self.database, s3_sql_chunks(body), size, report)
-        finally:
-            body.close()
+    def _stream(self, ctx: BackupContext, psql: str, size: int, report: Progress) -> Result:
+        with S3Dump(self.bucket, self.key).open(ctx) as chunks:
+            outcome = stream_sql(ctx, psql, self.database, chunks, size, report)
         data = {"key": self.key, "database": self.database, **outcome.data}
         if not outcome.ok:
             return Result(False, outcome.message, data)
         return Result(True, f"restored {self.key} into {self.database}: {outcome.message}", data)
-
-
-def s3_sql_chunks(body: Any) -> Iterator[tuple[int, bytes]]:
-    """(compressed bytes read so far, SQL bytes) from an S3 object's gzip stream."""
-    gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    read = 0
-    for chunk in body.iter_chunks(CHUNK):
-        read += len(chunk)
-        yield read, gunzip.decompress(chunk)
-    yield read, gunzip.flush()
 
 
 def stream_sql(
