@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from actions.backup.context import BackupContext
+from actions.backup.context import BackupContext, quiet
 from actions.backup.dump_sources import DumpSource, PodDump, S3Dump
 from actions.backup.guided import RehearseDump, RestoreInPlace
 from actions.backup.procedure_state import (
     DONE,
-    FAILED,
     FINISHED,
     RUNNING,
     SKIPPED,
@@ -44,14 +43,29 @@ def dump_choice(key: str) -> DumpChoice:
     return DumpChoice("s3", key)
 
 
-def dump_source(settings: Settings, choice: DumpChoice, kube: KubeContext | None) -> DumpSource:
+def dump_source(settings: Settings, choice: DumpChoice, kube: Any, namespace: str) -> DumpSource:
+    """The chosen dump to read (kube: the kubernetes Configuration, None if unconnected)."""
     if choice.source == "s3":
         return S3Dump(settings.backups.bucket, choice.key)
     if kube is None:
-        raise Refused("a dump in the backup pod needs Kubernetes")
-    return PodDump(
-        kube.api.configuration, kube.namespace, settings.kube.backup_pod, choice.key, choice.size
-    )
+        raise Refused("not connected to Kubernetes: the backup pod cannot be read")
+    return PodDump(kube, namespace, settings.kube.backup_pod, choice.key, choice.size)
+
+
+def step_action(
+    step: str, state: RestoreState, settings: Settings, kube: Any, progress: Progress = quiet
+) -> Action:
+    """The action of one step, for the screen (cockpit/views/restore.py) and this module."""
+    ns = state.namespace
+    if step == "stop":
+        return StopWriters(tuple((name, 0) for name in state.writers), ns)
+    if step == "start":
+        return StartWriters(tuple(state.writers.items()), ns, settings=settings)
+    assert state.dump is not None
+    source = dump_source(settings, state.dump, kube, ns)
+    if step == "rehearse":
+        return RehearseDump(source, state.database, progress=progress)
+    return RestoreInPlace(source, state.database, progress=progress)
 
 
 class Procedure:
@@ -97,18 +111,6 @@ class Procedure:
             namespace=self.kube_ctx.namespace,
             writers=dict(self.settings.kube.restore_replicas),
         )
-
-    def _action(self, step: str, state: RestoreState) -> Action:
-        ns = state.namespace
-        if step == "stop":
-            return StopWriters(tuple((name, 0) for name in state.writers), ns)
-        if step == "start":
-            return StartWriters(tuple(state.writers.items()), ns, settings=self.settings)
-        assert state.dump is not None
-        source = dump_source(self.settings, state.dump, self.kube_ctx)
-        if step == "rehearse":
-            return RehearseDump(source, state.database, progress=self.progress)
-        return RestoreInPlace(source, state.database, progress=self.progress)
 
     async def run(self, key: str, database: str, rehearse: bool) -> int:
         choice = dump_choice(key)
@@ -163,12 +165,12 @@ class Procedure:
         state.mark(step, RUNNING)
         self.save(state)
         try:
-            action = await self._action(step, state).prepare(ctx)
+            kube = self.kube_ctx.api.configuration
+            action = step_action(step, state, self.settings, kube, self.progress)
+            action = await action.prepare(ctx)
             result = await self.runner.run(action, ctx, progress=self.progress)
         except (Refused, Busy) as exc:
             result = Result(False, f"refused: {exc}")
-        state.mark(step, DONE if result.ok else FAILED, result.message)
-        if result.ok and step == "stop":
-            state.stopped_from = dict(result.data.get("stopped_from") or {})
+        state.finish_step(step, result.ok, result.message, result.data)
         self.save(state)
         return result

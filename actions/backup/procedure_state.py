@@ -72,6 +72,12 @@ class RestoreState:
     def mark(self, step: str, status: str, detail: str = "") -> None:
         self.steps[step] = StepState(status, detail, now_text())
 
+    def finish_step(self, step: str, ok: bool, message: str, data: dict[str, Any]) -> None:
+        """A step's outcome; the stop also records the replicas the writers had."""
+        self.mark(step, DONE if ok else FAILED, message)
+        if ok and step == "stop":
+            self.stopped_from = dict(data.get("stopped_from") or {})
+
     @property
     def next_step(self) -> str | None:
         """The first step not done or skipped (None: the procedure is complete)."""

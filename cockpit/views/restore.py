@@ -27,11 +27,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from actions.backup.context import list_dumps
-from actions.backup.dump_sources import PodDump, S3Dump, list_pod_dumps
-from actions.backup.guided import RehearseDump, RestoreInPlace
+from actions.backup.dump_sources import list_pod_dumps
+from actions.backup.procedure import step_action
 from actions.backup.procedure_state import (
     DONE,
-    FAILED,
     PENDING,
     RUNNING,
     SKIPPED,
@@ -40,8 +39,7 @@ from actions.backup.procedure_state import (
     StateFile,
     StateFileError,
 )
-from actions.backup.writers import StartWriters, StopWriters
-from actions.base import Action, Result
+from actions.base import Refused, Result
 from cockpit.errors import describe
 from cockpit.units import size_words
 from widgets.cells import plain
@@ -298,38 +296,13 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
         if self.is_mounted:
             self.render_state()
 
-    def step_action(self, step: str) -> Action:
-        s, app = self.state, self.cockpit
-        if step == "stop":
-            return StopWriters(tuple((name, 0) for name in s.writers), s.namespace)
-        if step == "start":
-            return StartWriters(tuple(s.writers.items()), s.namespace, settings=app.settings)
-        assert s.dump is not None
-        source = self.dump_source(s.dump)
-        if step == "rehearse":
-            return RehearseDump(source, s.database)
-        return RestoreInPlace(source, s.database)
-
-    def dump_source(self, dump: DumpChoice) -> S3Dump | PodDump:
-        settings = self.cockpit.settings
-        if dump.source == "s3":
-            return S3Dump(settings.backups.bucket, dump.key)
-        target = self.cockpit.sources.kube_target
-        if target is None:
-            raise RuntimeError("not connected to Kubernetes: the backup pod cannot be read")
-        return PodDump(
-            target.api.configuration,
-            self.state.namespace,
-            settings.kube.backup_pod,
-            dump.key,
-            dump.size,
-        )
-
     @work(group="restore-step", exclusive=False)
     async def run_step(self, step: str) -> None:
+        target = self.cockpit.sources.kube_target
+        kube = target.api.configuration if target is not None else None
         try:
-            action = self.step_action(step)
-        except RuntimeError as exc:
+            action = step_action(step, self.state, self.cockpit.settings, kube)
+        except Refused as exc:
             self.say(str(exc))
             return
         self.running = step
@@ -353,16 +326,14 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
                 self.say(
                     result.message if "dry run" in result.message else "dry run: " + result.message
                 )
-        elif result.ok:
-            self.say("done: " + result.message)
-            self.state.mark(step, DONE, result.message)
-            if step == "stop":
-                self.state.stopped_from = dict(result.data.get("stopped_from") or {})
-            if step == "rehearse":
-                self.counts = list(result.data.get("counts") or [])
         else:
-            self.state.mark(step, FAILED, result.message)
-            self.say("failed: " + result.message + " — enter runs it again")
+            self.state.finish_step(step, result.ok, result.message, result.data)
+            if result.ok:
+                self.say("done: " + result.message)
+                if step == "rehearse":
+                    self.counts = list(result.data.get("counts") or [])
+            else:
+                self.say("failed: " + result.message + " — enter runs it again")
         self.save()
         if self.is_mounted:
             self.query_one(ProgressBar).display = False
