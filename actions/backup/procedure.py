@@ -27,7 +27,8 @@ from actions.backup.procedure_state import (
 )
 from actions.backup.writers import StartWriters, StopWriters
 from actions.base import Action, Progress, Refused, Result
-from actions.kube.context import KubeContext, call
+from actions.kube.context import KubeContext
+from actions.kube.deployments import read_deployment
 from actions.runner import ActionRunner, Busy
 from cockpit.config import Settings
 from cockpit.textsafe import one_line
@@ -149,13 +150,7 @@ class Procedure:
     async def _writers_running(self, state: RestoreState) -> str:
         running = []
         for name in state.writers:
-            data = await call(
-                self.kube_ctx.apps.read_namespaced_deployment,
-                name,
-                self.kube_ctx.namespace,
-                what=f"deployment {name}",
-                _request_timeout=self.kube_ctx.timeout(),
-            )
+            data = await read_deployment(self.kube_ctx, name)
             if replicas := int((data.get("spec") or {}).get("replicas") or 0):
                 running.append(f"{name} {replicas}")
         return ", ".join(running)

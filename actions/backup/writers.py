@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from actions.base import Action, Permission, Plan, Progress, Refused, Result, Risk
 from actions.kube.context import KubeContext, call
-from actions.kube.deployments import ScaleMany
+from actions.kube.deployments import ScaleMany, read_deployment
 from cockpit.config import Settings
 from cockpit.model import WorkloadRow
 from cockpit.sources.health.source import HealthSource
@@ -48,13 +48,7 @@ class ScaleWriters(Action):
     async def prepare(self, ctx: KubeContext) -> ScaleWriters:
         rows = []
         for name, _ in self.counts:
-            data = await call(
-                ctx.apps.read_namespaced_deployment,
-                name,
-                ctx.namespace,
-                what=f"deployment {name}",
-                _request_timeout=ctx.timeout(),
-            )
+            data = await read_deployment(ctx, name)
             rows.append(deployment_row(data))
         return replace(self, rows=tuple(rows))
 

@@ -17,15 +17,20 @@ from actions.kube.context import POLL_S, KubeContext, call, dry
 from cockpit.model import WorkloadRow
 
 
-async def _check_generation(ctx: KubeContext, workload: WorkloadRow) -> dict[str, Any]:
-    """Refuse if the deployment moved on since the screen showed it."""
-    data = await call(
+async def read_deployment(ctx: KubeContext, name: str) -> dict[str, Any]:
+    """One deployment as raw JSON (403/404/409 become refusals, see call())."""
+    return await call(
         ctx.apps.read_namespaced_deployment,
-        workload.name,
+        name,
         ctx.namespace,
-        what=f"deployment {workload.name}",
+        what=f"deployment {name}",
         _request_timeout=ctx.timeout(),
     )
+
+
+async def _check_generation(ctx: KubeContext, workload: WorkloadRow) -> dict[str, Any]:
+    """Refuse if the deployment moved on since the screen showed it."""
+    data = await read_deployment(ctx, workload.name)
     meta = data.get("metadata") or {}
     if meta.get("uid") != workload.uid:
         raise Refused(f"deployment {workload.name} was replaced since it was shown; nothing done")
@@ -60,13 +65,7 @@ async def follow_rollout(
 ) -> Result:
     """Until the rollout is complete: observed, updated, available, no old pods left."""
     while True:
-        data = await call(
-            ctx.apps.read_namespaced_deployment,
-            name,
-            ctx.namespace,
-            what=f"deployment {name}",
-            _request_timeout=ctx.timeout(),
-        )
+        data = await read_deployment(ctx, name)
         spec, status = data.get("spec") or {}, data.get("status") or {}
         desired = int(spec.get("replicas") if spec.get("replicas") is not None else 1)
         updated = int(status.get("updatedReplicas") or 0)
@@ -432,13 +431,7 @@ class Scale(Action):
             return Result(
                 True, f"dry run: {self.workload.name} would have {self.replicas} replicas"
             )
-        deployment = await call(
-            ctx.apps.read_namespaced_deployment,
-            self.workload.name,
-            ctx.namespace,
-            what=f"deployment {self.workload.name}",
-            _request_timeout=ctx.timeout(),
-        )
+        deployment = await read_deployment(ctx, self.workload.name)
         generation = int((deployment.get("metadata") or {}).get("generation") or 0)
         replicas = (data.get("spec") or {}).get("replicas", self.replicas)
         return Result(
