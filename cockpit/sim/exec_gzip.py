@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zlib
 
+from cockpit.sim.exec_commands import _flags, _invalid
 from cockpit.sim.exec_shell import Ctx, Result
 from cockpit.sim.filesystem import Dir, File
 
@@ -23,11 +24,9 @@ def _gunzip(data: bytes) -> bytes:
 
 
 def gzip_cmd(name: str, args: list[str], ctx: Ctx) -> Result:
-    flags = "".join(a[1:] for a in args if a.startswith("-") and a != "-")
-    paths = [a for a in args if not a.startswith("-")]
-    unknown = set(flags) - set("tdcfkq")
-    if unknown:
-        return Result(err=f"{name}: invalid option -- '{sorted(unknown)[0]}'\n", code=1)
+    flags, _, paths, bad = _flags(args, "tdcfkq")
+    if bad is not None:
+        return _invalid(name, bad)
     test = "t" in flags
     if name == "gzip" and not test and not ("d" in flags and "c" in flags):
         return Result(err=f"{name}: only -t and -dc are simulated\n", code=1)
