@@ -5,8 +5,6 @@ untrusted: plain Text, never markup."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich.text import Text
 
 from actions.backup.procedure_state import (
@@ -102,17 +100,6 @@ def heading_text(
     if state.dump is not None:
         text.append("\ndump: ", style="dim").append(clean(state.dump.where, 200))
     return text
-
-
-def age_text(when: datetime | None, now: datetime) -> str:
-    if when is None:
-        return "-"
-    seconds = max(0.0, (now - when).total_seconds())
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 86400 * 2:
-        return f"{seconds / 3600:.0f}h"
-    return f"{seconds / 86400:.0f}d"
 
 
 def count_cell(value: int | None) -> Text:

@@ -41,12 +41,11 @@ from actions.backup.procedure_state import (
 )
 from actions.base import Refused, Result
 from cockpit.errors import describe
-from cockpit.units import size_words
+from cockpit.units import since, size_words
 from widgets.cells import plain
 from widgets.restore import (
     COUNT_COLUMNS,
     DUMP_COLUMNS,
-    age_text,
     count_cell,
     heading_text,
     steps_text,
@@ -167,7 +166,7 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
             table.add_row(
                 plain("S3" if c.choice.source == "s3" else self.cockpit.settings.kube.backup_pod),
                 plain(c.choice.key),
-                plain(age_text(c.when, now)),
+                plain(since(c.when, now)),
                 plain(size_words(c.choice.size)),
                 plain(c.choice.sha256[:12] or "-"),
                 key=str(index),
