@@ -19,6 +19,7 @@ from kubernetes import client
 
 from cockpit.model import PodRow
 from cockpit.sources.kube.convert import controller_owner, parse_time, workload_of
+from cockpit.sources.kube.raw import raw_get
 from cockpit.thresholds import pod_level
 
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
@@ -29,17 +30,14 @@ _RESTARTS = re.compile(r"^(\d+)(?: \((\S+) ago\))?$")
 
 def fetch_pod_table(api: client.ApiClient, namespace: str, timeout: float) -> list[PodRow]:
     """GET the namespace's pods as one Table; the provisional rows (blocking: a thread)."""
-    method, url, headers, _, _ = api.param_serialize(
-        "GET",
+    response = raw_get(
+        api,
         f"/api/v1/namespaces/{namespace}/pods",
-        query_params=[("includeObject", "Metadata")],
-        header_params={"Accept": TABLE},
-        auth_settings=["BearerToken"],
+        [("includeObject", "Metadata")],
+        accept=TABLE,
+        timeout=timeout,
     )
-    response = api.call_api(method, url, header_params=headers, _request_timeout=timeout)
     body = response.read()  # read whole: the connection goes back to the pool
-    if not 200 <= response.status <= 299:
-        raise RuntimeError(f"HTTP {response.status}")
     return table_rows(orjson.loads(body), datetime.now(UTC))
 
 

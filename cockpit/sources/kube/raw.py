@@ -45,19 +45,27 @@ def raw_getter(api: client.ApiClient, path: str) -> Callable[..., Any]:
             )
             if value is not None
         ]
-        method, url, headers, _, _ = api.param_serialize(
-            "GET",
-            path,
-            query_params=query,
-            header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"],
-        )
-        response = api.call_api(
-            method, url, header_params=headers, _request_timeout=_request_timeout
-        )
-        if not 200 <= response.status <= 299:
-            response.read()
-            raise ApiException.from_response(http_resp=response, body=None, data=None)
-        return response.response
+        return raw_get(api, path, query, timeout=_request_timeout).response
 
     return get
+
+
+def raw_get(
+    api: client.ApiClient,
+    path: str,
+    query: list[tuple[str, Any]],
+    *,
+    accept: str = "application/json",
+    timeout: Any = None,
+) -> Any:
+    """GET `path` with the client's authentication; ApiException unless 2xx.  The
+    response is not read (a watch streams it)."""
+    method, url, headers, _, _ = api.param_serialize(
+        "GET", path, query_params=query, header_params={"Accept": accept},
+        auth_settings=["BearerToken"],
+    )  # fmt: skip
+    response = api.call_api(method, url, header_params=headers, _request_timeout=timeout)
+    if not 200 <= response.status <= 299:
+        response.read()
+        raise ApiException.from_response(http_resp=response, body=None, data=None)
+    return response
