@@ -94,17 +94,23 @@ def counts_words(rows: list[databases.CountRow]) -> str:
 
 
 @dataclass
-class RehearseDump(LongRunning, Action):
-    """Step 3: the dump into a scratch database, its row counts against the live
-    database's, then the scratch database dropped.  The live database is only read."""
+class LoadsDump(LongRunning, Action):
+    """A dump loaded into a database of its own, named after `database` and `stamp`."""
 
-    id: ClassVar[str] = "restore.rehearse"
-    label: ClassVar[str] = "Rehearse restore"
     context_kind: ClassVar[str] = "backup"
     source: DumpSource
     database: str
     stamp: str = field(default_factory=stamp_now)
     progress: Progress = quiet
+
+
+@dataclass
+class RehearseDump(LoadsDump):
+    """Step 3: the dump into a scratch database, its row counts against the live
+    database's, then the scratch database dropped.  The live database is only read."""
+
+    id: ClassVar[str] = "restore.rehearse"
+    label: ClassVar[str] = "Rehearse restore"
 
     @property
     def scratch(self) -> str:
@@ -161,16 +167,11 @@ class RehearseDump(LongRunning, Action):
 
 
 @dataclass
-class RestoreInPlace(LongRunning, Action):
+class RestoreInPlace(LoadsDump):
     """Step 4: the dump loaded into a new database, then swapped in under the live name."""
 
     id: ClassVar[str] = "restore.restore"
     label: ClassVar[str] = "Restore database"
-    context_kind: ClassVar[str] = "backup"
-    source: DumpSource
-    database: str
-    stamp: str = field(default_factory=stamp_now)
-    progress: Progress = quiet
 
     @property
     def staging(self) -> str:
