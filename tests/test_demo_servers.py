@@ -25,6 +25,7 @@ from cockpit.demo.servers import (
 from cockpit.demo.staging import BLOCKED_SESSIONS, stage_postgres, stage_redis
 from cockpit.sources.postgres.source import PostgresSource
 from cockpit.sources.redis.source import RedisSource
+from tests.fixtures.demo import staged_demo
 from tests.fixtures.redis import MakeRedis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +37,8 @@ SHORT_IDLE_MINUTES = 0.02  # 1.2 s: the staged sessions qualify at once
 
 @pytest.fixture(scope="module")
 def demo() -> Iterator[DemoServers]:
-    servers = DemoServers.start(background=False)
-    try:
-        assert servers.wait(0), servers.error
+    with staged_demo() as servers:
         yield servers
-    finally:
-        servers.close()
 
 
 def demo_settings(servers: DemoServers, idle_minutes: float = SHORT_IDLE_MINUTES) -> Settings:

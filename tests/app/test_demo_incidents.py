@@ -19,6 +19,7 @@ from cockpit.app import CockpitApp, Launch
 from cockpit.config import KubeSettings, PollSettings, Settings
 from cockpit.demo.servers import DEMO_IDLE_MINUTES, DemoServers, binaries_available
 from cockpit.demo.staging import APPS, IDLE_SESSIONS
+from tests.fixtures.demo import staged_demo
 from tests.pilot import confirm_modal, wait_for
 from widgets.postgres import PostgresPane
 from widgets.redis import RedisPane
@@ -34,12 +35,8 @@ POLL = PollSettings(
 
 @pytest.fixture
 def demo() -> Iterator[DemoServers]:
-    servers = DemoServers.start(background=False)
-    try:
-        assert servers.wait(0), servers.error
+    with staged_demo() as servers:
         yield servers
-    finally:
-        servers.close()
 
 
 def staged_idle(servers: DemoServers) -> int:

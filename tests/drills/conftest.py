@@ -10,6 +10,7 @@ from cockpit.demo.servers import DemoServers, binaries_available
 from cockpit.sim.pace import Pace
 from cockpit.sim.runner import SimCluster
 from tests.drills.helpers import Cluster
+from tests.fixtures.demo import staged_demo
 
 
 @pytest.fixture
@@ -36,9 +37,5 @@ def demo_servers() -> Iterator[DemoServers]:
     (in the foreground here: the drill starts once the incident is in place)."""
     if not binaries_available():
         pytest.skip("needs redis-server and PostgreSQL's initdb/pg_ctl (as the demo does)")
-    servers = DemoServers.start(background=False)
-    try:
-        assert servers.wait(0), servers.error
+    with staged_demo() as servers:
         yield servers
-    finally:
-        servers.close()
