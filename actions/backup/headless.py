@@ -129,6 +129,14 @@ def backup_list(settings: Settings, *, out: TextIO | None = None) -> int:
     return asyncio.run(go())
 
 
+def _unconfirmed(runner: ActionRunner, action: Action, database: str, out: TextIO) -> int:
+    """The typed confirmation of the screen, on the command line: a refusal, journaled."""
+    reason = f"--confirm must repeat the database name exactly ({database!r})"
+    runner.refused(action, action.plan(), reason)
+    print(f"refused: {reason}", file=out)
+    return REFUSED
+
+
 def restore(
     settings: Settings,
     key: str,
@@ -142,12 +150,7 @@ def restore(
     out, err = out or sys.stdout, err or sys.stderr
     action = RestoreDump(key, database, settings.backups.bucket, progress=progress_printer(err))
     if confirm != database:
-        # The typed confirmation of the screen: the journal records the refusal too.
-        runner = _runner(settings, context)
-        reason = f"--confirm must repeat the database name exactly ({database!r})"
-        runner.refused(action, action.plan(), reason)
-        print(f"refused: {reason}", file=out)
-        return REFUSED
+        return _unconfirmed(_runner(settings, context), action, database, out)
     print(action.plan().title, file=err)
     return asyncio.run(_run(settings, action, context, out))
 
@@ -171,15 +174,17 @@ def restore_guided(
     out, err = out or sys.stdout, err or sys.stderr
     runner = _runner(settings, context)
     if confirm != database:
+        from actions.backup.dump_sources import PodDump
         from actions.backup.guided import RestoreInPlace
         from actions.backup.procedure import dump_choice
 
         choice = dump_choice(key)  # for the journal's record of the refusal
-        action = RestoreInPlace(S3Dump(settings.backups.bucket, choice.where), database)
-        reason = f"--confirm must repeat the database name exactly ({database!r})"
-        runner.refused(action, action.plan(), reason)
-        print(f"refused: {reason}", file=out)
-        return REFUSED
+        source = (
+            S3Dump(settings.backups.bucket, choice.key)
+            if choice.source == "s3"
+            else PodDump(None, settings.kube.namespace, settings.kube.backup_pod, choice.key)
+        )
+        return _unconfirmed(runner, RestoreInPlace(source, database), database, out)
 
     async def go() -> int:
         try:
