@@ -110,6 +110,7 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
             writers=dict(app.settings.kube.restore_replicas),
         )
         self.running: str | None = None
+        self._left = False  # Escape pressed (or unmounted): no more widget updates
         self.dumps: list[Candidate] = []
         self.counts: list[list[Any]] = []
 
@@ -138,6 +139,8 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
         return {w.name: w.desired for w in rows if w.name in self.state.writers}
 
     def render_heading(self) -> None:
+        if not self.shown:
+            return
         self.query_one("#restore-heading", Static).update(
             heading_text(self.state, self.resumed, self.context, self.namespace, self.writers_now())
         )
@@ -148,7 +151,8 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
         self.show_table()
 
     def say(self, words: str) -> None:
-        self.query_one("#restore-status", Static).update(plain(words))
+        if self.shown:
+            self.query_one("#restore-status", Static).update(plain(words))
 
     def show_table(self) -> None:
         table = self.query_one(DataTable)
@@ -172,7 +176,17 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
                 key=str(index),
             )
 
+    @property
+    def shown(self) -> bool:
+        """Still on screen: a listing that comes back after Escape has nowhere to go."""
+        return not self._left
+
+    def on_unmount(self) -> None:
+        self._left = True
+
     def progress(self, fraction: float | None, text: str) -> None:
+        if not self.shown:
+            return
         bar = self.query_one(ProgressBar)
         bar.display = True
         bar.update(total=None if fraction is None else 1.0, progress=fraction or 0.0)
@@ -193,7 +207,7 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
                 problems.append(f"{where}: {message}" + (f" ({hint})" if hint else ""))
             else:
                 candidates += outcome
-        if not self.is_mounted:
+        if not self.shown:
             return
         newest = datetime.min.replace(tzinfo=UTC)
         self.dumps = sorted(candidates, key=lambda c: c.when or newest, reverse=True)
@@ -226,6 +240,15 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
     # -- the steps ------------------------------------------------------------------------
 
     def action_leave(self) -> None:
+        if self.running is not None:
+            # Leaving would end the step's worker with the screen: a restore cut short.
+            self.cockpit.notify(
+                f"{self.running}: still running; the panes come back once it is done",
+                markup=False,
+                timeout=5,
+            )
+            return
+        self._left = True
         self.dismiss()
 
     def action_next(self) -> None:
@@ -292,7 +315,7 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
                 severity="error",
                 markup=False,
             )
-        if self.is_mounted:
+        if self.shown:
             self.render_state()
 
     @work(group="restore-step", exclusive=False)
@@ -334,7 +357,7 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
             else:
                 self.say("failed: " + result.message + " — enter runs it again")
         self.save()
-        if self.is_mounted:
+        if self.shown:
             self.query_one(ProgressBar).display = False
             if self.state.finished:
                 self.say("restore complete: " + self.state.summary())
