@@ -156,6 +156,8 @@ class RecordingWriter:
     def failure(self, failure: SourceFailure, at: datetime) -> Written:
         plain = codec.to_plain(failure, "", self.secrets)
         self._insert(_epoch(at), failure.source, FAILURE, "SourceFailure", plain)
+        if (last := self._last.get(failure.source)) is not None:
+            last.snapshot = None  # the same snapshot after this is a recovery: a row of its own
         return Written("failure", "SourceFailure", plain, plain)
 
     def action(self, entry: dict[str, Any], at: datetime) -> None:
@@ -222,7 +224,7 @@ def _level(snapshot: object) -> int | None:
 
 
 def _same_but_time(old: object, new: object) -> bool:
-    if type(old) is not type(new) or not hasattr(new, "taken_at"):
+    if old is None or type(old) is not type(new) or not hasattr(new, "taken_at"):
         return False
     if type(new).__name__ == "LogBatch" and new.lines:  # type: ignore[attr-defined]
         return False
