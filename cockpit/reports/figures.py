@@ -15,6 +15,7 @@ from cockpit.config import Thresholds
 Point = tuple[float, float | None]
 FIGURES = ("p50_ms", "p95_ms", "p99_ms", "error_pct", "rps")
 LATENCIES = ("p50_ms", "p95_ms", "p99_ms")
+ALL = "all"  # the whole service (cockpit.slo and the PromQL both call it so)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,16 @@ class Limit:
 
     def breached(self, value: float) -> bool:
         return value > self.threshold if self.higher_is_worse else value < self.threshold
+
+    def show(self, value: float | None) -> str:
+        """A value in this figure's unit, as the report writes it."""
+        if value is None:
+            return "-"
+        if self.unit == "%":
+            return f"{value:.3f} %"
+        if self.unit == "ms":
+            return f"{value:.0f} ms"
+        return f"{value:.1f} {self.unit}"
 
     @property
     def words(self) -> str:
@@ -68,15 +79,18 @@ class Summary:
     median: float | None
     worst: float | None
     breaching: int  # points past the threshold
+    judged: bool = True  # False: no limit applies (one upstream's share of throughput)
 
     @property
     def breaching_pct(self) -> float | None:
-        return 100.0 * self.breaching / self.points if self.points else None
+        return 100.0 * self.breaching / self.points if self.points and self.judged else None
 
     @property
     def met(self) -> bool | None:
-        """The period's figure against the threshold; None without data."""
-        return None if self.overall is None else not self.limit.breached(self.overall)
+        """The period's figure against the threshold; None without data or limit."""
+        if self.overall is None or not self.judged:
+            return None
+        return not self.limit.breached(self.overall)
 
 
 def overall_error_pct(traffic: Traffic) -> float | None:
@@ -93,12 +107,18 @@ def overall_error_pct(traffic: Traffic) -> float | None:
     return weighted / total if total > 0 else None
 
 
+def judged(upstream: str, figure: str) -> bool:
+    """The runbook's throughput floor is the service's, not each upstream's."""
+    return figure != "rps" or upstream == ALL
+
+
 def summarise(traffic: Traffic, limit: Limit) -> Summary:
     """Latency: the median of the points is the period's figure; errors: weighted by
     throughput; throughput: the mean.  Worst is the highest (lowest for throughput)."""
     values = traffic.values(limit.figure)
+    fair = judged(traffic.upstream, limit.figure)
     if not values:
-        return Summary(traffic.upstream, limit, 0, None, None, None, 0)
+        return Summary(traffic.upstream, limit, 0, None, None, None, 0, fair)
     median = statistics.median(values)
     if limit.figure == "error_pct":
         overall = overall_error_pct(traffic)
@@ -107,8 +127,8 @@ def summarise(traffic: Traffic, limit: Limit) -> Summary:
     else:
         overall = median
     worst = max(values) if limit.higher_is_worse else min(values)
-    breaching = sum(1 for v in values if limit.breached(v))
-    return Summary(traffic.upstream, limit, len(values), overall, median, worst, breaching)
+    breaching = sum(1 for v in values if limit.breached(v)) if fair else 0
+    return Summary(traffic.upstream, limit, len(values), overall, median, worst, breaching, fair)
 
 
 def summaries(traffic: list[Traffic], th: Thresholds) -> list[Summary]:

@@ -8,19 +8,19 @@ changes), the last one until the end of the recording.  Pure but for the reader.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cockpit.config import Thresholds
 from cockpit.model import KubeSnapshot, Level, PrometheusSnapshot, SloSnapshot
+from cockpit.recording.store import STALE as STALE_LEVEL
+from cockpit.recording.store import UNKNOWN as UNKNOWN_LEVEL
+from cockpit.recording.store import RecordingReader
 from cockpit.reports.charts import Line
-from cockpit.reports.figures import LATENCIES, Limit, limits
+from cockpit.reports.figures import LATENCIES, Limit, judged, limits
 from cockpit.reports.recorded import window_values
-
-if TYPE_CHECKING:
-    from cockpit.recording.store import RecordingReader
+from cockpit.slo.report import summary as slo_summary
 
 STALE = "STALE"  # a failure after the last snapshot: the pane kept old data
 NO_OUTCOME = "started, no outcome recorded"
@@ -103,6 +103,12 @@ class Postmortem:
 
 
 def _detail(snapshot: object) -> str:
+    """A few words on what the pane showed (the panes' own summaries where they exist)."""
+    if isinstance(snapshot, SloSnapshot):
+        return slo_summary(snapshot) or "figures within the limits"
+    if isinstance(snapshot, PrometheusSnapshot):
+        shown = [f"{a.name} {a.state}" for a in snapshot.alerts[:DETAIL_NAMES]]
+        return ", ".join(shown) or snapshot.message or "no alerts"
     if isinstance(snapshot, KubeSnapshot):
         bad = [p for p in snapshot.pods if p.level > Level.OK]
         named = ", ".join(f"{p.name} {p.status}" for p in bad[:DETAIL_NAMES])
@@ -114,25 +120,37 @@ def _detail(snapshot: object) -> str:
     return str(getattr(snapshot, "message", "") or "")
 
 
-def state_of(snapshot: object | None, failure: Any) -> tuple[str, str] | None:
-    """(OK/WARN/CRIT/STALE, words) of one record, or None when it carries no level."""
-    if failure is not None:
-        return STALE, str(getattr(failure, "message", ""))
-    level = getattr(snapshot, "level", None)
-    if not isinstance(level, Level):
+def _words(made: list[Any] | None) -> str:
+    if not made:
+        return ""
+    frame = made[0]
+    if frame.failure is not None:
+        return str(frame.failure.message)
+    return _detail(frame.snapshot)
+
+
+def _label(level: int | None) -> str | None:
+    if level == STALE_LEVEL:
+        return STALE
+    if level == UNKNOWN_LEVEL or level is None:
         return None
-    return level.label, _detail(snapshot)
+    return Level(level).label
 
 
-def level_changes(frames: Iterable[Any]) -> list[LevelChange]:
-    last: dict[str, str] = {}
-    out: list[LevelChange] = []
-    for f in frames:
-        state = state_of(f.snapshot, f.failure)
-        if state is None or last.get(f.source) == state[0]:
+def level_changes(reader: RecordingReader) -> list[LevelChange]:
+    """The reader's level changes (stored levels; a failure is stale), each with the
+    words of the record that made it."""
+    out = []
+    for c in reader.level_changes():
+        after = _label(c.new)
+        if after is None:
             continue
-        out.append(LevelChange(f.at, f.source, last.get(f.source), state[0], state[1]))
-        last[f.source] = state[0]
+        made = [
+            f
+            for f in reader.frames(c.at, c.at, sources=[c.source])
+            if f.snapshot is not None or f.failure is not None
+        ]
+        out.append(LevelChange(c.at, c.source, _label(c.old), after, _words(made[-1:] or None)))
     return out
 
 
@@ -179,7 +197,7 @@ def slo_breaches(
         for up in snap.upstreams:
             for figure, value in window_values(up.one_minute).items():
                 limit = found[figure]
-                if value is None or not limit.breached(value):
+                if value is None or not judged(up.name, figure) or not limit.breached(value):
                     continue
                 key = (up.name, figure)
                 seconds[key] = seconds.get(key, 0.0) + held
@@ -287,21 +305,29 @@ def _readiness_lines(kubes: list[tuple[datetime, KubeSnapshot]]) -> list[Line]:
 # -- the whole ------------------------------------------------------------------------------
 
 
+def _of(reader: RecordingReader, source: str, kind: type) -> list[tuple[datetime, Any]]:
+    """One source's snapshots of one class (only those are decoded)."""
+    return [
+        (f.at, f.snapshot)
+        for f in reader.frames(sources=[source])
+        if f.type == kind.__name__ and isinstance(f.snapshot, kind)
+    ]
+
+
 def build(reader: RecordingReader, th: Thresholds) -> Postmortem:
     span = reader.span()
     if span is None:
         raise ValueError("the recording is empty")
     start, end = span
-    frames = list(reader.frames())
-    slos = [(f.at, f.snapshot) for f in frames if isinstance(f.snapshot, SloSnapshot)]
-    proms = [(f.at, f.snapshot) for f in frames if isinstance(f.snapshot, PrometheusSnapshot)]
-    kubes = [(f.at, f.snapshot) for f in frames if isinstance(f.snapshot, KubeSnapshot)]
+    slos = _of(reader, "slo", SloSnapshot)
+    proms = _of(reader, "prometheus", PrometheusSnapshot)
+    kubes = _of(reader, "pods", KubeSnapshot)
     error_lines, latency_lines = _slo_lines(slos)
     return Postmortem(
         start=start,
         end=end,
         sources=tuple(reader.sources()),
-        changes=tuple(level_changes(frames)),
+        changes=tuple(level_changes(reader)),
         alerts=tuple(alert_spans(proms, end)),
         breaches=tuple(slo_breaches(slos, end, th)),
         pods=tuple(pod_changes(kubes)),

@@ -9,8 +9,6 @@ from cockpit.reports.page import card, chart, document, e, notes, table, tag, wh
 from cockpit.reports.postmortem import NO_OUTCOME, STALE, Postmortem
 from cockpit.units import duration
 
-LEVEL_CSS = {"OK": "ok", "WARN": "warn", "CRIT": "crit", STALE: "crit"}
-
 
 def _cards(pm: Postmortem) -> str:
     length = (pm.end - pm.start).total_seconds()
@@ -51,8 +49,8 @@ def timeline(pm: Postmortem) -> str:
         rows = [
             [
                 e(when(c.at)),
-                tag(c.before, LEVEL_CSS.get(c.before, "")) if c.before else e("(first record)"),
-                tag(c.after, LEVEL_CSS.get(c.after, "")),
+                tag(c.before) if c.before else e("(first record)"),
+                tag(c.after),
                 e(c.detail, 400),
             ]
             for c in mine
@@ -91,7 +89,7 @@ def breaches(pm: Postmortem) -> str:
             e(b.limit.label),
             e(b.limit.words),
             e(f"{b.minutes:.1f}"),
-            e(f"{b.worst:.3g} {b.limit.unit}"),
+            e(b.limit.show(b.worst)),
         ]
         for b in sorted(pm.breaches, key=lambda b: -b.seconds)
     ]

@@ -23,17 +23,9 @@ SUMMARY_HEADERS = [
 ]
 
 
-def number(value: float | None, unit: str) -> str:
-    if value is None:
-        return "-"
-    if unit == "%":
-        return f"{value:.3f} %"
-    if unit == "ms":
-        return f"{value:.0f} ms"
-    return f"{value:.1f} {unit}"
-
-
 def _verdict(s: Summary) -> str:
+    if not s.judged:
+        return tag("no limit", "none")
     if s.met is None:
         return tag("no data", "none")
     return tag("met", "met") if s.met else tag("missed", "missed")
@@ -42,7 +34,6 @@ def _verdict(s: Summary) -> str:
 def _summary_rows(rows: list[Summary]) -> list[list[str]]:
     out = []
     for s in rows:
-        unit = s.limit.unit
         share = (
             "-"
             if s.breaching_pct is None
@@ -51,10 +42,10 @@ def _summary_rows(rows: list[Summary]) -> list[list[str]]:
         out.append(
             [
                 e(s.limit.label),
-                e(s.limit.words),
-                e(number(s.overall, unit)),
-                e(number(s.median, unit)),
-                e(number(s.worst, unit)),
+                e(s.limit.words if s.judged else "(the service's)"),
+                e(s.limit.show(s.overall)),
+                e(s.limit.show(s.median)),
+                e(s.limit.show(s.worst)),
                 e(share),
                 _verdict(s),
             ]
