@@ -41,7 +41,10 @@ class WeekBackups:
 
     @property
     def days_without_dump(self) -> list[date]:
-        """Whole days of the period with no dump taken (the schedule is daily)."""
+        """Whole days of the period with no dump taken (the schedule is daily); none
+        when S3 could not be read (not knowing is not missing)."""
+        if not self.s3_read:
+            return []
         have = {d.when.date() for d in self.dumps if d.when is not None}
         first = (self.start + timedelta(days=1)).date()  # the first whole day
         days = []

@@ -13,6 +13,7 @@ import pytest
 from kubernetes import client as k8s
 
 from cockpit.reports import vulns
+from cockpit.reports.render_weekly import vulnerabilities
 from cockpit.sim.runner import SimCluster
 
 # The shape of `trivy image --format json` (schema 2), cut down to two results.
@@ -84,6 +85,9 @@ def test_without_reports_trivy_on_path_is_run_for_both_images(
     ]
     assert [i.app for i in report.images] == ["rails", "fastapi"]
     assert report.problems == ("Kubernetes: not connected",)
+    page = vulnerabilities(report)
+    assert "CVE-2024-47220" in page and "javascript:" not in page
+    assert 'href="https://avd.aquasec.com/nvd/cve-2024-45490"' in page
 
 
 def test_refused_reports_and_no_trivy_say_so(

@@ -10,11 +10,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from cockpit.cli import main
 from cockpit.config import BackupSettings
 from cockpit.reports import vulns
 from cockpit.reports.render_weekly import render_weekly
 from cockpit.reports.weekly import RECORDING, WeeklyReport, build_weekly
-from cockpit.sim.runner import SimCluster
+from cockpit.sim.runner import CONTEXT, SimCluster
 from cockpit.sources.kube.convert import parse_time
 from tests.fixtures.s3 import REGION, MotoServer
 from tests.reports.conftest import settings_for
@@ -132,3 +135,28 @@ def vulnerabilities_are_the_clusters(report: WeeklyReport, sim: SimCluster) -> N
         ]
         assert sorted(f.id for f in image.important) == sorted(important)
         assert all(f.fixed or f.id == "CVE-2023-45853" for f in image.important)
+
+
+def test_cockpit_report_weekly_writes_its_page_in_the_current_directory(
+    incident_sim: SimCluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scene = write_scene(tmp_path / "rec.db", t0_now(minutes_ago=10))
+    kubeconfig = incident_sim.write_kubeconfig(tmp_path / "kubeconfig")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'journal_path = "{tmp_path / "journal.jsonl"}"\n'
+        f'[kube]\nkubeconfig = "{kubeconfig}"\ncontext = "{CONTEXT}"\n'
+        '[backups]\nendpoint_url = "http://127.0.0.1:9"\n'  # nothing listens: S3 fails
+    )
+    monkeypatch.chdir(tmp_path)
+    argv = ["report", "--weekly", "--recording", str(scene.path), "--config", str(config)]
+    assert main(argv) == 0
+    [page] = tmp_path.glob("weekly-report-*.html")
+    assert page.name == f"weekly-report-{datetime.now(UTC):%Y-%m-%d}.html"
+    text = page.read_text()
+    assert "rec.db" in text and "CVE-2024-47874" in text  # recorded figures, fastapi's CVEs
+    assert "S3" in capsys.readouterr().err or "S3" in text  # the failing half is said
+    assert main(["report", "--weekly", str(scene.path)]) == 2  # the recording is --recording
