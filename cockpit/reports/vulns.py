@@ -93,21 +93,29 @@ def _sorted(findings: list[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=lambda f: (rank.get(f.severity, 9), f.package, f.id)))
 
 
+# Finding's fields as each source names them: the operator's CRD, trivy's JSON.
+OPERATOR_FIELDS = (
+    "vulnerabilityID", "resource", "installedVersion", "fixedVersion", "severity", "title",
+    "primaryLink",
+)  # fmt: skip
+TRIVY_FIELDS = (
+    "VulnerabilityID", "PkgName", "InstalledVersion", "FixedVersion", "Severity", "Title",
+    "PrimaryURL",
+)  # fmt: skip
+
+
+def _finding(v: dict[str, Any], fields: tuple[str, ...]) -> Finding:
+    id_, package, installed, fixed, severity, title, link = (str(v.get(f) or "") for f in fields)
+    return Finding(id_, package, installed, fixed, severity.upper() or "UNKNOWN", title, link)
+
+
 def from_operator_report(app: str, obj: dict[str, Any]) -> ImageVulns:
     """One VulnerabilityReport; the counts are the report's own summary (the operator
     may leave findings out of the list, never out of the summary)."""
     report = obj.get("report") or {}
     art = report.get("artifact") or {}
     findings = [
-        Finding(
-            id=str(v.get("vulnerabilityID", "")),
-            package=str(v.get("resource", "")),
-            installed=str(v.get("installedVersion", "")),
-            fixed=str(v.get("fixedVersion", "")),
-            severity=str(v.get("severity", "UNKNOWN")).upper(),
-            title=str(v.get("title", "")),
-            link=str(v.get("primaryLink", "")),
-        )
+        _finding(v, OPERATOR_FIELDS)
         for v in report.get("vulnerabilities") or []
         if isinstance(v, dict)
     ]
@@ -131,15 +139,7 @@ def from_operator_report(app: str, obj: dict[str, Any]) -> ImageVulns:
 def from_trivy_json(app: str, image: str, document: dict[str, Any]) -> ImageVulns:
     """`trivy image --format json` output (schema 2: Results[].Vulnerabilities[])."""
     findings = [
-        Finding(
-            id=str(v.get("VulnerabilityID", "")),
-            package=str(v.get("PkgName", "")),
-            installed=str(v.get("InstalledVersion", "")),
-            fixed=str(v.get("FixedVersion", "")),
-            severity=str(v.get("Severity", "UNKNOWN")).upper(),
-            title=str(v.get("Title", "")),
-            link=str(v.get("PrimaryURL", "")),
-        )
+        _finding(v, TRIVY_FIELDS)
         for result in document.get("Results") or []
         if isinstance(result, dict)
         for v in result.get("Vulnerabilities") or []

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cockpit.config import Settings
 from cockpit.errors import SourceError
+from cockpit.model import BackupsSnapshot, SloSnapshot
 from cockpit.reports import vulns
 from cockpit.reports.backups_week import WeekBackups, week_backups
 from cockpit.reports.figures import Limit, Summary, Traffic, limits, summaries
@@ -59,26 +60,27 @@ async def _figures(
     step: float,
     recording: Path | None,
     problems: list[str],
-) -> tuple[str, str, list[Traffic], RangeAsked | None, object]:
+) -> tuple[str, str, list[Traffic], RangeAsked | None, BackupsSnapshot | None]:
     """(source, words, traffic, what was asked, the recorded backups snapshot)."""
     source = PrometheusSource(settings, target)
+    why = "no Prometheus configured or found"
     try:
         found = await traffic_from_prometheus(source, start.timestamp(), end.timestamp(), step)
     except SourceError as exc:
         problems.append(f"Prometheus: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
-        found = None
+        found, why = None, "Prometheus failed (see the notes)"
     finally:
         await source.close()
-    recorded_backups = None
+    if found is not None and not found[0] and recording is not None:
+        found, why = None, f"Prometheus at {found[1].url} has no figures for the period"
+    recorded_backups: BackupsSnapshot | None = None
+    snaps: list = []
     if recording is not None:
-        from cockpit.recording.store import RecordingReader  # only when asked for
-
-        reader = RecordingReader(recording)
         try:
-            recorded_backups = last_backups(reader, start, end)
-            snaps = slo_snapshots(reader, start, end) if found is None else []
-        finally:
-            reader.close()
+            recorded_backups, snaps = _read_recording(recording, start, end, found is None)
+        except Exception as exc:  # not a recording, unreadable: said, and done without
+            problems.append(f"recording {recording}: {exc}")
+            recording = None
     if found is not None:
         traffic, asked = found
         words = (
@@ -89,11 +91,24 @@ async def _figures(
     if recording is not None:
         words = (
             f"the recording {recording.name}: {len(snaps)} SLO snapshots (five-minute "
-            "windows of the nginx access logs), no Prometheus configured or found"
+            f"windows of the nginx access logs); {why}"
         )
         return RECORDING, words, traffic_from_snapshots(snaps), None, recorded_backups
-    words = "none: no Prometheus configured or found, and no recording given (--recording FILE)"
+    words = f"none: {why}, and no recording given (--recording FILE)"
     return NONE, words, [], None, None
+
+
+def _read_recording(
+    path: Path, start: datetime, end: datetime, figures: bool
+) -> tuple[BackupsSnapshot | None, list[tuple[datetime, SloSnapshot]]]:
+    from cockpit.recording.store import RecordingReader  # only when asked for
+
+    reader = RecordingReader(path)
+    try:
+        backups = last_backups(reader, start, end)
+        return backups, slo_snapshots(reader, start, end) if figures else []
+    finally:
+        reader.close()
 
 
 async def build_weekly(

@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from kubernetes import client as k8s
 
 from cockpit.reports import vulns
 from cockpit.reports.render_weekly import vulnerabilities
+from cockpit.sim.pace import Pace
 from cockpit.sim.runner import SimCluster
 
 # The shape of `trivy image --format json` (schema 2), cut down to two results.
@@ -91,11 +93,11 @@ def test_without_reports_trivy_on_path_is_run_for_both_images(
 
 
 def test_refused_reports_and_no_trivy_say_so(
-    make_report_sim: SimCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    refusing_sim: SimCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no trivy anywhere
-    make_report_sim.deny("list", "vulnerabilityreports")
-    api = k8s.ApiClient(make_report_sim.client_configuration())
+    refusing_sim.deny("list", "vulnerabilityreports")
+    api = k8s.ApiClient(refusing_sim.client_configuration())
     try:
         report = vulns.scan(api, "excel-unified")
     finally:
@@ -116,9 +118,7 @@ def test_reports_match_the_image_the_deployment_runs() -> None:
 
 
 @pytest.fixture
-def make_report_sim() -> SimCluster:
-    from cockpit.sim.pace import Pace
-
+def refusing_sim() -> Iterator[SimCluster]:
     sim = SimCluster("healthy", pace=Pace.fast()).start()
-    yield sim  # type: ignore[misc]
+    yield sim
     sim.stop()
