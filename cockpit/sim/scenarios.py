@@ -24,6 +24,7 @@ from cockpit.sim.deployments import DESIRED, HASH, MAX_REPLICAS, REVISION, templ
 from cockpit.sim.kubelet import BEHAVIOUR
 from cockpit.sim.objects import clone, new_uid, owner_ref, suffix, template_hash, ts
 from cockpit.sim.statefulsets import REVISION_LABEL, revision_name
+from cockpit.sim.vulns import REPORTS
 from cockpit.sim.vulns import reports as vulnerability_reports
 
 if TYPE_CHECKING:
@@ -656,7 +657,7 @@ class Seeder:
 
     def _vulnerability_reports(self) -> None:
         for report, at in vulnerability_reports(self.store.list("replicasets.apps"), self.now):
-            self.put("vulnerabilityreports.aquasecurity.github.io", report, at)
+            self.put(REPORTS, report, at)
 
     def _statefulsets(self) -> None:
         pg = [

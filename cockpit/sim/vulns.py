@@ -9,15 +9,19 @@ deployments (see vuln_catalog for the findings).
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.sim.objects import owner_ref, parse_ts, ts
 from cockpit.sim.vuln_catalog import CATALOG, Finding
 
+if TYPE_CHECKING:
+    from cockpit.sim.controller import Controller
+
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
 SCANNER = {"name": "Trivy", "vendor": "Aqua Security", "version": "0.57.1"}
 SCANNED_APPS = ("rails", "fastapi")
-SCAN_DELAY_S = 75.0  # from a ReplicaSet's creation to its report
+SCAN_DELAY_S = 75.0  # from a ReplicaSet's creation to its report (seeded history)
+REPORTS = "vulnerabilityreports.aquasecurity.github.io"  # the store's key
 
 
 def split_image(image: str) -> tuple[str, str, str]:
@@ -95,13 +99,17 @@ def report_for(rs: dict, container: dict, scanned_at: float) -> dict | None:
     }
 
 
+def _scanned(rs: dict) -> bool:
+    app = (rs["metadata"].get("labels") or {}).get("app")
+    return app in SCANNED_APPS and bool((rs.get("spec") or {}).get("replicas"))
+
+
 def reports(replicasets: list[dict], now: float) -> list[tuple[dict, float]]:
     """(report, when it was written) for the containers of the active ReplicaSets of the
     scanned apps: a little after each ReplicaSet was created."""
     out = []
     for rs in replicasets:
-        app = (rs["metadata"].get("labels") or {}).get("app")
-        if app not in SCANNED_APPS or not (rs.get("spec") or {}).get("replicas"):
+        if not _scanned(rs):
             continue
         created = parse_ts(rs["metadata"].get("creationTimestamp")) or now
         at = min(created + SCAN_DELAY_S, now)
@@ -110,3 +118,38 @@ def reports(replicasets: list[dict], now: float) -> list[tuple[dict, float]]:
             if report is not None:
                 out.append((report, at))
     return out
+
+
+class Scanner:
+    """The operator at work: a ReplicaSet of a scanned app that becomes active (a
+    rollout, an undo) and has no report gets one, a scan job's time later."""
+
+    def __init__(self, ctl: Controller) -> None:
+        self.ctl = ctl
+        self._pending: set[tuple[str, str]] = set()
+
+    def saw(self, rs: dict) -> None:
+        m = rs["metadata"]
+        key = (m["namespace"], m["name"])
+        if not _scanned(rs) or key in self._pending or self._has_reports(rs):
+            return
+        self._pending.add(key)
+        self.ctl.later(self.ctl.pace.job_duration_s, self._scan, key)
+
+    def _has_reports(self, rs: dict) -> bool:
+        ns, name = rs["metadata"]["namespace"], rs["metadata"]["name"]
+        containers = rs["spec"]["template"]["spec"]["containers"]
+        store = self.ctl.store
+        return all(
+            store.get(REPORTS, ns, f"replicaset-{name}-{c['name']}") is not None for c in containers
+        )
+
+    def _scan(self, key: tuple[str, str]) -> None:
+        self._pending.discard(key)
+        rs = self.ctl.store.get("replicasets.apps", *key)
+        if rs is None:
+            return
+        for report, _ in reports([rs], self.ctl.clock()):
+            m = report["metadata"]
+            if self.ctl.store.get(REPORTS, m["namespace"], m["name"]) is None:
+                self.ctl.create(REPORTS, report)
