@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from cockpit.errors import SourceError
 from cockpit.reports.figures import Point, Traffic
 from cockpit.sources.prometheus.promql import ALL, matrix, queries
 from cockpit.sources.prometheus.source import PrometheusSource
@@ -40,7 +41,14 @@ async def traffic_from_prometheus(
         return None
     by_app: dict[str, dict[str, list[Point]]] = {}
     for name, answer in zip(names, answers, strict=True):
-        for app, points in matrix(answer).items():
+        try:
+            found = matrix(answer)
+        except ValueError as exc:
+            raise SourceError(
+                f"Prometheus at {source.url}: unexpected answer to a range query ({exc})",
+                "is this the Prometheus server's address (not Grafana or Alertmanager)?",
+            ) from None
+        for app, points in found.items():
             by_app.setdefault(app, {})[name] = points
     order = sorted(by_app, key=lambda a: (a != ALL, a))
     ranged = RangeAsked(source.url, start, end, step, asked)

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from cockpit.cli import main
-from cockpit.config import BackupSettings
+from cockpit.config import BackupSettings, PrometheusSettings
 from cockpit.reports import vulns
 from cockpit.reports.render_weekly import render_weekly
-from cockpit.reports.weekly import RECORDING, WeeklyReport, build_weekly
+from cockpit.reports.weekly import NONE, RECORDING, WeeklyReport, build_weekly
 from cockpit.sim.runner import CONTEXT, SimCluster
 from cockpit.sources.kube.convert import parse_time
 from tests.fixtures.s3 import REGION, MotoServer
@@ -160,3 +160,22 @@ def test_cockpit_report_weekly_writes_its_page_in_the_current_directory(
     assert "rec.db" in text and "CVE-2024-47874" in text  # recorded figures, fastapi's CVEs
     assert "S3" in capsys.readouterr().err or "S3" in text  # the failing half is said
     assert main(["report", "--weekly", str(scene.path)]) == 2  # the recording is --recording
+
+
+def test_a_failing_prometheus_is_said_and_the_recording_stands_in(
+    incident_sim: SimCluster, tmp_path: Path
+) -> None:
+    scene = write_scene(tmp_path / "rec.db", t0_now(minutes_ago=10))
+    # The API server is no Prometheus: its 404 must be said, not hidden.
+    not_prometheus = PrometheusSettings(url=incident_sim.url, timeout=3)
+    settings = settings_for(incident_sim, tmp_path, prometheus=not_prometheus)
+    end = datetime.now(UTC)
+    report = asyncio.run(build_weekly(settings, end=end, recording=scene.path))
+    assert report.figures_source == RECORDING
+    assert "Prometheus failed" in report.figures_words
+    assert any(p.startswith("Prometheus: ") and "404" in p for p in report.problems)
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a recording")
+    report = asyncio.run(build_weekly(settings, end=end, recording=junk))
+    assert report.figures_source == NONE and report.traffic == []
+    assert any(p.startswith(f"recording {junk}") for p in report.problems)
