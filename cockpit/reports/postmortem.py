@@ -8,12 +8,27 @@ changes), the last one until the end of the recording.  Pure but for the reader.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from cockpit.config import Thresholds
-from cockpit.model import KubeSnapshot, Level, PrometheusSnapshot, SloSnapshot
+from cockpit.model import (
+    BackupsSnapshot,
+    DiskSnapshot,
+    EventsSnapshot,
+    HealthSnapshot,
+    HostSnapshot,
+    KubeSnapshot,
+    Level,
+    LogBatch,
+    PgSnapshot,
+    PrometheusSnapshot,
+    RedisSnapshot,
+    SloSnapshot,
+    TopSnapshot,
+)
 from cockpit.recording.store import STALE as STALE_LEVEL
 from cockpit.recording.store import UNKNOWN as UNKNOWN_LEVEL
 from cockpit.recording.store import RecordingReader
@@ -21,6 +36,10 @@ from cockpit.reports.charts import Line
 from cockpit.reports.figures import LATENCIES, Limit, judged, limits
 from cockpit.reports.recorded import window_values
 from cockpit.slo.report import summary as slo_summary
+from cockpit.snapshot_words import summarise
+from cockpit.sources.disk import check_lines as disk_lines
+from cockpit.sources.health import check_lines as health_lines
+from cockpit.sources.prometheus.check import check_lines as prometheus_lines
 
 STALE = "STALE"  # a failure after the last snapshot: the pane kept old data
 NO_OUTCOME = "started, no outcome recorded"
@@ -102,21 +121,37 @@ class Postmortem:
 # -- levels ------------------------------------------------------------------------------
 
 
+# Panes whose check lines say what is wrong: the worst line is what the pane showed.
+_CHECK_LINES: dict[type, Callable[[Any], list[tuple[Level, str]]]] = {
+    HealthSnapshot: health_lines,
+    DiskSnapshot: disk_lines,
+    PrometheusSnapshot: lambda snap: prometheus_lines(snap, snap.taken_at),
+}
+_SUMMARISED = (
+    BackupsSnapshot, EventsSnapshot, HostSnapshot, PgSnapshot, RedisSnapshot, TopSnapshot,
+)  # fmt: skip
+
+
 def _detail(snapshot: object) -> str:
     """A few words on what the pane showed (the panes' own summaries where they exist)."""
     if isinstance(snapshot, SloSnapshot):
         return slo_summary(snapshot) or "figures within the limits"
-    if isinstance(snapshot, PrometheusSnapshot):
-        shown = [f"{a.name} {a.state}" for a in snapshot.alerts[:DETAIL_NAMES]]
-        return ", ".join(shown) or snapshot.message or "no alerts"
     if isinstance(snapshot, KubeSnapshot):
         bad = [p for p in snapshot.pods if p.level > Level.OK]
         named = ", ".join(f"{p.name} {p.status}" for p in bad[:DETAIL_NAMES])
         more = f" and {len(bad) - DETAIL_NAMES} more" if len(bad) > DETAIL_NAMES else ""
         return f"{named}{more}" if bad else "all pods fine"
-    problems = getattr(snapshot, "problems", None)
-    if problems and isinstance(problems[0], tuple):
-        return str(problems[0][1])
+    if isinstance(snapshot, LogBatch):
+        words = f"{snapshot.rate} error lines in the last full minute"
+        return "; ".join((words, *snapshot.problems[:1]))
+    if isinstance(snapshot, BackupsSnapshot) and snapshot.problems:
+        return snapshot.problems[0][1]
+    lines = _CHECK_LINES.get(type(snapshot))
+    if lines is not None:
+        found = lines(snapshot)
+        return max(found, key=lambda line: line[0])[1] if found else ""
+    if isinstance(snapshot, _SUMMARISED):
+        return summarise("", snapshot)[1]
     return str(getattr(snapshot, "message", "") or "")
 
 
