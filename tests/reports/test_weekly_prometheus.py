@@ -24,8 +24,8 @@ from tests.reports.conftest import settings_for
 from tests.sources.prom_real import RealPrometheus
 
 PACE = Pace.fast().with_(nginx_requests_per_s=300.0, incident_fastapi_error_ratio=0.25)
-STEP = 5.0
-SPAN = timedelta(seconds=30)
+STEP = 3.0
+SPAN = timedelta(seconds=18)
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_weekly_figures_match_prometheus_range_queries(
     scraped: tuple[SimCluster, RealPrometheus], tmp_path: Path
 ) -> None:
     sim, prom = scraped
-    wait_for_points(prom, needed=6, deadline_s=60)
+    wait_for_points(prom, needed=5, deadline_s=60)
     end = datetime.fromtimestamp(time.time() - 2, UTC)  # scrapes before it are all in
     settings = settings_for(sim, tmp_path, prometheus=PrometheusSettings(url=prom.url))
     report = asyncio.run(build_weekly(settings, end=end, length=SPAN, step=STEP))
