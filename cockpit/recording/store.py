@@ -127,6 +127,7 @@ class RecordingWriter:
             (name, id_) for id_, name in self.db.execute("SELECT id, name FROM sources")
         )
         self._last: dict[str, _Last] = {}
+        self._caches: dict[str, codec.RowCache] = {}
         self._pending = 0
         self.db.execute("BEGIN")
 
@@ -140,7 +141,9 @@ class RecordingWriter:
             last.snapshot = snapshot
             return Written("same", last.type, None, last.plain)
         name = codec.type_name(snapshot)
-        plain = codec.to_plain(snapshot, source, self.secrets)
+        if (rows := self._caches.get(source)) is None:
+            rows = self._caches[source] = codec.RowCache(source, self.secrets)
+        plain = rows.to_plain(snapshot)
         if last is None or last.type != name or when - last.keyframe_at >= KEYFRAME_EVERY:
             row = self._insert(when, source, KEY, name, plain, _level(snapshot))
             self._last[source] = _Last(row, plain, snapshot, name, when)
