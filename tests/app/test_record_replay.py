@@ -20,6 +20,8 @@ from cockpit.headless import run_headless
 from cockpit.recording.recorder import recorder_for
 from cockpit.recording.store import RecordingReader
 from cockpit.replay import ReplayApp, ReplayOptions
+from cockpit.reports.postmortem import build
+from cockpit.reports.render_postmortem import render_postmortem
 from widgets.pods import PodsPane
 
 from .conftest import wait_for
@@ -121,3 +123,23 @@ async def test_a_minute_recorded_replays_before_and_after_the_restart(recorded) 
         await wait_for(pilot, lambda: pane.failure is not None, what="nothing recorded yet")
         assert "not recorded yet" in pane.failure.message
         await pilot.press("q")
+    check_postmortem(recorded)
+
+
+def check_postmortem(recorded) -> None:
+    """The same minute's postmortem lists the restart and the level changes."""
+    settings, restarted_at, victim = recorded
+    reader = RecordingReader(settings.effective_recording_path())
+    report = build(reader, settings.thresholds)
+    restart = [a for a in report.actions if a.action == "pod.restart"]
+    assert len(restart) == 1 and restart[0].outcome == "succeeded"
+    assert victim.name in restart[0].targets
+    assert abs((restart[0].at - restarted_at).total_seconds()) < 5
+    assert any(c.pod == victim.name and c.what == "gone" for c in report.pods)
+    # Each pane's first level, and every change the recording holds, in time order.
+    first = {c.source: c.after for c in report.changes if c.before is None}
+    assert first["pods"] == "CRIT" and first["slo"] == "CRIT"  # the crash loop, the 5xx
+    assert [c.at for c in report.changes] == sorted(c.at for c in report.changes)
+    assert len(report.changes) == len(reader.level_changes())
+    page = render_postmortem(report, "minute.db")
+    assert victim.name in page and "pod.restart" in page
