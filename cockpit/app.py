@@ -80,6 +80,7 @@ class Launch:
     namespace: str | None = None
     kube_configuration: kube_client.Configuration | None = None
     note: str = ""  # shown in the header, e.g. "demo: simulated cluster (incident)"
+    war_room: bool = False  # open on the war-room screen (`cockpit serve --war-room`)
 
 
 class CockpitApp(App[None]):
@@ -146,6 +147,8 @@ class CockpitApp(App[None]):
         self.check_journal()
         self.set_interval(10.0, self._recheck_journal)
         self.sources.start()
+        if self.launch.war_room:
+            self.call_after_refresh(self.action_war_room)
         # Cheap: the restore screen's modules load only when there is a bookmark.
         if (self.settings.effective_journal_path().parent / "restore.json").exists():
             self.call_after_refresh(self._offer_unfinished_restore)

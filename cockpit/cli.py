@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cockpit import __version__
 from cockpit.config import ConfigError, Settings, load_settings, masked
+from cockpit.serve import cli as serve_cli
 
 if TYPE_CHECKING:
     from cockpit.demo.servers import DemoServers
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--all", action="store_true", help="every entry")
     journal.add_argument("--json", action="store_true", help="raw JSON lines")
     _backup_parsers(sub)
+    serve_cli.add_parser(sub, _common)
     return parser
 
 
@@ -272,6 +274,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_check(settings, args.context, args.namespace, as_json=args.json)
         if command == "demo":
             return cmd_demo(settings, args.scenario, args.size)
+        if command == "serve":
+            return serve_cli.dispatch(args, settings)
         if command in ("backup", "restore"):
             return _backup_dispatch(args, settings)
         return cmd_run(settings, args.context, args.namespace)

@@ -1,0 +1,92 @@
+"""`cockpit serve`: its arguments (`add_parser`) and what it does (`dispatch`)."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from cockpit.config import Settings
+
+SCENARIOS = ("healthy", "incident", "large")
+
+
+def add_parser(sub: Any, common: Callable[..., None] | None = None) -> argparse.ArgumentParser:
+    """Add `serve` to the subcommands; `common` adds the flags every command takes."""
+    serve = sub.add_parser(
+        "serve",
+        help="serve the cockpit to browsers (read-only unless --armed)",
+        description="The cockpit in a browser: each browser tab runs its own session. "
+        "Every request needs the token in the URL printed at start.",
+    )
+    if common is not None:
+        common(serve, suppress=True)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (8000; 0: any free one)")
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers use, when not http://HOST:PORT (a proxy in front)",
+    )
+    serve.add_argument(
+        "--kubeconfig", type=Path, metavar="PATH", help="kubeconfig (default: $KUBECONFIG)"
+    )
+    serve.add_argument(
+        "--armed",
+        action="store_true",
+        help="sessions may run mutating actions (default: every session is read-only)",
+    )
+    serve.add_argument("--war-room", action="store_true", help="open on the war-room screen")
+    serve.add_argument(
+        "--demo", action="store_true", help="serve the built-in simulated cluster's demo"
+    )
+    serve.add_argument("--scenario", choices=SCENARIOS, default="incident", help="with --demo")
+    serve.add_argument("--size", type=int, default=5000, metavar="N", help="with --demo, large")
+    return serve
+
+
+def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from cockpit.serve.server import CockpitServer
+    from cockpit.serve.session import SessionLaunch, session_command, write_settings
+
+    if args.kubeconfig is not None:
+        kube = settings.kube.model_copy(update={"kubeconfig": args.kubeconfig})
+        settings = settings.model_copy(update={"kube": kube})
+    with tempfile.TemporaryDirectory(prefix="cockpit-serve-") as tmp:
+        workdir = Path(tmp)
+        with _target(args, settings, workdir) as (served, note):
+            launch = SessionLaunch(
+                settings_file=write_settings(served, workdir / "settings.json"),
+                context=served.kube.context,
+                read_only=not args.armed,
+                war_room=args.war_room,
+                note=note,
+            )
+            read_only = launch.read_only or served.is_read_only(launch.context)
+            server = CockpitServer(
+                session_command(launch),
+                host=args.host,
+                port=args.port,
+                public_url=args.public_url,
+                mode="READ-ONLY" if read_only else "ARMED",
+            )
+            server.serve()
+    return 0
+
+
+def _target(
+    args: argparse.Namespace, settings: Settings, workdir: Path
+) -> AbstractContextManager[tuple[Settings, str]]:
+    if args.demo:
+        from cockpit.demo.environment import demo_environment
+
+        return demo_environment(settings, args.scenario, args.size, workdir)
+    return _as_is(settings)
+
+
+@contextmanager
+def _as_is(settings: Settings) -> Iterator[tuple[Settings, str]]:
+    yield settings, ""

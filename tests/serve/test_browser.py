@@ -1,0 +1,68 @@
+"""`cockpit serve` in headless Debian chromium: the page, the terminal, the cockpit in it."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.serve.terminal import open_page, press, screen_text, wait_text
+
+PANES = ("Pods (", "Workloads", "Error logs", "Events", "PostgreSQL", "Redis", "Backups")
+
+
+def test_a_read_only_session_draws_the_panes_and_offers_no_mutating_action(serve, chromium):
+    served = serve()
+    page = open_page(chromium)
+    response = page.goto(served.entry_url)
+    assert response is not None and response.status == 200
+    assert page.url == f"{served.base}/"  # the token left the address bar
+    wait_text(page, "READ-ONLY", *PANES)
+    assert "ARMED" not in screen_text(page)
+
+    press(page, "Shift+B")  # backup now: a confirmation when armed (the next test)
+    press(page, "?")  # keys are handled in order: help opens after B was handled
+    shown = wait_text(page, "cockpit — keys")
+    assert "Execute" not in shown  # no confirmation opened
+    assert "Backup now" not in shown  # and the help offers no mutating key
+    page.close()
+
+
+def test_an_armed_session_offers_the_backup_that_a_read_only_one_refuses(serve, chromium):
+    served = serve("--armed")
+    assert "ARMED sessions" in served.output
+    page = open_page(chromium)
+    page.goto(served.entry_url)
+    wait_text(page, "ARMED", *PANES)
+
+    press(page, "Shift+B")
+    wait_text(page, "Execute", "Cancel")  # the confirmation, nothing run yet
+    press(page, "Enter")  # on Cancel, focused (a lone Escape waits for a sequence)
+    press(page, "?")
+    assert "Backup now" in wait_text(page, "cockpit — keys")
+    page.close()
+
+
+def test_without_the_token_the_browser_gets_nothing(serve, chromium):
+    served = serve()
+    page = open_page(chromium)
+    fetched: list[tuple[str, int]] = []
+    page.on("response", lambda response: fetched.append((response.url, response.status)))
+    # An empty 4xx: chromium shows its own error page instead, and goto says so.
+    with pytest.raises(PlaywrightError, match="ERR_HTTP_RESPONSE_CODE_FAILURE"):
+        page.goto(f"{served.base}/")
+    with pytest.raises(PlaywrightError, match="ERR_HTTP_RESPONSE_CODE_FAILURE"):
+        page.goto(f"{served.base}/?token=not-the-token")
+    # Nothing but the two refusals: no page, so no script, style or websocket after them.
+    assert fetched == [(f"{served.base}/", 401), (f"{served.base}/?token=not-the-token", 403)]
+    page.close()
+
+
+def test_war_room_opens_on_the_war_room_screen(serve, chromium):
+    served = serve("--war-room")
+    page = open_page(chromium)
+    page.goto(served.entry_url)
+    shown = wait_text(page, "READ-ONLY", "PODS NOT READY", "PG CONNECTIONS")
+    assert "Error logs" not in shown  # the figures, not the panes
+    press(page, "w")  # and back to the panes
+    wait_text(page, *PANES)
+    page.close()

@@ -1,0 +1,69 @@
+"""Every request to `cockpit serve` needs the token; the websocket also the served Origin;
+the token reaches the output once, in the URL printed at start, and never the log."""
+
+from __future__ import annotations
+
+import aiohttp
+import httpx
+import pytest
+
+from cockpit.serve.auth import COOKIE
+
+
+def test_no_token_401_bad_token_403_and_no_body(serve):
+    served = serve()
+    with httpx.Client(base_url=served.base, follow_redirects=False) as http:
+        for path in ("/", "/static/js/textual.js", "/static/css/xterm.css", "/ws"):
+            response = http.get(path)
+            assert (response.status_code, response.content) == (401, b""), path
+        bad = {"cookies": {COOKIE: "not-the-token"}}
+        for path in ("/", "/static/js/textual.js", "/ws"):
+            response = httpx.get(f"{served.base}{path}", **bad)
+            assert (response.status_code, response.content) == (403, b""), path
+        for url in ("/?token=not-the-token", f"/static/js/textual.js?token={served.token}"):
+            response = http.get(url)
+            assert (response.status_code, response.content) == (403, b""), url
+
+
+def test_the_token_sets_a_strict_http_only_cookie_and_leaves_the_url(serve):
+    served = serve()
+    with httpx.Client(base_url=served.base, follow_redirects=False) as http:
+        entered = http.get(f"/?token={served.token}&fontsize=14")
+        assert entered.status_code == 303
+        assert entered.headers["location"] == "/?fontsize=14"
+        cookie = entered.headers["set-cookie"]
+        assert f"{COOKIE}={served.token}" in cookie
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        page = http.get("/?fontsize=14")  # the client kept the cookie
+        assert page.status_code == 200 and "textual.js" in page.text
+        assert served.token not in page.text
+        assert page.headers["x-frame-options"] == "DENY"
+        assert http.get("/static/js/textual.js").status_code == 200
+
+
+async def test_the_websocket_refuses_another_origin(serve):
+    served = serve()
+    cookies = {COOKIE: served.token}
+    async with aiohttp.ClientSession(cookies=cookies) as session:
+        for origin in ("http://evil.example", served.base.replace("127.0.0.1", "localhost")):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(f"{served.base}/ws", headers={"Origin": origin})
+            assert refused.value.status == 403
+        # The served origin is let in: the session starts and draws.
+        ws = await session.ws_connect(f"{served.base}/ws", headers={"Origin": served.base})
+        first = await ws.receive(timeout=60)
+        assert first.type == aiohttp.WSMsgType.BINARY
+        await ws.close()
+
+
+def test_the_token_is_printed_once_and_never_logged(serve):
+    served = serve()
+    with httpx.Client(base_url=served.base, follow_redirects=False) as http:
+        assert http.get(f"/?token={served.token}").status_code == 303
+        assert http.get("/?token=a-wrong-one").status_code == 403
+        assert http.get("/").status_code == 200
+    assert served.stop() == 0
+    output = served.output
+    assert output.count(served.token) == 1, output
+    assert "a-wrong-one" not in output
+    assert "GET / 303" in output and "GET / 403" in output  # the access log was written
