@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--all", action="store_true", help="every entry")
     journal.add_argument("--json", action="store_true", help="raw JSON lines")
     _backup_parsers(sub)
-    serve_cli.add_parser(sub, _common)
+    serve_cli.add_parser(sub, _common, SCENARIOS)
     return parser
 
 

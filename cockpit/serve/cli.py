@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from cockpit.config import Settings
 
-SCENARIOS = ("healthy", "incident", "large")
 
-
-def add_parser(sub: Any, common: Callable[..., None] | None = None) -> argparse.ArgumentParser:
-    """Add `serve` to the subcommands; `common` adds the flags every command takes."""
+def add_parser(
+    sub: Any, common: Callable[..., None] | None = None, scenarios: Sequence[str] = ("incident",)
+) -> argparse.ArgumentParser:
+    """Add `serve` to the subcommands; `common` adds the flags every command takes,
+    `scenarios` are the demo's (the simulator's module is too heavy to import here)."""
     serve = sub.add_parser(
         "serve",
         help="serve the cockpit to browsers (read-only unless --armed)",
@@ -43,7 +44,7 @@ def add_parser(sub: Any, common: Callable[..., None] | None = None) -> argparse.
     serve.add_argument(
         "--demo", action="store_true", help="serve the built-in simulated cluster's demo"
     )
-    serve.add_argument("--scenario", choices=SCENARIOS, default="incident", help="with --demo")
+    serve.add_argument("--scenario", choices=scenarios, default="incident", help="with --demo")
     serve.add_argument("--size", type=int, default=5000, metavar="N", help="with --demo, large")
     return serve
 
@@ -71,7 +72,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 host=args.host,
                 port=args.port,
                 public_url=args.public_url,
-                mode="READ-ONLY" if read_only else "ARMED",
+                mode="READ-ONLY" if read_only else ("DRY-RUN" if served.dry_run else "ARMED"),
             )
             server.serve()
     return 0
