@@ -41,7 +41,7 @@ def demo_environment(
             update={"urls": (), "services": ("nginx-service:80", *settings.health.services)}
         )
         demo_settings = settings.model_copy(update={"kube": kube, "health": health})
-        servers, incident_note = _demo_servers(scenario)
+        servers, incident_note = demo_servers(scenario)
         try:
             if servers is not None:  # the demo's own servers only, never configured ones
                 demo_settings = servers.settings_for(demo_settings)
@@ -61,7 +61,7 @@ def demo_environment(
                     print(f"cockpit: {servers.error}", file=sys.stderr)
 
 
-def _demo_servers(scenario: str) -> tuple[DemoServers | None, str]:
+def demo_servers(scenario: str) -> tuple[DemoServers | None, str]:
     """The incident scenario's own Redis and PostgreSQL (started in the background)."""
     from cockpit.demo.servers import DEMO_IDLE_MINUTES, HOW_TO_GET_IT, binaries_available
 
