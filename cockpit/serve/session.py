@@ -44,7 +44,8 @@ def session_command(launch: SessionLaunch) -> str:
         args.append("--war-room")
     if launch.note:
         args += ["--note", launch.note]
-    return shlex.join([*program, *args])
+    # exec: the session is the shell's process, not its child (signals reach it).
+    return "exec " + shlex.join([*program, *args])
 
 
 def write_settings(settings: Settings, path: Path) -> Path:

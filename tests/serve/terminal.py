@@ -64,6 +64,19 @@ def wait_text(page: Any, *wanted: str, timeout: float = 60.0) -> str:
     return screen_text(page)
 
 
+def wait_gone(page: Any, text: str, timeout: float = 30.0) -> str:
+    """Wait until the terminal (drawn) no longer shows `text`; the screen's text."""
+    try:
+        page.wait_for_function(
+            "(t) => { const s = (" + SCREEN_TEXT + ")(); return s !== null && !s.includes(t); }",
+            arg=text,
+            timeout=timeout * 1000,
+        )
+    except Exception as exc:
+        raise AssertionError(f"the terminal still shows {text!r}:\n{screen_text(page)}") from exc
+    return screen_text(page)
+
+
 def press(page: Any, key: str) -> None:
     """A key into the terminal (its hidden textarea has the keyboard focus)."""
     page.focus(".xterm-helper-textarea")

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
+import psutil
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.serve.terminal import open_page, press, screen_text, wait_text
+from tests.serve.conftest import Served
+from tests.serve.terminal import open_page, press, screen_text, wait_gone, wait_text
+
+
+def sessions(served: Served) -> list[psutil.Process]:
+    """The server's session processes (one per open page)."""
+    children = psutil.Process(served.process.pid).children(recursive=True)
+    return [p for p in children if "cockpit.serve.session" in p.cmdline()]
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
 
 PANES = ("Pods (", "Workloads", "Error logs", "Events", "PostgreSQL", "Redis", "Backups")
 
@@ -24,7 +43,9 @@ def test_a_read_only_session_draws_the_panes_and_offers_no_mutating_action(serve
     shown = wait_text(page, "cockpit — keys")
     assert "Execute" not in shown  # no confirmation opened
     assert "Backup now" not in shown  # and the help offers no mutating key
-    page.close()
+    assert len(sessions(served)) == 1
+    page.close()  # the tab goes: its session ends with it
+    wait_until(lambda: not sessions(served), what="the session to end with its tab")
 
 
 def test_an_armed_session_offers_the_backup_that_a_read_only_one_refuses(serve, chromium):
@@ -34,11 +55,12 @@ def test_an_armed_session_offers_the_backup_that_a_read_only_one_refuses(serve, 
     page.goto(served.entry_url)
     wait_text(page, "ARMED", *PANES)
 
+    press(page, "?")
+    assert "Backup now" in wait_text(page, "cockpit — keys")  # offered, as it is armed
+    press(page, "?")  # the help, drawn (so mounted), closes on its own key
+    wait_gone(page, "cockpit — keys")
     press(page, "Shift+B")
     wait_text(page, "Execute", "Cancel")  # the confirmation, nothing run yet
-    press(page, "Enter")  # on Cancel, focused (a lone Escape waits for a sequence)
-    press(page, "?")
-    assert "Backup now" in wait_text(page, "cockpit — keys")
     page.close()
 
 
@@ -65,4 +87,12 @@ def test_war_room_opens_on_the_war_room_screen(serve, chromium):
     assert "Error logs" not in shown  # the figures, not the panes
     press(page, "w")  # and back to the panes
     wait_text(page, *PANES)
+    page.close()
+
+
+def test_demo_serves_the_simulated_cluster(serve, chromium):
+    served = serve("--demo", "--scenario", "healthy")  # healthy: no servers of its own
+    page = open_page(chromium)
+    page.goto(served.entry_url)
+    wait_text(page, "READ-ONLY", "demo: simulated cluster, healthy", *PANES)
     page.close()
