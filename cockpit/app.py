@@ -33,6 +33,7 @@ from cockpit.incident import IncidentTracker
 from cockpit.main_screen import MainScreen
 from cockpit.marks import mark
 from cockpit.palette import contacts_text, key_groups, palette_commands
+from cockpit.recording.recorder import recorder_for
 from cockpit.startup import Sources
 from cockpit.views import open_view, pod_log_screen
 from cockpit.war_room import figures
@@ -80,6 +81,7 @@ class Launch:
     namespace: str | None = None
     kube_configuration: kube_client.Configuration | None = None
     note: str = ""  # shown in the header, e.g. "demo: simulated cluster (incident)"
+    record: bool = True  # to the flight recorder (replay and feed viewers do not)
     war_room: bool = False  # open on the war-room screen (`cockpit serve --war-room`)
 
 
@@ -113,6 +115,7 @@ class CockpitApp(App[None]):
             read_only=self.settings.is_read_only(launch.context),
             dry_run=self.settings.dry_run,
         )
+        self.recorder = recorder_for(self.settings) if launch.record else None
         self.sources = self.SOURCES(self)
         self.flow = ActionFlow(self, self.runner, self.sources.refresh)
         self.collector = gctuning.FullCollector()
@@ -146,6 +149,8 @@ class CockpitApp(App[None]):
         self.header.set_mode(self.mode_name())
         self.check_journal()
         self.set_interval(10.0, self._recheck_journal)
+        if self.recorder is not None:
+            self.recorder.start()
         self.sources.start()
         if self.launch.war_room:
             self.call_after_refresh(self.action_war_room)
@@ -377,6 +382,8 @@ class CockpitApp(App[None]):
                 await asyncio.wait_for(close(), 5.0)
             except Exception:
                 pass
+        if self.recorder is not None:
+            await asyncio.to_thread(self.recorder.stop)
 
     async def on_unmount(self) -> None:
         await self.shutdown()

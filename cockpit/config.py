@@ -337,6 +337,14 @@ class DiskSettings(Section):
     batch: int = Field(default=50, ge=1)  # files checked and removed per exec
 
 
+class RecorderSettings(Section):
+    """The flight recorder: every snapshot and action, kept as changes (bounded)."""
+
+    enabled: bool = True
+    path: Path | None = None  # None: recording.db beside the journal
+    max_mb: int = Field(default=256, ge=1)  # the oldest data goes first beyond this
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -363,6 +371,7 @@ class Settings(BaseSettings):
     poll: PollSettings = PollSettings()
     contacts: Contacts = Contacts()
     disk: DiskSettings = DiskSettings()
+    recorder: RecorderSettings = RecorderSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -393,6 +402,11 @@ class Settings(BaseSettings):
         if self.journal_path is not None:
             return self.journal_path
         return Path(platformdirs.user_state_dir(APP_NAME)) / "journal.jsonl"
+
+    def effective_recording_path(self) -> Path:
+        if self.recorder.path is not None:
+            return self.recorder.path
+        return self.effective_journal_path().with_name("recording.db")
 
     def effective_redis_url(self) -> str:
         return self.redis.url or self.redis.default_url

@@ -124,9 +124,13 @@ class Sources:
         return poller
 
     def _post_result(self, source: str, snapshot: Any) -> None:
+        if (recorder := self.app.recorder) is not None:
+            recorder.snapshot(source, snapshot)
         self._post(SnapshotReady(source, snapshot))
 
     def _post_failure(self, failure: SourceFailure) -> None:
+        if (recorder := self.app.recorder) is not None:
+            recorder.failure(failure)
         self._post(SourceFailed(failure))
 
     def _post(self, message: Message) -> None:

@@ -80,7 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     prefetch.start(settings.kube, args.context, None)
     from cockpit.app import CockpitApp, Launch
 
-    launch = Launch(settings=settings, context=args.context, note=args.note, war_room=args.war_room)
+    # A viewer: one recording per server is the recorder's job, not one per browser tab.
+    launch = Launch(
+        settings=settings,
+        context=args.context,
+        note=args.note,
+        record=False,
+        war_room=args.war_room,
+    )
     app = CockpitApp(launch)
     app.run()
     return app.return_code or 0

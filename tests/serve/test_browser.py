@@ -29,7 +29,9 @@ def wait_until(condition: Callable[[], object], what: str, timeout: float = 20.0
 PANES = ("Pods (", "Workloads", "Error logs", "Events", "PostgreSQL", "Redis", "Backups")
 
 
-def test_a_read_only_session_draws_the_panes_and_offers_no_mutating_action(serve, chromium):
+def test_a_read_only_session_draws_the_panes_and_offers_no_mutating_action(
+    serve, chromium, tmp_path
+):
     served = serve()
     page = open_page(chromium)
     response = page.goto(served.entry_url)
@@ -44,6 +46,8 @@ def test_a_read_only_session_draws_the_panes_and_offers_no_mutating_action(serve
     assert "Execute" not in shown  # no confirmation opened
     assert "Backup now" not in shown  # and the help offers no mutating key
     assert len(sessions(served)) == 1
+    # A viewer does not record: ten tabs must not be ten writers of one recording.
+    assert not (tmp_path / "state" / "recording.db").exists()
     page.close()  # the tab goes: its session ends with it
     wait_until(lambda: not sessions(served), what="the session to end with its tab")
 
