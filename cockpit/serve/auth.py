@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
-COOKIE = "cockpit_serve"
+COOKIE = "cockpit_serve"  # and the port: browsers share a host's cookies across ports
 TOKEN_PARAM = "token"
 WEBSOCKET_PATH = "/ws"
 
@@ -36,6 +36,11 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def cookie_name(origin: str) -> str:
+    port = urlsplit(origin).port
+    return f"{COOKIE}_{port}" if port else COOKIE
+
+
 def same_secret(given: str, token: str) -> bool:
     # Bytes: compare_digest refuses non-ASCII str, and a query string may hold any text.
     return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode())
@@ -49,6 +54,7 @@ def guard(
     token: str, origin: str
 ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     """An aiohttp middleware that lets through only requests that carry `token`."""
+    cookie_key = cookie_name(origin)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -56,8 +62,8 @@ def guard(
         if given is not None:
             if request.path != "/" or not same_secret(given, token):
                 return refused(403)
-            return _enter(request, token)
-        cookie = request.cookies.get(COOKIE)
+            return _enter(request, token, cookie_key)
+        cookie = request.cookies.get(cookie_key)
         if cookie is None:
             return refused(401)
         if not same_secret(cookie, token):
@@ -69,12 +75,12 @@ def guard(
     return middleware
 
 
-def _enter(request: web.Request, token: str) -> web.Response:
+def _enter(request: web.Request, token: str, cookie_key: str) -> web.Response:
     """The cookie, and the same page without the token in its address."""
     rest = [(k, v) for k, v in request.query.items() if k != TOKEN_PARAM]
     location = f"/?{urlencode(rest)}" if rest else "/"
     response = web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
-    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
+    response.set_cookie(cookie_key, token, httponly=True, samesite="Strict", path="/")
     return response
 
 

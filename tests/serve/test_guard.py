@@ -7,7 +7,7 @@ import aiohttp
 import httpx
 import pytest
 
-from cockpit.serve.auth import COOKIE
+from cockpit.serve.auth import cookie_name
 
 
 def test_no_token_401_bad_token_403_and_no_body(serve):
@@ -16,7 +16,7 @@ def test_no_token_401_bad_token_403_and_no_body(serve):
         for path in ("/", "/static/js/textual.js", "/static/css/xterm.css", "/ws"):
             response = http.get(path)
             assert (response.status_code, response.content) == (401, b""), path
-        bad = {"cookies": {COOKIE: "not-the-token"}}
+        bad = {"cookies": {cookie_name(served.base): "not-the-token"}}
         for path in ("/", "/static/js/textual.js", "/ws"):
             response = httpx.get(f"{served.base}{path}", **bad)
             assert (response.status_code, response.content) == (403, b""), path
@@ -32,7 +32,7 @@ def test_the_token_sets_a_strict_http_only_cookie_and_leaves_the_url(serve):
         assert entered.status_code == 303
         assert entered.headers["location"] == "/?fontsize=14"
         cookie = entered.headers["set-cookie"]
-        assert f"{COOKIE}={served.token}" in cookie
+        assert f"{cookie_name(served.base)}={served.token}" in cookie
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
         page = http.get("/?fontsize=14")  # the client kept the cookie
         assert page.status_code == 200 and "textual.js" in page.text
@@ -43,7 +43,7 @@ def test_the_token_sets_a_strict_http_only_cookie_and_leaves_the_url(serve):
 
 async def test_the_websocket_refuses_another_origin(serve):
     served = serve()
-    cookies = {COOKIE: served.token}
+    cookies = {cookie_name(served.base): served.token}
     async with aiohttp.ClientSession(cookies=cookies) as session:
         for origin in ("http://evil.example", served.base.replace("127.0.0.1", "localhost")):
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
@@ -67,3 +67,13 @@ def test_the_token_is_printed_once_and_never_logged(serve):
     assert output.count(served.token) == 1, output
     assert "a-wrong-one" not in output
     assert "GET / 303" in output and "GET / 403" in output  # the access log was written
+
+
+def test_two_servers_on_one_host_keep_their_own_cookies(serve):
+    """Browsers scope cookies by host, not port: one cookie name would log the other out."""
+    first, second = serve(), serve()
+    with httpx.Client(follow_redirects=False) as browser:  # one jar for the host, as a browser
+        for served in (first, second):
+            assert browser.get(served.entry_url).status_code == 303
+        for served in (first, second):
+            assert browser.get(f"{served.base}/").status_code == 200, served.base
