@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cockpit import __version__
+from cockpit import __version__, recording_cli
 from cockpit.config import ConfigError, Settings, load_settings, masked
 from cockpit.serve import cli as serve_cli
 
@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a rules file for the prometheus.yml it writes (repeatable; default: the "
         "runbook's rules in deploy/prometheus/ when run from a checkout)",
     )
+
+    recording_cli.add_parsers(sub, _common)
 
     check = sub.add_parser(
         "check",
@@ -273,6 +275,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return cmd_demo(settings, args.scenario, args.size)
         if command == "serve":
             return serve_cli.dispatch(args, settings)
+        if command in recording_cli.COMMANDS:
+            return recording_cli.dispatch(command, args, settings)
         if command in ("backup", "restore"):
             return _backup_dispatch(args, settings)
         return cmd_run(settings, args.context, args.namespace)

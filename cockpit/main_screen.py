@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from textual.app import ComposeResult
@@ -20,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from cockpit import clock
 from cockpit.config import Settings
 from cockpit.model import Level, SourceFailure, worst
 from widgets.actionbar import ActionBar
@@ -193,7 +193,7 @@ class MainScreen(Screen):
         return level, short, detailed
 
     def _tick(self) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         self.header.refresh_text()
         for pane in self.panes:
             pane.tick(now)

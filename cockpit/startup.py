@@ -67,6 +67,16 @@ def import_later_modules() -> None:
         getattr(client, api)
 
 
+def kube_contexts(target: KubeTarget, settings: Any) -> tuple[Who, AccessChecker, KubeContext]:
+    """Who acts, the RBAC checker and the actions' Kubernetes context, for a target."""
+    timeout = settings.kube.request_timeout
+    return (
+        Who(target.context, target.user, target.namespace),
+        AccessChecker(target.api, target.namespace, request_timeout=timeout),
+        KubeContext(target.api, target.namespace, timeout),
+    )
+
+
 class Sources:
     """The app's sources and their pollers, started in the order above."""
 
@@ -212,12 +222,7 @@ class Sources:
         self.start_poller("pods", kube.kube_snapshot, self.settings.poll.pods)
 
     def _kube_context(self, target: KubeTarget) -> tuple[Who, AccessChecker, KubeContext]:
-        timeout = self.settings.kube.request_timeout
-        return (
-            Who(target.context, target.user, target.namespace),
-            AccessChecker(target.api, target.namespace, request_timeout=timeout),
-            KubeContext(target.api, target.namespace, timeout),
-        )
+        return kube_contexts(target, self.settings)
 
     def _connect_and_watch(self, loop: asyncio.AbstractEventLoop) -> tuple[KubeTarget, KubeSource]:
         launch = self.app.launch

@@ -10,12 +10,13 @@ summaries and labels come from the rules' authors and Prometheus: plain Text onl
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from cockpit import clock
 from cockpit.model import Alert, Level, PrometheusSnapshot
 from cockpit.textsafe import clean, one_line
 from cockpit.units import since
@@ -120,10 +121,10 @@ class AlertsPane(Pane):
         self.mark_fresh(snapshot.taken_at)
         self.level = snapshot.level
         self.summary = summary_words(snapshot)
-        self.render_snapshot(snapshot, now or datetime.now(UTC))
+        self.render_snapshot(snapshot, now or clock.now())
 
     def tick(self, now: datetime | None = None) -> None:
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         super().tick(now)
         last = self._rendered_at
         due = last is not None and (now - last).total_seconds() >= RERENDER_S

@@ -8,12 +8,13 @@ The app's global `B` runs the backup Job now; the border's footer says so.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from cockpit import clock
 from cockpit.model import BackupObject, BackupsSnapshot, JobRow, Level
 from cockpit.textsafe import clean, one_line
 from cockpit.units import ago, bytes_text, duration, since
@@ -218,10 +219,10 @@ class BackupsPane(Pane):
         self.snapshot = snapshot
         self.mark_fresh(snapshot.taken_at)
         self.level = snapshot.level
-        self.render_snapshot(snapshot, now or datetime.now(UTC))
+        self.render_snapshot(snapshot, now or clock.now())
 
     def tick(self, now: datetime | None = None) -> None:
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         super().tick(now)
         last = self._rendered_at
         due = last is not None and (now - last).total_seconds() >= RERENDER_S

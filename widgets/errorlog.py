@@ -115,6 +115,12 @@ class ErrorLogPane(Pane):
         self.level = batch.level  # the source applied the runbook's threshold
         self._update_status()
 
+    def reset(self) -> None:
+        """Forget every line (a replay moved back in time and shows that moment's)."""
+        self.lines.clear()
+        self.pending = 0
+        self.log_view.clear()
+
     def _write(self, lines: list[LogLine], limit: int = WRITE_PER_BATCH) -> None:
         log = self.log_view
         for line in newest(lines, limit):

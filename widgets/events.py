@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from textual.app import ComposeResult
 
+from cockpit import clock
 from cockpit.model import EventsSnapshot
 from cockpit.units import since
 from widgets.cells import LEVEL_STYLE, plain
@@ -37,7 +36,7 @@ class EventsPane(Pane):
     def show(self, snapshot: EventsSnapshot) -> None:
         self.snapshot = snapshot
         self.mark_fresh(snapshot.taken_at)
-        now = datetime.now(UTC)
+        now = clock.now()
         rows = []
         for e in snapshot.events:
             style = LEVEL_STYLE[e.level]

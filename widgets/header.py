@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rich.text import Text
 from textual.widget import Widget
 
+from cockpit import clock as cockpit_clock
 from cockpit.model import Level
 from widgets.cells import LEVEL_MARK
 
@@ -65,7 +64,7 @@ class CockpitHeader(Widget):
             tuple(self.problems),
             self.note,
             self.journal_problem,
-            datetime.now().strftime("%H:%M"),
+            cockpit_clock.now().strftime("%H:%M:%S" if cockpit_clock.replaying() else "%H:%M"),
         )
         if shown != self._shown:
             self._shown = shown
@@ -74,7 +73,7 @@ class CockpitHeader(Widget):
     def render(self) -> Text:
         # Built at render time, for the width the header really has (a resize, or a
         # first refresh before layout, must never push the clock off the line).
-        now = datetime.now().astimezone()
+        now = cockpit_clock.now().astimezone()
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" cockpit ", style="bold reverse")
         text.append(f" ctx {self.context} ", style="bold")
@@ -90,12 +89,15 @@ class CockpitHeader(Widget):
         if self.note:
             text.append(f"  [{self.note}]", style="dim")
         # Minutes, not seconds: a clock that changes every second repaints every second.
-        clock = now.strftime(" %Y-%m-%d %H:%M %Z ")
+        # A replay shows its moment to the second, marked as such.
+        stamp = now.strftime(" %Y-%m-%d %H:%M %Z ")
+        if cockpit_clock.replaying():
+            stamp = now.strftime(" ⏵ REPLAY %Y-%m-%d %H:%M:%S %Z ")
         width = self.size.width
         # The clock always shows: the problems list gives way to it, not the other way.
-        room = max(0, width - len(clock))
+        room = max(0, width - len(stamp))
         if text.cell_len > room:
             text.truncate(room, overflow="ellipsis")
         text.append(" " * max(0, room - text.cell_len))
-        text.append(clock, style="bold")
+        text.append(stamp, style="bold reverse" if cockpit_clock.replaying() else "bold")
         return text

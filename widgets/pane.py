@@ -8,7 +8,7 @@ recovers by itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from cockpit import clock
 from cockpit.model import Level, SourceFailure
 from cockpit.textsafe import one_line
 from cockpit.units import ago
@@ -81,7 +82,7 @@ class Pane(DeclaredKeys, Vertical, can_focus=False):
     # -- freshness ----------------------------------------------------------------------
 
     def mark_fresh(self, taken_at: datetime | None = None) -> None:
-        self.taken_at = taken_at or datetime.now(UTC)
+        self.taken_at = taken_at or clock.now()
         if self.failure is not None:
             self.failure = None
             self.remove_class("stale")
@@ -94,7 +95,7 @@ class Pane(DeclaredKeys, Vertical, can_focus=False):
 
     def mark_failed(self, failure: SourceFailure, now: datetime | None = None) -> None:
         self.failure = failure
-        self._failed_at = now or datetime.now(UTC)
+        self._failed_at = now or clock.now()
         self.add_class("stale")
         self._failure_line().add_class("shown")
         self.tick(self._failed_at)
@@ -123,7 +124,7 @@ class Pane(DeclaredKeys, Vertical, can_focus=False):
         Data younger than FRESH_FOR reads "live": a label that changed every second on
         every pane would repaint the whole screen every second for nothing.
         """
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         if self.taken_at is None:
             age = "no data yet" if self.failure else "loading…"
         else:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.message import Message
 
+from cockpit import clock
 from cockpit.model import KubeSnapshot, Level, PodRow, PodUsage, TopSnapshot, worst
 from cockpit.textsafe import clean
 from cockpit.units import ago, bytes_text, millicores, since
@@ -215,7 +216,7 @@ class PodsPane(Pane):
             self.set_timer(CHUNK_PAUSE_S, self._refresh_pending)
 
     def _refresh_uids(self, uids: list[str]) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         stamp = now.timestamp()
         usage = self.usage
         table = self.table
@@ -233,7 +234,7 @@ class PodsPane(Pane):
     def render_rows(self, now: datetime | None = None) -> None:
         if self.snapshot is None:
             return
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         stamp = now.timestamp()
         self._next_expiry = stamp + 60.0
         self._pending = []  # every row is rebuilt here

@@ -10,7 +10,6 @@ Server text (queries, names, notes) goes in as Text, never as markup.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on, work
@@ -19,6 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
+from cockpit import clock
 from cockpit.model import PgBlockNode, PgDeepSnapshot, PgIndexUsage, PgSettingRow, PgStatement
 from cockpit.textsafe import clean, one_line
 from cockpit.units import ago, bytes_text, duration, duration_ms
@@ -402,7 +402,7 @@ class PgDeepScreen(DeclaredKeys, KeysAfterMount, Screen[None]):
         text.append("PostgreSQL deep views", style="bold")
         if snap is not None:
             text.append(f" · {one_line(snap.server, 120)}")
-            text.append(f" · read {ago(snap.taken_at, datetime.now(UTC))}", style="dim")
+            text.append(f" · read {ago(snap.taken_at, clock.now())}", style="dim")
         if self.loading:
             text.append(" · loading…", style="italic")
         if self.error:

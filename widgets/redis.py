@@ -12,13 +12,14 @@ The pane only posts ActionRequested / ViewRequested; the app does the rest.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.events import Resize
 from textual.widgets import Static
 
+from cockpit import clock
 from cockpit.model import Level, RedisSnapshot
 from cockpit.textsafe import clean
 from cockpit.units import age_text, ago, bytes_text, duration, pct, rate, since
@@ -159,7 +160,7 @@ def body_text(
     selected_db: int | None = None,
 ) -> Text:
     """Everything but the warnings, one fact per line, cut (not wrapped) at the width."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     bar_width = max(6, min(20, width - 30))
     lines = [
         _memory_line(snap, bar_width),

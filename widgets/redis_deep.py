@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from rich.cells import cell_len, get_character_cell_size
@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static, TabbedContent, TabPane
 
+from cockpit import clock
 from cockpit.errors import describe
 from cockpit.model import (
     RedisBigKeyScan,
@@ -293,7 +294,7 @@ class RedisDeepScreen(KeysAfterMount, Screen[None]):
             "" if log.entries else "the slow log is empty (slowlog-log-slower-than)"
         )
         self._problem("#slowlog-problem", message)
-        self.query_one("#slowlog-table", KeyedTable).apply(slowlog_rows(log, datetime.now(UTC)))
+        self.query_one("#slowlog-table", KeyedTable).apply(slowlog_rows(log, clock.now()))
 
     def show_clients(self, found: RedisClientList) -> None:
         self.clients = found

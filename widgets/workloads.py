@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from textual.app import ComposeResult
 
+from cockpit import clock
 from cockpit.config import KubeSettings
 from cockpit.model import KubeSnapshot, WorkloadRow, worst
 from cockpit.units import since
@@ -72,7 +72,7 @@ class WorkloadsPane(Pane):
             return
         self._by_uid = {w.uid: w for w in snapshot.workloads}
         self.mark_fresh(snapshot.taken_at)
-        now = datetime.now(UTC)
+        now = clock.now()
         rows = []
         for w in snapshot.workloads:
             style = LEVEL_STYLE[w.level]
