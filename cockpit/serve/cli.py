@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -50,31 +51,53 @@ def add_parser(
 
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from cockpit.serve.server import CockpitServer
-    from cockpit.serve.session import SessionLaunch, session_command, write_settings
-
     if args.kubeconfig is not None:
         kube = settings.kube.model_copy(update={"kubeconfig": args.kubeconfig})
         settings = settings.model_copy(update={"kube": kube})
+    # The private directory: the settings file, the feed's socket (and a recording when
+    # recording is off); removed with everything in it when the server stops.
     with tempfile.TemporaryDirectory(prefix="cockpit-serve-") as tmp:
         workdir = Path(tmp)
         with _target(args, settings, workdir) as (served, note):
-            launch = SessionLaunch(
-                settings_file=write_settings(served, workdir / "settings.json"),
-                context=served.kube.context,
-                read_only=not args.armed,
-                war_room=args.war_room,
-                note=note,
-            )
-            read_only = launch.read_only or served.is_read_only(launch.context)
-            server = CockpitServer(
-                session_command(launch),
-                host=args.host,
-                port=args.port,
-                public_url=args.public_url,
-                mode="READ-ONLY" if read_only else ("DRY-RUN" if served.dry_run else "ARMED"),
-            )
-            server.serve()
+            return _serve(args, served, note, workdir)
+
+
+def _serve(args: argparse.Namespace, served: Settings, note: str, workdir: Path) -> int:
+    from cockpit.serve.pollers import SharedPollers, recording_path
+    from cockpit.serve.server import CockpitServer
+    from cockpit.serve.session import SessionLaunch, session_command, write_settings
+
+    settings_file = write_settings(served, workdir / "settings.json")
+    pollers = SharedPollers(settings_file, workdir / "feed.sock", recording_path(served, workdir))
+    launch = SessionLaunch(
+        settings_file=settings_file,
+        feed=pollers.feed,
+        context=served.kube.context,
+        read_only=not args.armed,
+        war_room=args.war_room,
+        note=note or "shared pollers",
+    )
+    read_only = launch.read_only or served.is_read_only(launch.context)
+    try:
+        server = CockpitServer(
+            session_command(launch),
+            host=args.host,
+            port=args.port,
+            public_url=args.public_url,
+            mode="READ-ONLY" if read_only else ("DRY-RUN" if served.dry_run else "ARMED"),
+        )
+    except OSError as exc:  # the port is taken, or the address is not this host's
+        where = f"{args.host}:{args.port}"
+        print(f"cockpit serve: cannot listen on {where}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        pollers.start()  # before the URL is printed: the first tab has its feed
+        server.serve()
+    except RuntimeError as exc:  # the pollers did not start (they said why)
+        print(f"cockpit serve: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        pollers.stop()
     return 0
 
 

@@ -1,10 +1,12 @@
 """What one browser session runs: `session_command()` is the shell command textual-serve
-starts per websocket, and `main()` (``python -m cockpit.serve.session``) is that command.
+starts per websocket, and `main()` (``python -m cockpit.serve.session``) is that command:
+the cockpit on the live feed of the server's shared pollers (pollers.py), polling nothing
+itself (an armed session connects to Kubernetes for its actions only).
 
 The server resolves the settings once (config file, environment, flags, or the demo's
-servers) and writes them to a private file; each session reads that file, so all
-sessions watch the same target with the same settings, and a demo's throwaway servers
-are reached by sessions exactly as the server sees them.
+servers) and writes them to a private file; the pollers and every session read that
+file, so all of them see the same target with the same settings, and a demo's throwaway
+servers are reached exactly as the server sees them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from cockpit.config import Settings
 @dataclass(frozen=True)
 class SessionLaunch:
     settings_file: Path
+    feed: Path  # the shared pollers' socket
     context: str | None = None
     read_only: bool = True
     war_room: bool = False
@@ -32,10 +35,8 @@ class SessionLaunch:
 
 def session_command(launch: SessionLaunch) -> str:
     """The command line (for a shell: textual-serve runs it with one) of a session."""
-    # Each session polls for itself; with shared pollers this becomes the feed's reader:
-    # [sys.executable, "-m", "cockpit", "view", "--feed", str(feed_socket)]
     program = [sys.executable, "-m", "cockpit.serve.session"]
-    args = ["--settings", str(launch.settings_file)]
+    args = ["--settings", str(launch.settings_file), "--feed", str(launch.feed)]
     if launch.context:
         args += ["--context", launch.context]
     if launch.read_only:
@@ -66,6 +67,7 @@ def read_settings(path: Path) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cockpit-serve-session")
     parser.add_argument("--settings", type=Path, required=True)
+    parser.add_argument("--feed", type=Path, required=True)
     parser.add_argument("--context")
     parser.add_argument("--read-only", action="store_true")
     parser.add_argument("--war-room", action="store_true")
@@ -74,21 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = read_settings(args.settings)
     if args.read_only:
         settings = settings.model_copy(update={"read_only": True})
-    from cockpit.sources.kube import prefetch
+    from cockpit.app import Launch
+    from cockpit.viewer import FeedApp
 
-    # As `cockpit run`: the API server works on the first screen while the UI is imported.
-    prefetch.start(settings.kube, args.context, None)
-    from cockpit.app import CockpitApp, Launch
-
-    # A viewer: one recording per server is the recorder's job, not one per browser tab.
-    launch = Launch(
-        settings=settings,
-        context=args.context,
-        note=args.note,
-        record=False,
-        war_room=args.war_room,
-    )
-    app = CockpitApp(launch)
+    launch = Launch(settings=settings, context=args.context, note=args.note, war_room=args.war_room)
+    app = FeedApp(launch, args.feed)  # a viewer: it neither polls nor records
     app.run()
     return app.return_code or 0
 

@@ -29,6 +29,7 @@ BANNER = re.compile(r"open (http://\S+)/\?token=(\S+)")
 @dataclass
 class Served:
     process: subprocess.Popen[str]
+    env: dict[str, str] = field(default_factory=dict)  # the server's, for a second command
     base: str = ""  # http://127.0.0.1:PORT
     token: str = ""
     lines: list[str] = field(default_factory=list)  # stdout and stderr, as they come
@@ -125,7 +126,7 @@ def serve(
             stderr=subprocess.STDOUT,
             text=True,
         )
-        served = Served(process)
+        served = Served(process, env)
         served._reader = threading.Thread(target=served.read, daemon=True)
         served._reader.start()
         started.append(served)

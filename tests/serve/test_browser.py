@@ -19,6 +19,13 @@ def sessions(served: Served) -> list[psutil.Process]:
     return [p for p in children if "cockpit.serve.session" in p.cmdline()]
 
 
+def pollers(served: Served) -> psutil.Process:
+    """The server's one recorder process."""
+    children = psutil.Process(served.process.pid).children(recursive=True)
+    (found,) = [p for p in children if "cockpit.serve.pollers" in p.cmdline()]
+    return found
+
+
 def wait_until(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -45,9 +52,11 @@ def test_a_read_only_session_draws_the_panes_and_offers_no_mutating_action(
     shown = wait_text(page, "cockpit — keys")
     assert "Execute" not in shown  # no confirmation opened
     assert "Backup now" not in shown  # and the help offers no mutating key
-    assert len(sessions(served)) == 1
-    # A viewer does not record: ten tabs must not be ten writers of one recording.
-    assert not (tmp_path / "state" / "recording.db").exists()
+    (session,) = sessions(served)
+    # A viewer of the shared pollers' feed: no connection of its own to any backend.
+    assert session.net_connections("inet") == []
+    assert pollers(served).net_connections("inet")  # the one set of pollers
+    assert (tmp_path / "state" / "recording.db").exists()  # and its one recording
     page.close()  # the tab goes: its session ends with it
     wait_until(lambda: not sessions(served), what="the session to end with its tab")
 

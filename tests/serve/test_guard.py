@@ -3,6 +3,9 @@ the token reaches the output once, in the URL printed at start, and never the lo
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import aiohttp
 import httpx
 import pytest
@@ -77,3 +80,27 @@ def test_two_servers_on_one_host_keep_their_own_cookies(serve):
             assert browser.get(served.entry_url).status_code == 303
         for served in (first, second):
             assert browser.get(f"{served.base}/").status_code == 200, served.base
+
+
+def test_a_taken_port_is_said_in_words(serve, tmp_path):
+    served = serve()
+    port = served.base.rsplit(":", 1)[1]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cockpit",
+            "serve",
+            "--port",
+            port,
+            "--config",
+            str(tmp_path / "config.toml"),
+        ],
+        env=served.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert "Traceback" not in done.stderr
