@@ -85,6 +85,7 @@ def _serve(args: argparse.Namespace, served: Settings, note: str, workdir: Path)
             port=args.port,
             public_url=args.public_url,
             mode="READ-ONLY" if read_only else ("DRY-RUN" if served.dry_run else "ARMED"),
+            companions=[pollers.supervise],
         )
     except OSError as exc:  # the port is taken, or the address is not this host's
         where = f"{args.host}:{args.port}"

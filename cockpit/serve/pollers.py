@@ -53,6 +53,26 @@ class SharedPollers:
                 raise RuntimeError(f"the shared pollers' feed {self.feed} did not appear")
             time.sleep(0.05)
 
+    async def supervise(self, every: float = 2.0) -> None:
+        """Start the pollers again when they die (the viewers reconnect by themselves):
+        a war-room screen stays up for days."""
+        restarts = 0
+        while True:
+            await asyncio.sleep(every)
+            if self.process is None or self.process.poll() is None:
+                continue
+            restarts += 1
+            status = self.process.returncode
+            print(
+                f"cockpit serve: the shared pollers exited ({status}); starting them again",
+                flush=True,
+            )
+            await asyncio.sleep(min(30.0, every * restarts))  # a crash loop stays slow
+            try:
+                await asyncio.to_thread(self.start)
+            except RuntimeError as exc:
+                print(f"cockpit serve: {exc}", flush=True)
+
     def stop(self, timeout: float = 15.0) -> None:
         process = self.process
         if process is None or process.poll() is not None:

@@ -14,6 +14,7 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TextIO
 
 from aiohttp import web
@@ -64,6 +65,7 @@ class CockpitServer(Server):
         token: str | None = None,
         mode: str = "READ-ONLY",
         out: TextIO = sys.stdout,
+        companions: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self.socket = listen(host, port)
         bound = self.socket.getsockname()[1]
@@ -73,6 +75,8 @@ class CockpitServer(Server):
         self.origin = auth.origin_of(self.public_url)
         self.mode = mode
         self.out = out
+        self.companions = companions  # run beside the server, cancelled when it stops
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def entry_url(self) -> str:
@@ -95,6 +99,12 @@ class CockpitServer(Server):
             )
         print("cockpit serve: Ctrl+C stops the server and its sessions", file=self.out)
         self.out.flush()
+        self._tasks = [asyncio.create_task(companion()) for companion in self.companions]
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def serve(self, debug: bool = False) -> None:
         self.debug = debug

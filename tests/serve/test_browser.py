@@ -13,16 +13,33 @@ from tests.serve.conftest import Served
 from tests.serve.terminal import open_page, press, screen_text, wait_gone, wait_text
 
 
+def _running(served: Served, module: str) -> list[psutil.Process]:
+    """The server's processes running `python -m module`."""
+    found = []
+    for child in psutil.Process(served.process.pid).children(recursive=True):
+        try:
+            if module in child.cmdline():
+                found.append(child)
+        except psutil.Error:  # gone, or dead and not yet reaped (a zombie has no cmdline)
+            pass
+    return found
+
+
 def sessions(served: Served) -> list[psutil.Process]:
     """The server's session processes (one per open page)."""
-    children = psutil.Process(served.process.pid).children(recursive=True)
-    return [p for p in children if "cockpit.serve.session" in p.cmdline()]
+    return _running(served, "cockpit.serve.session")
+
+
+def pollers_now(served: Served) -> psutil.Process | None:
+    """The server's recorder process, if one runs."""
+    found = _running(served, "cockpit.serve.pollers")
+    assert len(found) <= 1, found  # never two sets of pollers
+    return found[0] if found else None
 
 
 def pollers(served: Served) -> psutil.Process:
-    """The server's one recorder process."""
-    children = psutil.Process(served.process.pid).children(recursive=True)
-    (found,) = [p for p in children if "cockpit.serve.pollers" in p.cmdline()]
+    found = pollers_now(served)
+    assert found is not None, "no shared pollers"
     return found
 
 
@@ -108,4 +125,18 @@ def test_demo_serves_the_simulated_cluster(serve, chromium):
     page = open_page(chromium)
     page.goto(served.entry_url)
     wait_text(page, "READ-ONLY", "demo: simulated cluster, healthy", *PANES)
+    page.close()
+
+
+def test_the_shared_pollers_start_again_and_the_tabs_catch_up(serve, chromium):
+    served = serve()
+    page = open_page(chromium)
+    page.goto(served.entry_url)
+    wait_text(page, "READ-ONLY", *PANES)
+    first = pollers(served)
+    first.kill()  # a crash, as the OOM killer would do it
+    wait_text(page, "the shared pollers")  # the tab says what it lost...
+    wait_until(lambda: pollers_now(served) not in (None, first), what="new pollers")
+    wait_gone(page, "STALE", timeout=60)  # ...and catches up on the new feed by itself
+    assert "the shared pollers exited" in served.output
     page.close()
