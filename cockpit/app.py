@@ -345,9 +345,19 @@ class CockpitApp(App[None]):
         message.stop()
         self.flow.request_by_id(message.action_id, message.args)
 
+    # Why views that read live data (logs, describe, deep views) are not offered, if so.
+    VIEWS_REFUSAL: ClassVar[str] = ""
+
+    def _views_refused(self) -> bool:
+        if self.VIEWS_REFUSAL:
+            self.notify(self.VIEWS_REFUSAL, severity="warning", markup=False)
+        return bool(self.VIEWS_REFUSAL)
+
     @on(ViewRequested)
     def _view_requested(self, message: ViewRequested) -> None:
         message.stop()
+        if self._views_refused():
+            return
         self.run_worker(self._open_view(message.view, message.args), group="views")
 
     async def _open_view(self, view: str, args: dict[str, Any]) -> None:
@@ -361,6 +371,8 @@ class CockpitApp(App[None]):
 
     @on(PodsPane.OpenLogs)
     def _open_logs(self, message: PodsPane.OpenLogs) -> None:
+        if self._views_refused():
+            return
         screen = pod_log_screen(self, message.pod, message.previous)
         if screen is not None:
             self.push_screen(screen)

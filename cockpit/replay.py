@@ -153,6 +153,10 @@ class ReplayApp(CockpitApp):
     """The cockpit on a recording: read-only, with a time cursor in the header."""
 
     SOURCES: ClassVar[type[Any]] = ReplaySources
+    VIEWS_REFUSAL = (
+        "A replay shows the recorded panes only: logs, describe and the deep views read "
+        "live data (open them in `cockpit`)."
+    )
     BINDINGS: ClassVar[list[Any]] = [
         *CockpitApp.BINDINGS,
         Binding("comma", "step(-10)", "−10 s", priority=True),

@@ -47,6 +47,56 @@ def to_plain(obj: object, source: str = "", secrets: tuple[str, ...] = ()) -> An
     return plain if source in NOTHING_SECRET else scrub(plain, secrets)
 
 
+class RowCache:
+    """Encodes a source's snapshots reusing the plain rows of row objects it has seen.
+
+    Sources keep the row objects of what did not change (a pod's PodRow survives until
+    the pod changes), so of 5,000 pods only the changed ones are encoded again; the
+    others' plain rows are the very same dicts as last time, which `delta.diff` skips
+    by identity.
+    """
+
+    MIN_ROWS = 32  # below this, encoding everything is as cheap
+
+    def __init__(self, source: str, secrets: tuple[str, ...]) -> None:
+        self.source = source
+        self.secrets = secrets
+        self._rows: dict[str, dict[int, tuple[object, Any]]] = {}
+
+    def to_plain(self, obj: object) -> Any:
+        if not dataclasses.is_dataclass(obj):
+            return to_plain(obj, self.source, self.secrets)
+        plain: dict[str, Any] = {}
+        rest: dict[str, Any] = {}
+        for field in dataclasses.fields(obj):
+            value = getattr(obj, field.name)
+            if (
+                isinstance(value, tuple)
+                and len(value) >= self.MIN_ROWS
+                and dataclasses.is_dataclass(value[0])
+            ):
+                plain[field.name] = self._rows_of(field.name, value)
+            else:
+                rest[field.name] = value
+        encoded = to_plain(rest, self.source, self.secrets)
+        return {f.name: plain[f.name] if f.name in plain else encoded[f.name]
+                for f in dataclasses.fields(obj)}  # fmt: skip
+
+    def _rows_of(self, field: str, rows: tuple[Any, ...]) -> list[Any]:
+        seen = self._rows.get(field, {})
+        missing = [row for row in rows if seen.get(id(row), (None,))[0] is not row]
+        fresh = iter(to_plain(missing, self.source, self.secrets) if missing else ())
+        now: dict[int, tuple[object, Any]] = {}
+        out = []
+        for row in rows:
+            hit = seen.get(id(row))
+            entry = hit if hit is not None and hit[0] is row else (row, next(fresh))
+            now[id(row)] = entry
+            out.append(entry[1])
+        self._rows[field] = now  # only the rows of this snapshot are kept (and alive)
+        return out
+
+
 @cache
 def _adapter(name: str) -> TypeAdapter[Any]:
     try:

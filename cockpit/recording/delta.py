@@ -32,7 +32,9 @@ def _diff_rows(old: list[Any], new: list[Any]) -> Any:
     before = {row[key]: row for row in old}
     order = [row[key] for row in new]
     change: dict[str, Any] = {"key": key}
-    if changed := [row for row in new if before.get(row[key]) != row]:
+    # The same dict object is the same row (codec.RowCache): skip comparing it.
+    changed = [row for row in new if (b := before.get(row[key])) is not row and b != row]
+    if changed:
         change["set"] = changed
     if gone := set(before).difference(order):
         change["del"] = [k for k in before if k in gone]

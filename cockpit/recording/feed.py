@@ -41,6 +41,7 @@ class FeedServer:
         self.recorder = recorder
         self.path = path
         self.viewers = 0
+        self._queues: set[asyncio.Queue[FeedEvent | None]] = set()
         self._server: asyncio.AbstractServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -53,8 +54,16 @@ class FeedServer:
         os.chmod(self.path, 0o600)
 
     async def close(self) -> None:
+        """Stop listening and end every viewer's stream (they see the feed end)."""
         if self._server is not None:
             self._server.close()
+        for queue in list(self._queues):
+            _end(queue)
+        for _ in range(100):  # the viewers' handlers write their last and close
+            if not self._queues:
+                break
+            await asyncio.sleep(0.02)
+        if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
         with contextlib.suppress(FileNotFoundError):
@@ -69,6 +78,7 @@ class FeedServer:
 
         present = self.recorder.subscribe(listener)
         self.viewers += 1
+        self._queues.add(queue)
         try:
             for event in present:
                 writer.write(_line(event))
@@ -81,6 +91,7 @@ class FeedServer:
         finally:
             self.recorder.unsubscribe(listener)
             self.viewers -= 1
+            self._queues.discard(queue)
             writer.close()
 
 
@@ -88,10 +99,14 @@ def _offer(queue: asyncio.Queue[FeedEvent | None], event: FeedEvent) -> None:
     try:
         queue.put_nowait(event)
     except asyncio.QueueFull:  # too slow: end this viewer; it starts again from the present
-        with contextlib.suppress(asyncio.QueueEmpty):
-            while True:
-                queue.get_nowait()
-        queue.put_nowait(None)
+        _end(queue)
+
+
+def _end(queue: asyncio.Queue[FeedEvent | None]) -> None:
+    with contextlib.suppress(asyncio.QueueEmpty):
+        while True:
+            queue.get_nowait()
+    queue.put_nowait(None)
 
 
 @dataclasses.dataclass

@@ -12,6 +12,7 @@ import fcntl
 import json
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from cockpit.model import SourceFailure
 from cockpit.recording.store import DEFAULT_MAX_BYTES, RecordingWriter, Written
 
 COMMIT_EVERY = 1.0  # seconds: what a crash can lose
+LOG_TAIL = 500  # error lines a viewer that joins is given
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class Recorder:
         self._listeners: list[Listener] = []
         self._present: dict[str, FeedEvent] = {}  # each source's last keyframe-like state
         self._failures: dict[str, FeedEvent] = {}
+        self._log_tail: deque[Any] = deque(maxlen=LOG_TAIL)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
@@ -215,8 +218,13 @@ class Recorder:
         event = FeedEvent(kind, source, epoch, written.type, written.body)
         with self._lock:
             self._failures.pop(source, None)
-            if written.state is not None:
-                self._present[source] = FeedEvent("key", source, epoch, written.type, written.state)
+            state = written.state
+            if source == "logs" and state is not None and kind != "same":
+                # A viewer that joins sees the lines of the last minutes, not of one batch.
+                self._log_tail.extend(state.get("lines") or ())
+                state = {**state, "lines": list(self._log_tail)}
+            if state is not None:
+                self._present[source] = FeedEvent("key", source, epoch, written.type, state)
         self._publish(event)
 
     def _action(self, writer: RecordingWriter, entry: dict[str, Any]) -> None:

@@ -127,6 +127,7 @@ class RecordingWriter:
             (name, id_) for id_, name in self.db.execute("SELECT id, name FROM sources")
         )
         self._last: dict[str, _Last] = {}
+        self._caches: dict[str, codec.RowCache] = {}
         self._pending = 0
         self.db.execute("BEGIN")
 
@@ -140,7 +141,9 @@ class RecordingWriter:
             last.snapshot = snapshot
             return Written("same", last.type, None, last.plain)
         name = codec.type_name(snapshot)
-        plain = codec.to_plain(snapshot, source, self.secrets)
+        if (rows := self._caches.get(source)) is None:
+            rows = self._caches[source] = codec.RowCache(source, self.secrets)
+        plain = rows.to_plain(snapshot)
         if last is None or last.type != name or when - last.keyframe_at >= KEYFRAME_EVERY:
             row = self._insert(when, source, KEY, name, plain, _level(snapshot))
             self._last[source] = _Last(row, plain, snapshot, name, when)
@@ -153,6 +156,8 @@ class RecordingWriter:
     def failure(self, failure: SourceFailure, at: datetime) -> Written:
         plain = codec.to_plain(failure, "", self.secrets)
         self._insert(_epoch(at), failure.source, FAILURE, "SourceFailure", plain)
+        if (last := self._last.get(failure.source)) is not None:
+            last.snapshot = None  # the same snapshot after this is a recovery: a row of its own
         return Written("failure", "SourceFailure", plain, plain)
 
     def action(self, entry: dict[str, Any], at: datetime) -> None:
@@ -219,7 +224,7 @@ def _level(snapshot: object) -> int | None:
 
 
 def _same_but_time(old: object, new: object) -> bool:
-    if type(old) is not type(new) or not hasattr(new, "taken_at"):
+    if old is None or type(old) is not type(new) or not hasattr(new, "taken_at"):
         return False
     if type(new).__name__ == "LogBatch" and new.lines:  # type: ignore[attr-defined]
         return False

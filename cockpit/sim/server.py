@@ -15,6 +15,7 @@ import json
 import logging
 import random
 import re
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
@@ -145,6 +146,9 @@ class ApiServer:
         self._tasks: set[asyncio.Task] = set()
         self._watchers: set[Watcher] = set()
         self.inflight = 0  # requests being answered, not counting streams
+        # Requests by kind since start (watch / log / exec / proxy / other), for the
+        # benchmarks of the load the cockpit puts on an API server.
+        self.requests: Counter[str] = Counter()
         controller.api_busy = lambda: self.inflight > 0
 
     @property
@@ -172,6 +176,7 @@ class ApiServer:
             or (request.path.endswith("/log") and q.get("follow") in ("true", "1"))
             or _SERVICE_PROXY.match(request.path) is not None  # a slow app is not API work
         )
+        self.requests[_request_kind(request, streaming)] += 1
         counted = False
         try:
             fault = self.faults.match(request.path)
@@ -1168,3 +1173,18 @@ def _same(a: dict, b: dict) -> bool:
         elif a[key] != b[key]:
             return False
     return True
+
+
+def _request_kind(request: web.Request, streaming: bool) -> str:
+    path = request.path
+    if _SERVICE_PROXY.match(path) is not None:
+        return "proxy"
+    if path.endswith("/exec"):
+        return "exec"
+    if path.endswith("/log"):
+        return "log"
+    if streaming:
+        return "watch"
+    if "metrics.k8s.io" in path:
+        return "metrics"
+    return request.method.lower()

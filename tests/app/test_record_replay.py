@@ -111,6 +111,11 @@ async def test_a_minute_recorded_replays_before_and_after_the_restart(recorded) 
             pilot, lambda: victim.uid in {p.uid for p in pane.snapshot.pods},
             what="the pods before the restart again",
         )  # fmt: skip
+        # A pod's live logs are not the recording's: refused, in words.
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app._notifications, what="the refusal")
+        assert "recorded panes only" in str(list(app._notifications)[-1].message)
+        assert app.screen is app.main
         # Before the first pods were recorded, the pane says so rather than keep the last.
         await pilot.press(*["left_curly_bracket"] * 3)
         await wait_for(pilot, lambda: pane.failure is not None, what="nothing recorded yet")

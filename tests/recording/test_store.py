@@ -95,6 +95,20 @@ def test_a_failure_after_the_last_snapshot_is_the_state(tmp_path: Path) -> None:
     assert changes == [("pods", -2, Level.OK), ("pods", Level.OK, STALE), ("pods", STALE, Level.OK)]
 
 
+def test_the_same_snapshot_after_a_failure_is_a_recovery(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    writer = RecordingWriter(path)
+    snapshot = kube([pod(1)], T0)
+    writer.snapshot("pods", snapshot, T0)
+    writer.failure(SourceFailure("pods", "timed out"), T0 + timedelta(seconds=10))
+    writer.snapshot("pods", kube([pod(1)], T0 + timedelta(seconds=20)), T0 + timedelta(seconds=20))
+    writer.close()
+    reader = RecordingReader(path)
+    assert reader.state_at(T0 + timedelta(seconds=15))["pods"].failure is not None
+    assert reader.state_at(T0 + timedelta(seconds=25))["pods"].failure is None
+    assert [c.new for c in reader.level_changes()] == [Level.OK, STALE, Level.OK]
+
+
 def test_log_batches_are_news_and_the_last_lines_are_found(tmp_path: Path) -> None:
     path = tmp_path / "r.db"
     writer = RecordingWriter(path)
