@@ -14,6 +14,7 @@ from typing import Any
 
 from cockpit import __version__, recording_cli
 from cockpit.config import ConfigError, Settings, load_settings, masked
+from cockpit.reports import cli as report_cli
 from cockpit.serve import cli as serve_cli
 
 SCENARIOS = ("healthy", "incident", "large")
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--all", action="store_true", help="every entry")
     journal.add_argument("--json", action="store_true", help="raw JSON lines")
     _backup_parsers(sub)
+    _common(report_cli.add_parser(sub), suppress=True)
     serve_cli.add_parser(sub, _common, SCENARIOS)
     return parser
 
@@ -273,6 +275,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return run_check(settings, args.context, args.namespace, as_json=args.json)
         if command == "demo":
             return cmd_demo(settings, args.scenario, args.size)
+        if command == "report":
+            return report_cli.dispatch(args, settings)
         if command == "serve":
             return serve_cli.dispatch(args, settings)
         if command in recording_cli.COMMANDS:

@@ -20,6 +20,7 @@ from cockpit.sim.objects import (
     template_hash,
     ts,
 )
+from cockpit.sim.vulns import Scanner
 
 if TYPE_CHECKING:
     from cockpit.sim.controller import Controller
@@ -127,10 +128,12 @@ def _deletion_rank(pod: dict) -> tuple:
 class ReplicaSetController:
     def __init__(self, ctl: Controller) -> None:
         self.ctl = ctl
+        self.scanner = Scanner(ctl)
 
     def sync(self, rs: dict) -> None:
         if rs["metadata"].get("deletionTimestamp"):
             return
+        self.scanner.saw(rs)
         ctl = self.ctl
         pods = active_pods(ctl, rs)
         want = _spec_replicas(rs)

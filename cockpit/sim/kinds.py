@@ -193,6 +193,15 @@ KINDS: tuple[Kind, ...] = (
         verbs=_RO,
         stored=False,
     ),
+    # Trivy Operator's CRD, installed in the simulated cluster with reports already made.
+    Kind(
+        "aquasecurity.github.io",
+        "v1alpha1",
+        "vulnerabilityreports",
+        "vulnerabilityreport",
+        "VulnerabilityReport",
+        short_names=("vuln", "vulns"),
+    ),
     Kind(
         "authorization.k8s.io",
         "v1",

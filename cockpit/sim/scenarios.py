@@ -24,6 +24,8 @@ from cockpit.sim.deployments import DESIRED, HASH, MAX_REPLICAS, REVISION, templ
 from cockpit.sim.kubelet import BEHAVIOUR
 from cockpit.sim.objects import clone, new_uid, owner_ref, suffix, template_hash, ts
 from cockpit.sim.statefulsets import REVISION_LABEL, revision_name
+from cockpit.sim.vulns import REPORTS
+from cockpit.sim.vulns import reports as vulnerability_reports
 
 if TYPE_CHECKING:
     from cockpit.sim.controller import Controller
@@ -287,6 +289,7 @@ class Seeder:
         self._config()
         for spec in _deployments():
             self._deployment(spec["name"], spec["replicas"], spec["history"])
+        self._vulnerability_reports()
         self._statefulsets()
         self._backup_pod()
         self._services()
@@ -651,6 +654,10 @@ class Seeder:
             ],
         }
         self.store.update("deployments.apps", new)
+
+    def _vulnerability_reports(self) -> None:
+        for report, at in vulnerability_reports(self.store.list("replicasets.apps"), self.now):
+            self.put(REPORTS, report, at)
 
     def _statefulsets(self) -> None:
         pg = [

@@ -588,6 +588,21 @@ def _serviceaccount(sa: dict, now: float) -> Row:
     return [sa["metadata"]["name"], len(sa.get("secrets") or []), _age(sa, now)]
 
 
+def _vulnerabilityreport(vr: dict, now: float) -> Row:
+    """The CRD's additionalPrinterColumns; a `date` column prints as an age."""
+    report = vr.get("report") or {}
+    artifact = report.get("artifact") or {}
+    counts = report.get("summary") or {}
+    return [
+        vr["metadata"]["name"],
+        artifact.get("repository"),
+        artifact.get("tag"),
+        (report.get("scanner") or {}).get("name"),
+        _age(vr, now),
+        *(counts.get(f"{s}Count") for s in ("critical", "high", "medium", "low", "unknown")),
+    ]
+
+
 def _default(obj: dict, now: float) -> Row:
     return [obj["metadata"]["name"], obj["metadata"].get("creationTimestamp", "")]
 
@@ -722,6 +737,20 @@ PRINTERS: dict[str, tuple[list[dict], Printer]] = {
     "configmaps": ([_NAME, _col("Data", "integer"), _AGE], _configmap),
     "secrets": ([_NAME, _col("Type"), _col("Data", "integer"), _AGE], _secret),
     "serviceaccounts": ([_NAME, _col("Secrets", "integer"), _AGE], _serviceaccount),
+    "vulnerabilityreports.aquasecurity.github.io": (
+        [
+            _NAME,
+            _col("Repository", description="The name of image repository"),
+            _col("Tag", description="The name of image tag"),
+            _col("Scanner", description="The name of the vulnerability scanner"),
+            _col("Age", "date", description="The age of the report"),
+            *(
+                _col(s, "integer", 1, f"The number of {s.lower()} vulnerabilities")
+                for s in ("Critical", "High", "Medium", "Low", "Unknown")
+            ),
+        ],
+        _vulnerabilityreport,
+    ),
 }
 _DEFAULT = (
     [

@@ -32,12 +32,13 @@ def _by_app_and_all(inner: str, by: str = "") -> str:
     return f'sum by (app{extra}) ({inner}) or label_replace({overall}, "app", "{ALL}", "", "")'
 
 
-def queries(extra: str = "") -> dict[str, str]:
-    """Figure name -> PromQL.  `extra` is settings.prometheus.selector."""
-    every = f"rate({REQUESTS}{selector(extra)}[{WINDOW}])"
+def queries(extra: str = "", window: str = WINDOW) -> dict[str, str]:
+    """Figure name -> PromQL.  `extra` is settings.prometheus.selector; `window` the rate
+    window (a report over a week asks for one point per hour over the hour before it)."""
+    every = f"rate({REQUESTS}{selector(extra)}[{window}])"
     five_xx = selector('status=~"5.."', extra)
-    errors = f"rate({REQUESTS}{five_xx}[{WINDOW}])"
-    buckets = f"rate({BUCKETS}{selector(extra)}[{WINDOW}])"
+    errors = f"rate({REQUESTS}{five_xx}[{window}])"
+    buckets = f"rate({BUCKETS}{selector(extra)}[{window}])"
     total = _by_app_and_all(every)
     found = {
         "rps": total,
@@ -80,6 +81,29 @@ def vector(data: Any) -> dict[str, float | None]:
         if not app or not isinstance(value, list) or len(value) != 2:
             continue
         found[app] = number(value[1])
+    return found
+
+
+def matrix(data: Any) -> dict[str, list[tuple[float, float | None]]]:
+    """A range query's `data` (resultType matrix) as app -> [(epoch seconds, value)]."""
+    if not isinstance(data, dict) or data.get("resultType") != "matrix":
+        kind = data.get("resultType") if isinstance(data, dict) else type(data).__name__
+        raise ValueError(f"expected a matrix, got {str(kind)[:40]!r}")
+    found: dict[str, list[tuple[float, float | None]]] = {}
+    for item in data.get("result") or ():
+        if not isinstance(item, dict):
+            continue
+        metric = item.get("metric") or {}
+        app = str(metric.get("app", "")) if isinstance(metric, dict) else ""
+        points = []
+        for pair in item.get("values") or ():
+            if isinstance(pair, list) and len(pair) == 2:
+                try:
+                    points.append((float(pair[0]), number(pair[1])))
+                except (TypeError, ValueError):
+                    continue
+        if app:
+            found[app] = points
     return found
 
 

@@ -143,6 +143,27 @@ class PrometheusSource:
             hint=hint,
         )
 
+    @property
+    def url(self) -> str:
+        """Where the last request went, as a person reads it ("" before the first)."""
+        return self._endpoint.shown if self._endpoint is not None else ""
+
+    async def range_query(self, query: str, start: float, end: float, step: float) -> Any:
+        """`/api/v1/query_range` (epoch seconds) at the same Prometheus as the poll; its
+        `data`, or None when no Prometheus is configured or discovered.  Raises
+        SourceError as the poll does."""
+        endpoint = await self._current_endpoint()
+        if endpoint is None:
+            return None
+        headers = await auth_headers(endpoint.cfg) if endpoint.via_proxy else {}
+        params = {"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
+        try:
+            return await self._get(endpoint, "/api/v1/query_range", params, headers)
+        except _NotDiscovered:
+            return None
+        except Exception as exc:
+            raise self._error(endpoint, exc) from None
+
     # -- where Prometheus is --------------------------------------------------------------
 
     async def _current_endpoint(self) -> _Endpoint | None:
