@@ -82,6 +82,7 @@ class Launch:
     kube_configuration: kube_client.Configuration | None = None
     note: str = ""  # shown in the header, e.g. "demo: simulated cluster (incident)"
     record: bool = True  # to the flight recorder (replay and feed viewers do not)
+    war_room: bool = False  # open on the war-room screen (`cockpit serve --war-room`)
 
 
 class CockpitApp(App[None]):
@@ -151,6 +152,8 @@ class CockpitApp(App[None]):
         if self.recorder is not None:
             self.recorder.start()
         self.sources.start()
+        if self.launch.war_room:
+            self.call_after_refresh(self.action_war_room)
         # Cheap: the restore screen's modules load only when there is a bookmark.
         if (self.settings.effective_journal_path().parent / "restore.json").exists():
             self.call_after_refresh(self._offer_unfinished_restore)

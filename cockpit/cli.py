@@ -10,14 +10,12 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cockpit import __version__, recording_cli
 from cockpit.config import ConfigError, Settings, load_settings, masked
 from cockpit.reports import cli as report_cli
-
-if TYPE_CHECKING:
-    from cockpit.demo.servers import DemoServers
+from cockpit.serve import cli as serve_cli
 
 SCENARIOS = ("healthy", "incident", "large")
 
@@ -144,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_argument("--json", action="store_true", help="raw JSON lines")
     _backup_parsers(sub)
     _common(report_cli.add_parser(sub), suppress=True)
+    serve_cli.add_parser(sub, _common, SCENARIOS)
     return parser
 
 
@@ -278,6 +277,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return cmd_demo(settings, args.scenario, args.size)
         if command == "report":
             return report_cli.dispatch(args, settings)
+        if command == "serve":
+            return serve_cli.dispatch(args, settings)
         if command in recording_cli.COMMANDS:
             return recording_cli.dispatch(command, args, settings)
         if command in ("backup", "restore"):
@@ -338,77 +339,15 @@ def exit_status(app: Any) -> int:
 
 def cmd_demo(settings: Settings, scenario: str, size: int) -> int:
     from cockpit.app import CockpitApp, Launch
-    from cockpit.sim.pace import Pace
-    from cockpit.sim.runner import SimCluster
-    from cockpit.sim.s3 import REGION, demo_bucket
+    from cockpit.demo.environment import CONTEXT, demo_environment
 
-    with tempfile.TemporaryDirectory(prefix="cockpit-demo-") as tmp:
-        sim = SimCluster(scenario=scenario, pace=Pace.demo(), large_size=size)
-        with sim:
-            kubeconfig = sim.write_kubeconfig(Path(tmp) / "kubeconfig")
-            kube = settings.kube.model_copy(
-                update={
-                    "kubeconfig": Path(kubeconfig),
-                    "context": "cockpit-sim",
-                    "namespace": sim.namespace,
-                }
-            )
-            # The runbook's public URLs are not reachable from a demo: nginx's service,
-            # through the API server's proxy, stands in for the public site.
-            health = settings.health.model_copy(
-                update={"urls": (), "services": ("nginx-service:80", *settings.health.services)}
-            )
-            demo_settings = settings.model_copy(update={"kube": kube, "health": health})
-            servers, incident_note = _demo_servers(scenario)
-            try:
-                if servers is not None:  # the demo's own servers only, never configured ones
-                    demo_settings = servers.settings_for(demo_settings)
-                backups = demo_settings.backups
-                with demo_bucket(backups.bucket, backups.prefix, scenario, REGION) as endpoint:
-                    with_s3 = demo_settings
-                    if endpoint is not None:  # the Backups pane reads the local bucket
-                        local = backups.model_copy(
-                            update={"endpoint_url": endpoint, "region": REGION}
-                        )
-                        with_s3 = demo_settings.model_copy(update={"backups": local})
-                    note = f"demo: simulated cluster, {scenario}"
-                    if incident_note:
-                        note = f"{note}; {incident_note}"
-                    app = CockpitApp(Launch(settings=with_s3, context="cockpit-sim", note=note))
-                    app.run()
-            finally:  # stopped and removed however the app ends (atexit covers a kill)
-                if servers is not None:
-                    servers.close()
-                    if servers.error:  # the panes showed the refusals; here is why
-                        print(f"cockpit: {servers.error}", file=sys.stderr)
+    with (
+        tempfile.TemporaryDirectory(prefix="cockpit-demo-") as tmp,
+        demo_environment(settings, scenario, size, Path(tmp)) as (demo_settings, note),
+    ):
+        app = CockpitApp(Launch(settings=demo_settings, context=CONTEXT, note=note))
+        app.run()
     return exit_status(app)
-
-
-def _demo_servers(scenario: str) -> tuple[DemoServers | None, str]:
-    """The incident scenario's own Redis and PostgreSQL (started in the background)."""
-    from cockpit.demo.servers import (
-        DEMO_IDLE_MINUTES,
-        HOW_TO_GET_IT,
-        DemoServers,
-        binaries_available,
-    )
-
-    if scenario != "incident":
-        return None, ""
-    if not binaries_available():
-        return None, HOW_TO_GET_IT
-    seconds = round(DEMO_IDLE_MINUTES * 60)
-    servers = DemoServers.start()
-    _exit_on_termination()  # SIGTERM/SIGHUP unwind through cmd_demo's finally: no orphans
-    return servers, f"idle threshold shortened to {seconds} s"
-
-
-def _exit_on_termination() -> None:
-    def leave(signum: int, _frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, leave)
 
 
 # The runbook's alert rules, as shipped in the source tree (deploy/prometheus/).

@@ -164,8 +164,8 @@ def test_without_the_binaries_the_demo_says_how_to_get_them() -> None:
     """No redis-server on PATH: no servers of its own, the note says what to install."""
     script = textwrap.dedent(
         """
-        from cockpit.cli import _demo_servers
-        servers, note = _demo_servers("incident")
+        from cockpit.demo.environment import demo_servers
+        servers, note = demo_servers("incident")
         print(servers, note, sep="|")
         """
     )
@@ -180,6 +180,6 @@ def test_without_the_binaries_the_demo_says_how_to_get_them() -> None:
 
 @needs_binaries
 def test_only_the_incident_scenario_starts_servers() -> None:
-    from cockpit.cli import _demo_servers
+    from cockpit.demo.environment import demo_servers
 
-    assert _demo_servers("healthy") == (None, "")
+    assert demo_servers("healthy") == (None, "")

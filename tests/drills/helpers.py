@@ -46,7 +46,7 @@ def demo_settings(
     servers: DemoServers | None = None,
     **overrides: Any,
 ) -> Settings:
-    """The settings `cockpit demo --scenario incident` derives (cockpit/cli.py, cmd_demo):
+    """The settings `cockpit demo --scenario incident` derives (cockpit/demo/environment.py):
     the simulated cluster's kubeconfig and context, nginx's service standing in for the
     public health URLs, and the demo's own PostgreSQL and Redis (with its shortened idle
     threshold) when `servers` is given.  The tests' fast poll intervals on top."""
