@@ -32,7 +32,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         dest="weekly_recording",
         type=Path,
         metavar="FILE",
-        help="with --weekly: the figures from this recording when no Prometheus is found",
+        help="with --weekly: the figures from this recording when no Prometheus is found "
+        "(default: the cockpit's own recording)",
     )
     report.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="where to write (default: ./NAME.html)"
@@ -82,6 +83,8 @@ def weekly(args: argparse.Namespace, settings: Settings) -> int:
     from cockpit.reports.weekly import build_weekly
 
     recording: Path | None = args.weekly_recording
+    if recording is None and settings.effective_recording_path().is_file():
+        recording = settings.effective_recording_path()  # what this machine recorded
     if recording is not None and not recording.is_file():
         print(f"cockpit report: {recording}: no such recording", file=sys.stderr)
         return 2
