@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from cockpit.war_room import Figure
 
 IO_THREADS = 32
+RECORDER_CHECK_S = 3.0  # after start: whether the recorder could open its file
 # Remedies that belong to no pane; declared once, like the panes' keys.
 GLOBAL_KEYS = (
     Key("B", "trigger_backup", "Backup now", "backup.trigger", mutating=True, show=False,
@@ -151,6 +152,7 @@ class CockpitApp(App[None]):
         self.set_interval(10.0, self._recheck_journal)
         if self.recorder is not None:
             self.recorder.start()
+            self.set_timer(RECORDER_CHECK_S, self._say_recorder_problem)
         self.sources.start()
         if self.launch.war_room:
             self.call_after_refresh(self.action_war_room)
@@ -198,6 +200,12 @@ class CockpitApp(App[None]):
         problem = self.journal.check()
         self.header.set_journal_problem(problem)
         return problem
+
+    def _say_recorder_problem(self) -> None:
+        """Recording is best effort (the cockpit runs without it), but not silently."""
+        problem = self.recorder.problem if self.recorder is not None else None
+        if problem and not self.quitting:
+            self.notify(problem, title="Flight recorder", severity="warning", markup=False)
 
     def _recheck_journal(self) -> None:
         if self.journal.problem:

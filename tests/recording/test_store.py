@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from cockpit.model import (
     SourceFailure,
 )
 from cockpit.recording.delta import apply, diff
+from cockpit.recording.recorder import Recorder
 from cockpit.recording.store import (
     STALE,
     RecordingError,
@@ -176,3 +178,19 @@ def test_diff_and_apply_agree_on_random_row_lists() -> None:
         ]
         before, after = {"rows": old, "n": 1}, {"rows": new, "n": rng.randrange(2)}
         assert apply(before, diff(before, after)) == after
+
+
+def test_a_second_recorder_on_the_same_file_says_why_it_does_not_record(tmp_path: Path) -> None:
+    first, second = Recorder(tmp_path / "r.db"), Recorder(tmp_path / "r.db")
+    first.start()
+    second.start()
+    try:
+        for _ in range(100):
+            if second.problem:
+                break
+            time.sleep(0.02)
+        assert second.problem and "another cockpit is recording" in second.problem
+        assert first.problem is None
+    finally:
+        second.stop()
+        first.stop()
