@@ -59,8 +59,8 @@ def postmortem(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     try:
         reader = RecordingReader(path)
-    except Exception as exc:
-        print(f"cockpit report: {path}: {exc}", file=sys.stderr)
+    except Exception as exc:  # RecordingError names the file itself
+        print(f"cockpit report: {exc}", file=sys.stderr)
         return 2
     try:
         pm = build(reader, settings.thresholds)
