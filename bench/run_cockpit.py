@@ -106,6 +106,19 @@ def profile_steady(app: CockpitApp, path: Path, settle: float, window: float) ->
     mark("profiled", str(path))
 
 
+def alloc_top(label: str, top: int = 30) -> None:
+    """Mark the allocation sites that hold most now (tracemalloc), grouped by file:line."""
+    import tracemalloc
+
+    snapshot = tracemalloc.take_snapshot()
+    total = sum(stat.size for stat in snapshot.statistics("filename"))
+    mark("alloc_total", f"{label} {total / 1024 / 1024:.1f}MiB")
+    for stat in snapshot.statistics("lineno")[:top]:
+        frame = stat.traceback[0]
+        where = f"{frame.filename.split('site-packages/')[-1]}:{frame.lineno}"
+        mark("alloc", f"{label} {stat.size / 1024:.0f}KiB {stat.count} {where}")
+
+
 def watch(
     app: CockpitApp,
     report_every: float | None,
@@ -125,9 +138,11 @@ def watch(
             if snapshot is None and ingested >= alloc_after:
                 snapshot = tracemalloc.take_snapshot()
                 mark("alloc_start", ingested)
+                alloc_top("held_at_start")
         if quit_after is not None and now - started > quit_after:
             if snapshot is not None:
                 alloc_diff(snapshot, "since_start")
+                alloc_top("held_at_end")
             mark("quit_after", f"{quit_after:g}")
             with contextlib.suppress(Exception):
                 app.call_from_thread(app.action_quit)
@@ -158,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=None,
         metavar="LINES",
-        help="tracemalloc: mark what grew between LINES ingested and --quit-after",
+        help="tracemalloc: mark what is held at LINES ingested and at --quit-after, and "
+        "what grew in between",
     )
     parser.add_argument(
         "--arena-max",
