@@ -124,6 +124,9 @@ def measure(args: argparse.Namespace, size: int) -> tuple[list[Figure], tuple[fl
             print(f"   cockpit environment: {' '.join(args.env)}")
         budget = args.timeout + args.observe + 30
         argv_ = common.runner_argv("--report-every", str(args.every), "--quit-after", str(budget))
+        if args.arena_max is not None:
+            argv_ += ["--arena-max", str(args.arena_max)]
+            print(f"   cockpit with mallopt(M_ARENA_MAX, {args.arena_max})")
         with common.cockpit_on_pty(argv_, env) as proc:
             start = proc.started_at
             populated: float | None = None
