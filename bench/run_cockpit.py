@@ -12,6 +12,11 @@ cmd_run; the only addition is a thread that reads the error-log follower's count
 
 Without --report-every the watcher ends once the backlog is read, so that it costs
 nothing in a CPU measurement afterwards.
+
+`--profile PATH` (a bench-only diagnosis, yappi): --profile-settle seconds after the
+backlog is read, every thread is profiled on its CPU clock for --profile-window
+seconds, and the functions by own time and by total time go to PATH, marked
+`profiled`.
 """
 
 from __future__ import annotations
@@ -75,6 +80,45 @@ def alloc_diff(before: Any, label: str, top: int = 12) -> None:
         mark("alloc", f"{label} {stat.size_diff / 1024:+.0f}KiB {stat.count_diff:+d} {where}")
 
 
+def profile_steady(app: CockpitApp, path: Path, settle: float, window: float) -> None:
+    """yappi over every thread once the backlog is in and `settle` seconds passed."""
+    import yappi
+
+    while not backlog_read(app):
+        time.sleep(0.5)
+    time.sleep(settle)
+    yappi.set_clock_type("cpu")
+    yappi.start(builtins=False, profile_threads=True)
+    time.sleep(window)
+    yappi.stop()
+    columns = {0: ("name", 100), 1: ("ncall", 10), 2: ("tsub", 9), 3: ("ttot", 9)}
+    with path.open("w") as out:
+        threads = sorted(yappi.get_thread_stats(), key=lambda t: -t.ttot)
+        out.write(f"== threads, {window:g} s of CPU clock\n")
+        for thread in threads:
+            out.write(f"{thread.id:4d} {thread.name:<16} {thread.ttot:8.3f} s\n")
+        for thread in threads[:4]:  # the busiest: by total, then by own time
+            stats = yappi.get_func_stats(filter={"ctx_id": thread.id})
+            for key, top in (("ttot", 60), ("tsub", 40)):
+                out.write(f"== thread {thread.id} ({thread.name}) by {key}\n")
+                stats.sort(key, "desc")
+                stats.print_all(out=out, columns=columns, limit=top)
+    mark("profiled", str(path))
+
+
+def alloc_top(label: str, top: int = 30) -> None:
+    """Mark the allocation sites that hold most now (tracemalloc), grouped by file:line."""
+    import tracemalloc
+
+    snapshot = tracemalloc.take_snapshot()
+    total = sum(stat.size for stat in snapshot.statistics("filename"))
+    mark("alloc_total", f"{label} {total / 1024 / 1024:.1f}MiB")
+    for stat in snapshot.statistics("lineno")[:top]:
+        frame = stat.traceback[0]
+        where = f"{frame.filename.split('site-packages/')[-1]}:{frame.lineno}"
+        mark("alloc", f"{label} {stat.size / 1024:.0f}KiB {stat.count} {where}")
+
+
 def watch(
     app: CockpitApp,
     report_every: float | None,
@@ -94,9 +138,11 @@ def watch(
             if snapshot is None and ingested >= alloc_after:
                 snapshot = tracemalloc.take_snapshot()
                 mark("alloc_start", ingested)
+                alloc_top("held_at_start")
         if quit_after is not None and now - started > quit_after:
             if snapshot is not None:
                 alloc_diff(snapshot, "since_start")
+                alloc_top("held_at_end")
             mark("quit_after", f"{quit_after:g}")
             with contextlib.suppress(Exception):
                 app.call_from_thread(app.action_quit)
@@ -127,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=None,
         metavar="LINES",
-        help="tracemalloc: mark what grew between LINES ingested and --quit-after",
+        help="tracemalloc: mark what is held at LINES ingested and at --quit-after, and "
+        "what grew in between",
     )
     parser.add_argument(
         "--arena-max",
@@ -136,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="diagnosis: glibc mallopt(M_ARENA_MAX, N) before the app starts its threads",
     )
+    parser.add_argument("--profile", type=Path, default=None, metavar="PATH")
+    parser.add_argument("--profile-settle", type=float, default=15.0, metavar="S")
+    parser.add_argument("--profile-window", type=float, default=30.0, metavar="S")
     args = parser.parse_args(argv)
     if args.arena_max is not None:
         import ctypes
@@ -162,6 +212,13 @@ def main(argv: list[str] | None = None) -> int:
         daemon=True,
     )
     watcher.start()
+    if args.profile is not None:
+        profiler = threading.Thread(
+            target=profile_steady,
+            args=(app, args.profile, args.profile_settle, args.profile_window),
+            daemon=True,
+        )
+        profiler.start()
     if args.headless:
         app.run(headless=True, size=(160, 45))
     else:

@@ -186,6 +186,9 @@ class RedisPane(Pane):
 
     PANE_TITLE = "Redis"
     SOURCES = ("redis",)
+    # A calm server's figures are read every 10 s, PINGed between (the source's cadence):
+    # they are live until a reading is more than a poll late.
+    FRESH_FOR = 15.0
     KEYS = (
         Key("left_square_bracket,left", "previous_db", "◂db", key_display="["),
         Key("right_square_bracket,right", "next_db", "db▸", key_display="]"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
@@ -75,6 +76,7 @@ async def test_keys_per_db_and_ttl(owned_redis_server: RedisServer, open_source:
 
 async def test_hit_ratio_ops_and_expired_from_deltas(redis_server: Any, open_source: Any) -> None:
     source = open_source(redis_server.url)
+    source.read_every_s = 0  # every poll reads INFO: the deltas poll by poll
     prefix = f"cockpit-test:{time.monotonic_ns()}:"
     with redis_server.client() as client:
         try:
@@ -327,9 +329,11 @@ async def test_restart_between_polls_needs_no_failed_poll(
     """The pooled connection died with the old process: one immediate reconnect hides it."""
     source = open_source(owned_redis_server.url)
     await source.snapshot()
+    await source.snapshot()  # the second reading has rates: the next poll only PINGs...
     owned_redis_server.stop()
     owned_redis_server.start()
-    snap = await source.snapshot()
+    snap = await source.snapshot()  # ...on a new connection: a restart? read it all now
+    assert source.readings == 3 and source.slow_reads == 2
     assert any("restarted" in note for note in snap.notes)
     assert snap.ops_per_sec is not None  # INFO's instantaneous figure, not a bogus delta
 
@@ -386,57 +390,92 @@ def calls_between(before: dict[str, int], after: dict[str, int]) -> dict[str, in
 
 
 async def test_a_poll_asks_only_for_what_moves(owned_redis_server: RedisServer) -> None:
-    """Every poll: one INFO (memory and stats: one command on Redis 7), CLIENT ID and a
-    PING.  The rest (server, clients, persistence, keyspace, errorstats, CONFIG GET)
-    every 30 s, and at once when the app asks (after an action), counted by the server
-    itself; clients again as soon as a connection comes in."""
+    """A reading is one INFO (memory and stats: one command on Redis 7); a calm server
+    is read every READ_EVERY_S and only PINGed in between.  The rest (server, clients,
+    persistence, keyspace, errorstats, CONFIG GET) every 30 s, and at once when the app
+    asks (after an action), counted by the server itself; clients again as soon as a
+    connection comes in."""
     server = owned_redis_server
-    source = RedisSource(settings_for(server.url))  # the default: slow sections every 30 s
+    source = RedisSource(settings_for(server.url))  # the defaults: 10 s, 30 s
     admin = server.client(0)
     try:
         admin.set("before", "1")
         first = await source.snapshot()  # the first poll reads everything
         assert first.keys == ((0, 1),) and first.policy_from == "CONFIG"
         assert first.version.startswith("7.")  # one INFO takes several sections (7.0+)
+        assert first.rtt_ms > 0
         before = command_calls(admin)
-        polls = [await source.snapshot() for _ in range(5)]
-        asked = calls_between(before, command_calls(admin))
-        assert asked == {"info": 5, "ping": 5, "client|id": 5}, asked
-        assert source.slow_reads == 1
-        # What the slow sections said is still shown, uptime moving with the clock.
-        last = polls[-1]
-        assert last.version == first.version and last.keys == first.keys
-        assert last.uptime_s is not None and first.uptime_s is not None
-        assert last.uptime_s >= first.uptime_s and last.policy == "noeviction"
-        assert last.policy_from == "CONFIG" and last.last_save == first.last_save
+        second = await source.snapshot()  # no rates yet after the first: read again
+        assert calls_between(before, command_calls(admin)) == {"info": 1}
+        assert second.ops_per_sec is not None and second.evicted_per_sec == 0
 
-        # A new connection: the clients are read again at the next poll (one INFO more).
+        before = command_calls(admin)
+        polls = [await source.snapshot() for _ in range(5)]  # calm: PING only
+        asked = calls_between(before, command_calls(admin))
+        assert asked == {"ping": 5}, asked
+        assert source.slow_reads == 1 and source.readings == 2
+        # What the readings said is still shown; the latency is the PING's.
+        last = polls[-1]
+        assert last == dataclasses.replace(second, rtt_ms=last.rtt_ms)
+        assert last.policy == "noeviction" and last.policy_from == "CONFIG"
+
+        # A new connection: the clients are read again with the next reading.
+        source.read_every_s = 0.2
         with server.client(0) as other:
             other.ping()
+            await asyncio.sleep(0.25)
             before = command_calls(admin)
             joined = await source.snapshot()
             asked = calls_between(before, command_calls(admin))
-        assert asked == {"info": 2, "ping": 1, "client|id": 1}, asked
+        assert asked == {"info": 2}, asked
         assert joined.connected_clients == last.connected_clients + 1
-        assert source.slow_reads == 1
+        assert source.slow_reads == 1 and source.readings == 3
+        # The PINGs in between were ours, not load (the admin's INFO commandstats are).
+        assert joined.ops_per_sec is not None
 
         # An action changed the server: the app asks for everything at once.
         admin.set("after", "2")
         admin.config_set("maxmemory-policy", "allkeys-lru")
-        changed = await source.snapshot()  # the policy is in INFO memory: every poll
+        await asyncio.sleep(0.25)
+        changed = await source.snapshot()  # the policy is in INFO memory: every reading
         assert changed.policy == "allkeys-lru" and changed.policy_from == "INFO"
         assert changed.keys == ((0, 1),)  # keyspace is a slow section: not yet
         before = command_calls(admin)
         source.refresh_all()
         fresh = await source.snapshot()
         asked = calls_between(before, command_calls(admin))
-        assert asked == {"info": 1, "ping": 1, "client|id": 1, "config|get": 1}, asked
+        assert asked == {"info": 1, "config|get": 1}, asked
         assert source.slow_reads == 2
         assert fresh.keys == ((0, 2),)
         assert fresh.policy == "allkeys-lru" and fresh.policy_from == "CONFIG"
     finally:
         admin.close()
         await source.close()
+
+
+async def test_near_the_limit_every_poll_reads(
+    redis_server_limited: RedisServer, open_source: Any
+) -> None:
+    """Memory within 10 points of the warning (80 %): no poll goes without INFO."""
+    source = open_source(redis_server_limited.url)
+    with redis_server_limited.client() as admin:
+        await source.snapshot()
+        await source.snapshot()
+        before = command_calls(admin)
+        for _ in range(3):
+            await source.snapshot()
+        assert calls_between(before, command_calls(admin)) == {"ping": 3}  # calm
+        reached = fill_memory(redis_server_limited, 72)
+        assert 70 <= reached < 80
+        await asyncio.sleep(0.1)
+        source.read_every_s = 0.05  # the next reading sees it...
+        near = await source.snapshot()
+        assert near.memory_pct is not None and near.memory_pct >= 70
+        source.read_every_s = 3600  # ...and from then on every poll reads
+        before = command_calls(admin)
+        polls = [await source.snapshot() for _ in range(3)]
+        assert calls_between(before, command_calls(admin)) == {"info": 3}
+        assert all(p.memory_pct and p.memory_pct >= 70 for p in polls)
 
 
 async def test_slow_sections_come_again_when_due(owned_redis_server: RedisServer) -> None:

@@ -164,3 +164,19 @@ def test_body_text_is_plain_text_cut_not_wrapped() -> None:
     assert "saved 3m ago" in text.plain
     failed = body_text(snapshot(last_save_ok=False), now=NOW).plain
     assert "saved FAILED" in failed
+
+
+async def test_figures_read_10_s_ago_still_read_live() -> None:
+    """A calm server's figures come every 10 s (PINGed between): live until a reading
+    is late, then their age."""
+    app = PaneApp()
+    async with app.run_test(size=(60, 16)) as pilot:
+        pane = app.query_one(RedisPane)
+        pane.show(snapshot())
+        pane.tick(NOW + timedelta(seconds=12))
+        await pilot.pause()
+        assert "live" in str(pane.border_subtitle)
+        pane.tick(NOW + timedelta(seconds=40))
+        await pilot.pause()
+        assert "live" not in str(pane.border_subtitle)
+        assert "ago" in str(pane.border_subtitle)

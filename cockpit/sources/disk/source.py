@@ -9,11 +9,11 @@ the others still report.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from kubernetes import client
 
 from cockpit.config import Settings
@@ -23,6 +23,20 @@ from cockpit.sources.disk.df import DF_ARGV, DfError, parse_df
 from cockpit.sources.disk.podexec import ExecClient
 from cockpit.textsafe import one_line
 from cockpit.thresholds import level_for
+
+# Pods per page of the list: 5,000 pods read in one piece are some 60 MB of dicts at
+# once, in a worker thread whose malloc arena keeps them (RSS +60 MB each minute).
+LIST_CHUNK = 500
+
+
+def may_matter(pod: dict[str, Any], names: tuple[str, ...], persistent: bool) -> bool:
+    """A configured pod, or (with `persistent`) one with a PVC volume: data_pods decides."""
+    if (pod.get("metadata") or {}).get("name") in names:
+        return True
+    volumes = (pod.get("spec") or {}).get("volumes") or []
+    return persistent and any(
+        isinstance(v, dict) and v.get("persistentVolumeClaim") for v in volumes
+    )
 
 
 @dataclass(frozen=True)
@@ -99,10 +113,16 @@ class DiskSource:
     """One snapshot per poll: `df` in every data pod, one exec at a time."""
 
     def __init__(
-        self, settings: Settings, configuration: client.Configuration, namespace: str
+        self,
+        settings: Settings,
+        configuration: client.Configuration,
+        namespace: str,
+        list_chunk: int = LIST_CHUNK,
     ) -> None:
         self.settings = settings
         self.namespace = namespace
+        self.list_chunk = list_chunk
+        self.list_pages = 0  # pages read, over every poll (tests)
         self.configuration = configuration
         # One exec client per pod: each runs one exec at a time, so pods go in parallel
         # and a slow pod costs the poll its own time, not the sum.
@@ -111,11 +131,25 @@ class DiskSource:
         self._core = client.CoreV1Api(self._api)
 
     def _list_pods(self) -> list[dict[str, Any]]:
-        resp = self._core.list_namespaced_pod(self.namespace, _preload_content=False)
-        try:
-            return list(json.loads(resp.data).get("items") or [])
-        finally:
-            resp.release_conn()
+        """The pods that may matter, a page at a time; the others are dropped per page."""
+        cfg = self.settings.disk
+        kept: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            paging: dict[str, Any] = {"limit": self.list_chunk}
+            if token is not None:
+                paging["_continue"] = token
+            resp = self._core.list_namespaced_pod(self.namespace, _preload_content=False, **paging)
+            try:
+                page = orjson.loads(resp.data)
+            finally:
+                resp.release_conn()
+            self.list_pages += 1
+            items = page.get("items") or []
+            kept += [p for p in items if may_matter(p, cfg.pods, cfg.persistent_pods)]
+            token = (page.get("metadata") or {}).get("continue") or None
+            if token is None:
+                return kept
 
     async def pod_disk(self, pod: DataPod) -> PodDisk:
         """`df` in one pod: its mounts, or the reason there are none."""

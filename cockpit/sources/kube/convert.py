@@ -55,6 +55,8 @@ _DECIMAL = {
     "E": 1e18,
 }
 _QUANTITY = re.compile(r"^\s*([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*$")
+_FACTORS = {**_DECIMAL, **_BINARY}
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def parse_quantity(value: Any) -> float | None:
@@ -63,15 +65,21 @@ def parse_quantity(value: Any) -> float | None:
         return None
     if isinstance(value, (int, float)):
         return float(value)
-    match = _QUANTITY.match(str(value))
-    if not match:
+    text = str(value)
+    # What metrics-server and most specs write, "123456789n", "2048Ki", "250m": digits
+    # and a suffix, without the regex (20,000 of them per metrics poll at 5,000 pods).
+    digits = text.rstrip(_LETTERS)
+    factor = _FACTORS.get(text[len(digits) :])
+    if factor is not None and digits.isascii() and digits.isdigit():
+        return float(digits) * factor
+    match = _QUANTITY.match(text)
+    if not match or match.group(2) not in _FACTORS:
         return None
-    number, suffix = float(match.group(1)), match.group(2)
-    if suffix in _BINARY:
-        return number * _BINARY[suffix]
-    if suffix in _DECIMAL:
-        return number * _DECIMAL[suffix]
-    return None
+    try:
+        number = float(match.group(1))
+    except ValueError:  # "1..2": the pattern lets dots through
+        return None
+    return number * _FACTORS[match.group(2)]
 
 
 def cpu_millicores(value: Any) -> float | None:

@@ -11,11 +11,13 @@ import os
 import re
 import socket
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from redis import exceptions as rexc
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -60,13 +62,17 @@ def describe_url(url: str) -> RedisTarget:
     return RedisTarget(url, f"{where}/{db}", parts.scheme == "rediss", secrets)
 
 
-def open_client(url: str, timeout: float) -> Redis:
+OnConnect = Callable[[AbstractConnection], Awaitable[None]]
+
+
+def open_client(url: str, timeout: float, on_connect: OnConnect | None = None) -> Redis:
     """One client with a small pool.  Raises SourceError for a URL the client refuses.
 
     RESP2 unless the URL asks otherwise: redis-py 8 defaults to RESP3 (HELLO), which
     servers before 6.0 and some proxies do not speak.  One immediate retry on a broken
     connection lets a poll survive a server restart between polls; the caller's poller
-    does the backing off.
+    does the backing off.  `on_connect(connection)`, when given, replaces the client's
+    handshake (AUTH, SELECT) and must call `connection.on_connect()` itself.
     """
     target = describe_url(url)
     try:
@@ -78,6 +84,7 @@ def open_client(url: str, timeout: float) -> Redis:
             socket_timeout=timeout,
             retry=Retry(NoBackoff(), 1, supported_errors=(rexc.ConnectionError,)),
             max_connections=4,
+            redis_connect_func=on_connect,
         )
     except (ValueError, TypeError) as exc:
         raise SourceError(

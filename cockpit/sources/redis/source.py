@@ -1,15 +1,17 @@
 """Redis: memory against maxmemory, the eviction policy, rates, clients, keys, persistence.
 
-A poll is one pipelined round trip plus a timed PING.  INFO is the server's dearest
-read, section by section (on a 2-core VM, at a 2 s interval, `INFO memory` costs the
-server some 35 µs, `INFO stats` 25 µs, each other section 10-20 µs: cold caches, not
-the work), so a poll asks only for what moves between two polls: `INFO memory stats
-clients` (memory against maxmemory and the policy, the counters the rates come from,
-the clients).  The rest (version, run id and uptime; the last save; keys per
-database; the error counts; `CONFIG GET maxmemory-policy`) is read every
-SLOW_EVERY_S, at the first poll, after a reconnect (a restart: `CLIENT ID` changes),
-while the server loads its dataset, and when the app asks (`refresh_all()`, after a
-Redis action or a refresh key).  The error counts are read again as soon as
+A poll is one round trip.  INFO is the server's dearest read, section by section (on
+a 2-core VM, at a 2 s interval, `INFO memory` costs the server some 35-60 µs, `INFO
+stats` 25-40 µs, even an empty section 13 µs: cold caches, not the work), so a
+reading asks only for what moves: `INFO memory stats` (memory against maxmemory and
+the policy, the counters the rates come from), timed for the latency.  A calm server
+is read every READ_EVERY_S and only PINGed in between (cadence.py says when the next
+poll must read again: memory near the warning, evictions, no rates yet...).  The rest
+(version, run id and uptime; the clients; the last save; keys per database; the error
+counts; `CONFIG GET maxmemory-policy`) is read every SLOW_EVERY_S, at the first poll,
+after a reconnect (a restart: the client sees its connection made anew), while the
+server loads its dataset, and when the app asks (`refresh_all()`, after a Redis action
+or a refresh key).  The error counts are read again as soon as
 `total_error_replies` moves, so the OOM rate is never late.  Redis 7 takes several
 sections in one INFO; older servers get one INFO per section.
 
@@ -25,16 +27,19 @@ own client from `client.open_client`, so that a slow SCAN never delays a poll;
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import UTC, datetime
 
 from redis import exceptions as rexc
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.connection import AbstractConnection
 
 from cockpit.config import Settings
 from cockpit.errors import SourceError
 from cockpit.model import RedisSnapshot
+from cockpit.sources.redis.cadence import READ_EVERY_S, due, watch_closely
 from cockpit.sources.redis.client import RedisTarget, describe_url, open_client, redis_error
 from cockpit.sources.redis.health import assess
 from cockpit.sources.redis.info import (
@@ -61,7 +66,7 @@ SLOW = ("server", "clients", "persistence", "keyspace", "errorstats")
 ON_CHANGE = (("total_error_replies", "errorstats"), ("total_connections_received", "clients"))
 SLOW_EVERY_S = 30.0
 # After CONFIG GET is refused, ask again this rarely: an ACL denial is logged by the
-# server (ACL LOG), and a poll every 2 s must not flood it.  The same for CLIENT ID.
+# server (ACL LOG), and a poll every 2 s must not flood it.
 CONFIG_RETRY_S = 300.0
 
 
@@ -79,25 +84,39 @@ class RedisSource:
 
     name = "redis"
 
-    def __init__(self, settings: Settings, *, slow_every_s: float = SLOW_EVERY_S) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        slow_every_s: float = SLOW_EVERY_S,
+        read_every_s: float = READ_EVERY_S,
+    ) -> None:
         self.settings = settings
         self.slow_every_s = slow_every_s
+        self.read_every_s = read_every_s
         self.target: RedisTarget = describe_url(settings.effective_redis_url())
         self._client: Redis | None = None
         self._prev: Counters | None = None
         self._config_refused: str | None = None  # why CONFIG GET failed, in words
         self._config_refused_at = 0.0
-        self._own_commands = 0  # commands the previous poll sent, for ops/s
+        self._sent_after_info = 0  # commands sent since the last INFO ran
+        self._own_commands = 0  # of them, before this reading's INFO: not load, for ops/s
         # The slow sections as last read, when (monotonic), and what CONFIG GET said.
         self._slow: Info = {}
         self._slow_at: float | None = None
         self._config_policy: str | None = None
         self._slow_wanted = True  # the next poll reads them (first poll, refresh_all)
         self._multi = False  # the server takes several sections in one INFO (7.0+)
-        self._client_id: int | None = None  # of the polling connection: a new one, a restart?
-        self._client_id_refused_at: float | None = None
+        # Connections made (the client's handshake counts them) and at the last reading:
+        # a new one means the old one broke, most likely with a restart.
+        self._connects = 0
+        self._connects_read = 0
+        self._last: RedisSnapshot | None = None  # the last reading, what a calm poll shows
+        self._read_at = 0.0  # monotonic, of the last reading
+        self._closely = True  # the next poll reads INFO (cadence.watch_closely)
         self._moved: dict[str, int | None] = {}  # the ON_CHANGE counters at the last poll
         self.slow_reads = 0  # how many polls read the slow sections (tests, the bench)
+        self.readings = 0  # how many polls read INFO (tests, the bench)
 
     def refresh_all(self) -> None:
         """Read everything at the next poll (after an action changed the server)."""
@@ -124,10 +143,16 @@ class RedisSource:
     async def snapshot(self) -> RedisSnapshot:
         client = self._ensure_client()
         try:
-            info, config_policy = await self._read(client)
-            started = time.perf_counter()
-            await client.ping()
-            rtt_ms = (time.perf_counter() - started) * 1000
+            if not self._read_due():
+                connects = self._connects
+                started = time.perf_counter()
+                await client.ping()
+                rtt_ms = (time.perf_counter() - started) * 1000
+                self._sent_after_info += 1
+                if self._connects == connects and self._last is not None:
+                    return dataclasses.replace(self._last, rtt_ms=rtt_ms)
+                self._slow_wanted = True  # a new connection: a restart? read it all, now
+            info, config_policy, rtt_ms = await self._read(client)
         except BaseException as exc:
             # Whatever answers next is read in full, one INFO per section until its
             # version says it takes several (a Redis 6 behind the same address).
@@ -141,16 +166,29 @@ class RedisSource:
             if isinstance(exc, Exception):
                 raise redis_error(exc, self.target) from exc
             raise
-        return self._build(info, config_policy, rtt_ms)
+        previous = self._last
+        snap = self._build(info, config_policy, rtt_ms)
+        self._last = snap
+        self._read_at = time.monotonic()
+        self.readings += 1
+        warn = self.settings.thresholds.redis_memory_pct.warn
+        self._closely = watch_closely(snap, warn, previous.memory_pct if previous else None)
+        return snap
 
     # -- talking to the server ----------------------------------------------------------
 
     def _ensure_client(self) -> Redis:
         if self._client is None:
-            self._client = open_client(self.target.url, self.settings.redis.connect_timeout)
+            self._client = open_client(
+                self.target.url, self.settings.redis.connect_timeout, self._on_connect
+            )
             # Keep INFO as text: redis-py's parser guesses types ("7.2" -> 7.2).
             self._client.set_response_callback("INFO", _raw)
         return self._client
+
+    async def _on_connect(self, connection: AbstractConnection) -> None:
+        await connection.on_connect()  # the client's own handshake (AUTH, SELECT)
+        self._connects += 1
 
     async def _reset_pool(self, client: Redis) -> None:
         try:
@@ -163,16 +201,17 @@ class RedisSource:
             return True
         return time.monotonic() - self._config_refused_at >= CONFIG_RETRY_S
 
-    def _ask_client_id(self) -> bool:
-        refused = self._client_id_refused_at
-        return refused is None or time.monotonic() - refused >= CONFIG_RETRY_S
-
     def _slow_due(self) -> bool:
         if self._slow_wanted or self._slow_at is None:
             return True
         if self._slow.get("loading") == "1":  # loading: the next reading changes it
             return True
-        return time.monotonic() - self._slow_at >= self.slow_every_s
+        return due(time.monotonic() - self._slow_at, self.slow_every_s)
+
+    def _read_due(self) -> bool:
+        if self._closely or self._last is None or self._slow_due():
+            return True
+        return due(time.monotonic() - self._read_at, self.read_every_s)
 
     def _queue_info(self, pipe: Pipeline, sections: tuple[str, ...]) -> int:
         """INFO for these sections (one command on Redis 7+); returns how many."""
@@ -183,22 +222,32 @@ class RedisSource:
             pipe.execute_command("INFO", section)
         return len(sections)
 
-    async def _read(self, client: Redis) -> tuple[Info, str | None]:
+    async def _read(self, client: Redis) -> tuple[Info, str | None, float]:
+        """INFO (and what else is due) in one round trip, whose time is the latency."""
         slow = self._slow_due()
         pipe = client.pipeline(transaction=False)
         infos = self._queue_info(pipe, FAST + SLOW if slow else FAST)
-        ask_id = self._ask_client_id()
-        if ask_id:
-            pipe.execute_command("CLIENT", "ID")
         ask_config = slow and self._ask_config()
         if ask_config:
             pipe.execute_command("CONFIG", "GET", "maxmemory-policy")
+        connects = self._connects
+        started = time.perf_counter()
         replies = await pipe.execute(raise_on_error=False)
+        rtt_ms = (time.perf_counter() - started) * 1000
+        # What the server counted between the previous INFO and this one came from us
+        # (INFO counts itself after it ran): the rates leave it out.
+        self._own_commands = self._sent_after_info
         sent = len(replies)
+        if self._connects != connects:  # that round trip included connecting: time a PING
+            started = time.perf_counter()
+            await client.ping()
+            rtt_ms = (time.perf_counter() - started) * 1000
+            sent += 1
         info = parse_info(*self._texts(replies[:infos]))
         restarted = self._counters_went_back(info)
-        if ask_id:
-            restarted = self._new_connection(replies[infos]) or restarted
+        if self._connects_read and self._connects != self._connects_read:
+            restarted = True
+        self._connects_read = self._connects
         if slow:
             self._keep_slow(info, self._config_policy_from(replies[-1]) if ask_config else None)
         elif restarted:
@@ -207,9 +256,9 @@ class RedisSource:
         elif moved := self._sections_moved(info):
             sent += await self._read_slow(client, moved, with_config=False)
         self._moved = {counter: as_int(info, counter) for counter, _ in ON_CHANGE}
-        self._own_commands = sent + 1  # and the PING that follows
+        self._sent_after_info = sent
         merged = {**self._slow, **info}
-        return merged, self._policy(info)
+        return merged, self._policy(info), rtt_ms
 
     async def _read_slow(
         self, client: Redis, sections: tuple[str, ...], *, with_config: bool
@@ -255,19 +304,6 @@ class RedisSource:
             return False
         commands = as_int(info, "total_commands_processed")
         return commands is not None and commands < prev.commands
-
-    def _new_connection(self, reply: object) -> bool:
-        if isinstance(reply, (rexc.NoPermissionError, rexc.ResponseError)):
-            self._client_id_refused_at = time.monotonic()  # not again for a while
-            return False
-        if isinstance(reply, BaseException):
-            raise reply
-        try:
-            client_id = int(reply)  # type: ignore[call-overload]
-        except (TypeError, ValueError):
-            return False
-        before, self._client_id = self._client_id, client_id
-        return before is not None and before != client_id
 
     def _sections_moved(self, info: Info) -> tuple[str, ...]:
         """The sections to read again because their counter in INFO stats moved."""
