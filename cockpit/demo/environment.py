@@ -40,7 +40,15 @@ def demo_environment(
         health = settings.health.model_copy(
             update={"urls": (), "services": ("nginx-service:80", *settings.health.services)}
         )
-        demo_settings = settings.model_copy(update={"kube": kube, "health": health})
+        # The demo's recording is its own: never mixed into a real cluster's.
+        recorder = settings.recorder
+        if recorder.path is None:
+            recorder = recorder.model_copy(
+                update={"path": settings.effective_recording_path().with_name("demo-recording.db")}
+            )
+        demo_settings = settings.model_copy(
+            update={"kube": kube, "health": health, "recorder": recorder}
+        )
         servers, incident_note = demo_servers(scenario)
         try:
             if servers is not None:  # the demo's own servers only, never configured ones
