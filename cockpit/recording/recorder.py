@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import queue
 import threading
 from collections import deque
@@ -188,7 +189,8 @@ class Recorder:
         """One writer per file: two cockpits interleaving their changes would make a
         recording that neither could read back."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(self.path.with_name(self.path.name + ".lock"), "wb")  # noqa: SIM115
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        lock = os.fdopen(os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600), "wb")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

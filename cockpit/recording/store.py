@@ -122,6 +122,9 @@ class RecordingWriter:
         self.max_bytes = max_bytes
         self.secrets = secrets
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Readable by its owner only, like the journal: log lines and queries are in it.
+        # (SQLite gives its -wal and -shm files the database file's permissions.)
+        path.touch(mode=0o600, exist_ok=True)
         self.db = _connect(path, create=True)
         self._source_ids: dict[str, int] = dict(
             (name, id_) for id_, name in self.db.execute("SELECT id, name FROM sources")

@@ -70,6 +70,7 @@ def test_snapshots_come_back_equal_and_quiet_polls_add_no_rows(tmp_path: Path) -
     )
     writer.close()
     assert [kind for kind, _ in rows(path)] == [0, 1]  # one keyframe, one change
+    assert path.stat().st_mode & 0o077 == 0  # its owner's only, like the journal
     reader = RecordingReader(path)
     at_20 = reader.state_at(T0 + timedelta(seconds=20))["pods"]
     assert at_20.snapshot.pods == tuple(pods)
