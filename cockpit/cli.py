@@ -245,7 +245,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(recording_cli.glue_moments(sys.argv[1:] if argv is None else argv))
     try:
         return _dispatch(args)
     except BrokenPipeError:

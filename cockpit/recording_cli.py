@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,19 @@ def add_parsers(sub: Any, common: Callable[..., None]) -> None:
     view = sub.add_parser("view", help=argparse.SUPPRESS)  # a `cockpit serve` session
     common(view, suppress=True)
     view.add_argument("--feed", type=Path, required=True, metavar="SOCKET")
+
+
+def glue_moments(argv: Sequence[str]) -> list[str]:
+    """`--at -90s` as `--at=-90s`: argparse takes a value starting with "-" for an option."""
+    out: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--at":
+            value = next(args, None)
+            out.append(arg if value is None else f"--at={value}")
+        else:
+            out.append(arg)
+    return out
 
 
 def dispatch(command: str, args: argparse.Namespace, settings: Settings) -> int:

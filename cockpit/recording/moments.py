@@ -34,7 +34,7 @@ def parse_moment(text: str, span: tuple[datetime, datetime]) -> datetime:
                     " +5m (after the start) or -90s (before the end)"
                 ) from None
             moment = datetime.combine(start.date(), clock, tzinfo=UTC)
-            if moment < start:  # a recording that crossed midnight
+            if moment < start and moment + timedelta(days=1) <= end:  # crossed midnight
                 moment += timedelta(days=1)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)

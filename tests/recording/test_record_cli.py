@@ -49,3 +49,10 @@ def test_record_keeps_failures_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
     states = reader.state_at(reader.span()[1])
     assert "kubeconfig" in states["pods"].failure.message.lower()
     assert states["redis"].failure is not None and states["redis"].snapshot is None
+
+
+def test_a_moment_before_the_end_is_typed_as_people_type_it() -> None:
+    from cockpit.recording_cli import glue_moments
+
+    assert glue_moments(["replay", "f.db", "--at", "-90s"]) == ["replay", "f.db", "--at=-90s"]
+    assert glue_moments(["replay", "--at", "03:12", "f.db"]) == ["replay", "--at=03:12", "f.db"]
