@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from kubernetes import client as kube_client
 from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -27,9 +25,10 @@ from actions.runner import ActionRunner, Who
 from cockpit import gctuning
 from cockpit.action_flow import ActionFlow
 from cockpit.audit import Journal
-from cockpit.config import Settings, known_secrets
+from cockpit.config import known_secrets
 from cockpit.errors import describe
 from cockpit.incident import IncidentTracker
+from cockpit.launch import Launch
 from cockpit.main_screen import MainScreen
 from cockpit.marks import mark
 from cockpit.palette import contacts_text, key_groups, palette_commands
@@ -71,19 +70,6 @@ GLOBAL_KEYS = (
         palette="Notify the incident channel"),
 )  # fmt: skip
 GLOBAL_MUTATING = frozenset(key.method for key in GLOBAL_KEYS if key.mutating)
-
-
-@dataclass(frozen=True)
-class Launch:
-    """How the cockpit was started: settings plus what the command line chose."""
-
-    settings: Settings
-    context: str | None = None
-    namespace: str | None = None
-    kube_configuration: kube_client.Configuration | None = None
-    note: str = ""  # shown in the header, e.g. "demo: simulated cluster (incident)"
-    record: bool = True  # to the flight recorder (replay and feed viewers do not)
-    war_room: bool = False  # open on the war-room screen (`cockpit serve --war-room`)
 
 
 class CockpitApp(App[None]):

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from cockpit import gctuning
-from cockpit.app import Launch
-from cockpit.main_screen import SnapshotReady, SourceFailed
+from cockpit.launch import Launch
+from cockpit.messages import SnapshotReady, SourceFailed
 from cockpit.recording.feed import FeedServer
 from cockpit.recording.recorder import Recorder
 from cockpit.startup import Sources

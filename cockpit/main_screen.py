@@ -15,12 +15,12 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
 from cockpit import clock
 from cockpit.config import Settings
+from cockpit.messages import SnapshotReady, SourceFailed
 from cockpit.model import Level, SourceFailure, worst
 from widgets.actionbar import ActionBar
 from widgets.alerts import AlertsPane
@@ -39,19 +39,6 @@ from widgets.redis import RedisPane
 from widgets.slo import SloPane
 from widgets.top import TopPane
 from widgets.workloads import WorkloadsPane
-
-
-class SnapshotReady(Message):
-    def __init__(self, source: str, snapshot: Any) -> None:
-        super().__init__()
-        self.source = source
-        self.snapshot = snapshot
-
-
-class SourceFailed(Message):
-    def __init__(self, failure: SourceFailure) -> None:
-        super().__init__()
-        self.failure = failure
 
 
 class MainScreen(Screen):

@@ -22,8 +22,8 @@ from actions.rbac import AccessChecker
 from actions.runner import Who
 from cockpit import gctuning
 from cockpit.errors import SourceError
-from cockpit.main_screen import SnapshotReady, SourceFailed
 from cockpit.marks import mark
+from cockpit.messages import SnapshotReady, SourceFailed
 from cockpit.model import SourceFailure
 from cockpit.polling import Poller, backoff_delay
 from cockpit.sources.host import HostSource

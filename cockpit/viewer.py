@@ -15,7 +15,7 @@ from textual.css.query import NoMatches
 
 from cockpit.app import CockpitApp, Launch
 from cockpit.errors import SourceError, describe
-from cockpit.main_screen import SnapshotReady, SourceFailed
+from cockpit.messages import SnapshotReady, SourceFailed
 from cockpit.model import SourceFailure
 from cockpit.polling import backoff_delay
 from cockpit.recording.feed import FeedState, follow
