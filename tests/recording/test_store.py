@@ -184,6 +184,9 @@ def test_diff_and_apply_agree_on_random_row_lists() -> None:
 def test_a_second_recorder_on_the_same_file_says_why_it_does_not_record(tmp_path: Path) -> None:
     first, second = Recorder(tmp_path / "r.db"), Recorder(tmp_path / "r.db")
     first.start()
+    deadline = time.monotonic() + 15
+    while not (tmp_path / "r.db").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)  # the first holds the lock once its file is there
     second.start()
     try:
         deadline = time.monotonic() + 15  # threads start late on a loaded machine
