@@ -61,9 +61,11 @@ def one_run(
     settle: float,
     timeout: float,
     profile: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, float | str]:
     marks = home / "marks"
     env = common.cockpit_env(home, sim.kubeconfig, marks)
+    env.update(extra_env or {})
     argv = common.runner_argv("--quit-after", str(timeout + settle + window + 60))
     if profile is not None:
         argv += ["--profile", str(profile), "--profile-settle", str(settle)]
@@ -122,7 +124,15 @@ def run(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument("--timeout", type=float, default=90.0, help="for each mark")
     parser.add_argument("--size", type=int, default=5000)
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the cockpit (e.g. COCKPIT_RECORDER__ENABLED=false)",
+    )
     args = parser.parse_args(argv)
+    extra_env = dict(item.split("=", 1) for item in args.env)
 
     print(
         f"== cockpit CPU in steady state, {args.size:,} pods, {args.window:g} s windows "
@@ -130,6 +140,8 @@ def run(argv: list[str] | None = None) -> list[Figure]:
     )
     print(f"   {common.machine()}")
     print(f"   {common.wait_quiet()}")
+    if args.env:
+        print(f"   cockpit environment: {' '.join(args.env)}")
     results = []
     with (
         common.scratch_dir("cpu") as tmp,
@@ -141,7 +153,7 @@ def run(argv: list[str] | None = None) -> list[Figure]:
                 args.profile.mkdir(parents=True, exist_ok=True)
                 profile = args.profile.resolve() / f"profile-{n}.txt"
             home = Path(tmp) / f"run{n}"
-            r = one_run(sim, home, args.window, args.settle, args.timeout, profile)
+            r = one_run(sim, home, args.window, args.settle, args.timeout, profile, extra_env)
             results.append(r)
             print(
                 f"   run {n}: cockpit {r['cpu_pct']:5.1f} % of a core "

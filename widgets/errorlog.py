@@ -21,6 +21,7 @@ from textual.widgets import RichLog, Sparkline, Static
 from cockpit.model import LogBatch, LogLine
 from cockpit.textsafe import one_line
 from widgets.filter import FilterBar, matcher
+from widgets.growinglog import GrowingLog
 from widgets.pane import Pane
 from widgets.statictext import set_text
 
@@ -84,7 +85,7 @@ class ErrorLogPane(Pane):
         with Horizontal(id="errorlog-head"):
             yield Static("", id="errorlog-status", markup=False)
             yield Sparkline([], id="errorlog-spark")
-        yield RichLog(
+        yield GrowingLog(
             id="errorlog-log", max_lines=self.max_lines, wrap=True, markup=False, auto_scroll=True
         )
         yield FilterBar(id="errorlog-filter")

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, RichLog, Static
 
 from widgets.filter import matcher
+from widgets.growinglog import GrowingLog
 from widgets.screens import KeysAfterMount
 
 SINCE_CHOICES: tuple[tuple[str, int | None], ...] = (
@@ -98,7 +99,7 @@ class LogScreen(KeysAfterMount, Screen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="logview-status", markup=False)
-        yield RichLog(
+        yield GrowingLog(
             id="logview-log", max_lines=self.max_lines, wrap=False, markup=False, auto_scroll=True
         )
         yield Input(

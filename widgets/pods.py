@@ -84,8 +84,6 @@ def _pod_cells(pod: PodRow, now: datetime) -> Cells:
 
 
 NO_USAGE = (Cell("-"), Cell("-"))
-REFRESH_CHUNK = 250  # rows rebuilt per turn of the event loop after a metrics poll
-CHUNK_PAUSE_S = 0.005  # a timer, not call_later: the message pump would not yield
 
 
 def _usage_cells(use: PodUsage | None) -> Cells:
@@ -136,14 +134,15 @@ class PodsPane(Pane):
         self._rows: dict[str, tuple[Cells, Cells, Cells]] = {}  # own, usage, the row
         self._next_expiry = 0.0
         self._by_uid: dict[str, PodRow] = {}
-        self._pending: list[str] = []  # rows still to rebuild after a metrics poll
-        self._pending_scheduled = False
 
     def compose(self) -> ComposeResult:
         yield self.compose_failure()
         # Thousands of pods: a virtual table renders only what is on screen.
         yield VirtualTable(COLUMNS, id="pods-table")
         yield FilterBar(id="pods-filter")
+
+    def on_mount(self) -> None:
+        self.table.row_source = self._row_now
 
     @property
     def table(self) -> VirtualTable:
@@ -182,8 +181,8 @@ class PodsPane(Pane):
         have changed: same pods, and the sort does not look at what changed).
 
         A metrics poll changes every row: at 5,000 pods that is a quarter of a second
-        of cell building.  The rows on screen are rebuilt at once, the rest in chunks
-        between which keys are served."""
+        of cell building.  The rows on screen are rebuilt at once; the rest only when
+        they are scrolled to or read (the table asks `_row_now` for them)."""
         stamp = time.time()
         table = self.table
         if ages_only:
@@ -194,42 +193,18 @@ class PodsPane(Pane):
                 default=stamp + 60.0,
             )
         else:
-            order = table.keys_in_order()
-            top = max(0, int(table.scroll_offset.y))
-            end = top + max(1, table.size.height)
-            uids = order[top:end] + order[:top] + order[end:]  # what is seen first
+            uids = table.keys_in_order()
             self._next_expiry = stamp + 60.0
-        # At once: what is on screen (a screenful is a few dozen rows); the rest later.
-        now_count = max(1, table.size.height) if not ages_only else REFRESH_CHUNK
-        self._pending = uids[now_count:]
-        self._refresh_uids(uids[:now_count])
-        if self._pending and not self._pending_scheduled:
-            self._pending_scheduled = True
-            self.set_timer(CHUNK_PAUSE_S, self._refresh_pending)
+        table.mark_stale(uids)
+        table.freshen(table.visible_keys())
 
-    def _refresh_pending(self) -> None:
-        self._pending_scheduled = False
-        uids, self._pending = self._pending[:REFRESH_CHUNK], self._pending[REFRESH_CHUNK:]
-        self._refresh_uids(uids)
-        if self._pending:
-            self._pending_scheduled = True
-            self.set_timer(CHUNK_PAUSE_S, self._refresh_pending)
-
-    def _refresh_uids(self, uids: list[str]) -> None:
+    def _row_now(self, uid: str) -> Cells | None:
+        """A stale row's cells, when the table draws or reads it."""
+        pod = self._by_uid.get(uid)
+        if pod is None:
+            return None
         now = clock.now()
-        stamp = now.timestamp()
-        usage = self.usage
-        table = self.table
-        changes: dict[str, Cells] = {}
-        for uid in uids:
-            pod = self._by_uid.get(uid)
-            if pod is None:
-                continue
-            cells = self._cells(pod, usage.get(pod.name), now, stamp)
-            if table.row_cells(uid) is not cells:
-                changes[uid] = cells
-        if changes:
-            table.update_rows(changes)
+        return self._cells(pod, self.usage.get(pod.name), now, now.timestamp())
 
     def render_rows(self, now: datetime | None = None) -> None:
         if self.snapshot is None:
@@ -237,7 +212,6 @@ class PodsPane(Pane):
         now = now or clock.now()
         stamp = now.timestamp()
         self._next_expiry = stamp + 60.0
-        self._pending = []  # every row is rebuilt here
         pods = self.snapshot.pods
         if self._match is not None:
             match = self._match

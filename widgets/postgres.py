@@ -12,6 +12,7 @@ as markup.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -25,6 +26,7 @@ from widgets.keys import Key
 from widgets.messages import ActionRequested, SourceOptions, ViewRequested
 from widgets.pane import Pane
 from widgets.statictext import set_text
+from widgets.steady import SteadyFigure
 from widgets.table import Cells, KeyedTable
 
 VIEWS = ("idle", "longest", "blocked", "all")
@@ -177,6 +179,7 @@ class PostgresPane(Pane):
         self.idle_minutes = idle_minutes  # the runbook's threshold, until the server says
         self.snapshot: PgSnapshot | None = None
         self.view = VIEWS[0]
+        self._rtt = SteadyFigure()
         self._by_key: dict[str, PgSession] = {}
         self._cache: dict[str, tuple[tuple[object, ...], Cells]] = {}
 
@@ -197,7 +200,8 @@ class PostgresPane(Pane):
         self.snapshot = snapshot
         self.mark_fresh(snapshot.taken_at)
         self.level = snapshot.level
-        set_text(self.query_one("#pg-summary", Static), self.summary_text(snapshot))
+        shown = replace(snapshot, rtt_ms=self._rtt(snapshot.rtt_ms))  # jitter: no repaint
+        set_text(self.query_one("#pg-summary", Static), self.summary_text(shown))
         notes = self.query_one("#pg-notes", Static)
         line = self.notes_text(snapshot)
         set_text(notes, line)

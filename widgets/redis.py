@@ -12,6 +12,7 @@ The pane only posts ActionRequested / ViewRequested; the app does the rest.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from rich.text import Text
@@ -28,6 +29,7 @@ from widgets.keys import Key
 from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane
 from widgets.statictext import set_text
+from widgets.steady import SteadyFigure
 
 DIM = "dim"
 SEP = " · "
@@ -211,6 +213,7 @@ class RedisPane(Pane):
         super().__init__(**kwargs)
         self.snapshot: RedisSnapshot | None = None
         self.selected_db: int | None = None  # None: the URL's database
+        self._rtt = SteadyFigure()
 
     def compose(self) -> ComposeResult:
         yield self.compose_failure()
@@ -230,6 +233,7 @@ class RedisPane(Pane):
             self._render_snapshot(self.snapshot)
 
     def _render_snapshot(self, snap: RedisSnapshot) -> None:
+        snap = replace(snap, rtt_ms=self._rtt(snap.rtt_ms))  # jitter alone: no repaint
         warnings = self.query_one("#redis-warnings", Static)
         set_text(warnings, warnings_text(snap))
         warnings.set_class(bool(snap.warnings), "shown")

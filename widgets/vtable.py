@@ -12,7 +12,7 @@ keys_in_order, row_cells, row_count), so a pane can use either.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from rich.cells import cell_len
@@ -88,8 +88,13 @@ class VirtualTable(ScrollView, can_focus=True):
         self._cells: dict[str, Cells] = {}
         self._index: dict[str, int] = {}
         self._row_widths: dict[str, tuple[Cells, tuple[int, ...]]] = {}
+        self._most_rows = 0  # the most rows shown at once: bounds the width cache
         self._widths: tuple[int, ...] = tuple(len(label) for _, label in columns)
         self.cursor_row = 0
+        # Rows whose cells are out of date, rebuilt by `row_source` when drawn or read:
+        # after a metrics poll only the screenful on view needs new cells.
+        self._stale: set[str] = set()
+        self.row_source: Callable[[str], Cells | None] | None = None
 
     # -- the KeyedTable interface ----------------------------------------------------
 
@@ -107,7 +112,32 @@ class VirtualTable(ScrollView, can_focus=True):
         return list(self._keys)
 
     def row_cells(self, key: str) -> Cells | None:
+        if key in self._stale:
+            self.freshen([key])
         return self._cells.get(key)
+
+    def mark_stale(self, keys: Iterable[str]) -> None:
+        """These rows' cells are out of date: `row_source` gives them when they are
+        next drawn or read (nothing is rebuilt for rows nobody looks at)."""
+        self._stale.update(key for key in keys if key in self._index)
+
+    def visible_keys(self) -> list[str]:
+        top = max(0, int(self.scroll_offset.y))
+        return self._keys[top : top + max(1, self.size.height - 1)]
+
+    def freshen(self, keys: Iterable[str], repaint: bool = True) -> None:
+        """Rebuild those of `keys` that are stale, now."""
+        source = self.row_source
+        changes: dict[str, Cells] = {}
+        for key in keys:
+            if key not in self._stale:
+                continue
+            self._stale.discard(key)
+            cells = source(key) if source is not None else None
+            if cells is not None and cells is not self._cells.get(key):
+                changes[key] = cells
+        if changes:
+            self.update_rows(changes, repaint=repaint)
 
     def apply(self, rows: Sequence[tuple[str, Cells]]) -> bool:
         """Show exactly `rows`, in this order; the selection follows its key."""
@@ -115,12 +145,15 @@ class VirtualTable(ScrollView, can_focus=True):
         keys = [key for key, _ in rows]
         cells = dict(rows)
         changed = keys != self._keys or any(self._cells.get(key) is not row for key, row in rows)
+        self._stale.clear()  # `rows` are current, changed or not
         if not changed:
             return False
+        old = self._index
+        same_rows = len(old) == len(keys) and all(key in old for key in keys)
         self._keys = keys
         self._cells = cells
         self._index = {key: i for i, key in enumerate(keys)}
-        self._widths = self._measure(rows)
+        self._widths = self._measure(rows, same_rows)
         if selected is not None and selected in self._index:
             self.cursor_row = self._index[selected]
         else:
@@ -129,15 +162,16 @@ class VirtualTable(ScrollView, can_focus=True):
         self.refresh()
         return True
 
-    def update_rows(self, changes: dict[str, Cells]) -> None:
-        """New cells for rows already shown, in place (same order, same keys)."""
+    def update_rows(self, changes: dict[str, Cells], repaint: bool = True) -> None:
+        """New cells for rows already shown, in place (same order, same keys);
+        `repaint=False` while the rows are being drawn anyway."""
         known = self._row_widths
         grown = list(self._widths)
         # Only rows on screen need a repaint: found once here, not per row (a metrics
         # poll changes thousands of rows, and each region lookup walks the DOM).
         top, height = self.scroll_offset.y, self.size.height
         first_visible, last_visible = top, top + height - 2  # row 0 is the header
-        repaint: list[int] = []
+        shown: list[int] = []
         for key, row in changes.items():
             index = self._index.get(key)
             if index is None:
@@ -153,11 +187,12 @@ class VirtualTable(ScrollView, can_focus=True):
             )
             known[key] = (row, widths)
             grown = [max(a, b) for a, b in zip(grown, widths, strict=True)]
-            if first_visible <= index <= last_visible:
-                repaint.append(index)
-        if repaint:
-            y0 = min(repaint) - top + 1
-            y1 = max(repaint) - top + 1
+            self._stale.discard(key)
+            if repaint and first_visible <= index <= last_visible:
+                shown.append(index)
+        if shown:
+            y0 = min(shown) - top + 1
+            y1 = max(shown) - top + 1
             self.refresh(Region(0, y0, self.size.width, y1 - y0 + 1))
         if tuple(grown) != self._widths:
             self._widths = tuple(grown)
@@ -173,18 +208,20 @@ class VirtualTable(ScrollView, can_focus=True):
 
     # -- sizes ------------------------------------------------------------------------
 
-    def _measure(self, rows: Sequence[tuple[str, Cells]]) -> tuple[int, ...]:
+    def _measure(self, rows: Sequence[tuple[str, Cells]], same_rows: bool) -> tuple[int, ...]:
         """Column widths: the widest cell of each column.  A row's widths are cached
-        until its cells change; while the set of rows stays the same, columns only
-        grow (a full re-measure, which can shrink them, waits for rows to come or go)."""
+        until its cells change, also while a filter hides the row (clearing a filter
+        at 5,000 pods re-measured every cell: 100 ms); while the set of rows stays the
+        same, columns only grow (a full re-measure, which can shrink them, waits for
+        rows to come or go)."""
         known = self._row_widths
-        same_rows = len(known) == len(rows) and all(key in known for key, _ in rows)
-        fresh: dict[str, tuple[Cells, tuple[int, ...]]] = {}
         grown = list(self._widths)
+        shown: list[tuple[int, ...]] = []
         for key, row in rows:
             cached = known.get(key)
             if cached is None:
                 cached = (row, tuple(min(MAX_COLUMN, cell.cell_len) for cell in row))
+                known[key] = cached
                 grown = [max(a, b) for a, b in zip(grown, cached[1], strict=True)]
             elif cached[0] is not row:
                 # Re-measure only the cells that are new objects (a metrics poll
@@ -194,13 +231,17 @@ class VirtualTable(ScrollView, can_focus=True):
                     for new, old, width in zip(row, cached[0], cached[1], strict=True)
                 )
                 cached = (row, widths)
+                known[key] = cached
                 grown = [max(a, b) for a, b in zip(grown, widths, strict=True)]
-            fresh[key] = cached
-        self._row_widths = fresh
+            shown.append(cached[1])
+        self._most_rows = max(self._most_rows, len(rows))
+        if len(known) > 2 * self._most_rows + 100:  # rows that went for good
+            keep = {key for key, _ in rows}
+            self._row_widths = {key: v for key, v in known.items() if key in keep}
         if same_rows:
             return tuple(grown)
         labels = tuple(len(label) for _, label in self._columns)
-        columns = zip(labels, *(widths for _, widths in fresh.values()), strict=True)
+        columns = zip(labels, *shown, strict=True)
         return tuple(max(column) for column in columns)
 
     def _resize(self) -> None:
@@ -234,6 +275,8 @@ class VirtualTable(ScrollView, can_focus=True):
             if index >= len(self._keys):
                 return Strip.blank(width, self.rich_style)
             key = self._keys[index]
+            if key in self._stale:
+                self.freshen([key], repaint=False)  # a wider column repaints the table
             style = (
                 self.get_component_rich_style("vtable--cursor")
                 if (index == self.cursor_row)
