@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 
 from cockpit import gctuning
 
@@ -66,3 +69,56 @@ def test_full_collection_is_never_put_off_forever() -> None:
     clock.now += 1
     collector.note_input()
     assert collector.due()  # overdue: memory must not grow without bound
+
+
+def test_no_collection_from_startup_until_settled() -> None:
+    was_settled = gctuning._settled
+    before = gc.get_threshold()
+    try:
+        gctuning._settled = False
+        gctuning.hold_for_startup()
+        assert not gc.isenabled()
+        gctuning.settle()
+        assert gc.isenabled()
+        gctuning.hold_for_startup()  # settled: a later app in this process keeps it on
+        assert gc.isenabled()
+    finally:
+        gctuning._settled = was_settled
+        gc.set_threshold(*before)
+        gc.enable()
+
+
+# The cockpit runs on Linux with glibc.  Eight threads allocate at once, then
+# glibc's malloc_stats() lists the arenas used.
+ARENAS = """
+import ctypes, sys, threading
+from cockpit import gctuning
+print(gctuning.cap_malloc_arenas() if sys.argv[1] == "cap" else "uncapped")
+barrier = threading.Barrier(8)
+def work():
+    barrier.wait()
+    held = [bytearray(2048) for _ in range(20000)]
+    barrier.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(gctuning.release_free_memory())
+sys.stdout.flush()
+ctypes.CDLL(None).malloc_stats()
+"""
+
+
+def arenas(mode: str) -> tuple[list[str], int]:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    done = subprocess.run(
+        [sys.executable, "-c", ARENAS, mode], capture_output=True, text=True, env=env, check=True
+    )
+    return done.stdout.split(), done.stderr.count("Arena ")
+
+
+def test_malloc_arenas_are_capped_and_free_pages_handed_back() -> None:
+    out, capped = arenas("cap")
+    assert out == ["True", "True"]
+    assert capped <= gctuning.MALLOC_ARENAS
+    _, uncapped = arenas("none")
+    assert uncapped > gctuning.MALLOC_ARENAS  # what the cap is for: one per busy thread
