@@ -15,7 +15,7 @@ from pathlib import Path
 from cockpit.config import KubeSettings, Settings
 from cockpit.sim.runner import SimCluster
 from cockpit.sources.kube import prefetch
-from cockpit.sources.kube.client import connect
+from cockpit.sources.kube.client import KubeTarget, connect
 from cockpit.sources.kube.convert import pod_row
 from cockpit.sources.kube.first_pods import fetch_pod_table, fetch_workloads
 from cockpit.sources.kube.source import KubeSource
@@ -24,6 +24,13 @@ from tests.sim.conftest import api_client_for
 NS = "excel-unified"
 SHOWN = ("uid", "name", "namespace", "app", "owner_kind", "owner_name", "workload", "status",
          "ready", "total", "restarts", "node", "ip", "deleting", "level", "created")  # fmt: skip
+
+
+def incident_target(make_sim: Callable[..., SimCluster]) -> tuple[Settings, KubeTarget]:
+    sim = make_sim("incident")
+    settings = Settings(kube=KubeSettings(context="cockpit-sim"))
+    target = connect(settings.kube, sim.client_configuration(), context="cockpit-sim", namespace=NS)
+    return settings, target
 
 
 def test_table_rows_match_the_full_objects(make_sim: Callable[..., SimCluster]) -> None:
@@ -50,9 +57,7 @@ def test_table_rows_match_the_full_objects(make_sim: Callable[..., SimCluster]) 
 def test_the_source_serves_the_table_then_the_full_rows(
     make_sim: Callable[..., SimCluster],
 ) -> None:
-    sim = make_sim("incident")
-    settings = Settings(kube=KubeSettings(context="cockpit-sim"))
-    target = connect(settings.kube, sim.client_configuration(), context="cockpit-sim", namespace=NS)
+    settings, target = incident_target(make_sim)
     source = KubeSource(target, settings, table_first=True)
     # The Table is in and the workloads are listed; the pods' full list is not (yet).
     source._table = fetch_pod_table(target.api, NS, 10.0)
@@ -79,9 +84,7 @@ def test_the_source_serves_the_table_then_the_full_rows(
 def test_prefetched_workloads_are_what_the_informers_list(
     make_sim: Callable[..., SimCluster],
 ) -> None:
-    sim = make_sim("incident")
-    settings = Settings(kube=KubeSettings(context="cockpit-sim"))
-    target = connect(settings.kube, sim.client_configuration(), context="cockpit-sim", namespace=NS)
+    settings, target = incident_target(make_sim)
     source = KubeSource(target, settings)
     try:
         prefetched = fetch_workloads(target.api, NS, 10.0)
@@ -99,9 +102,7 @@ def test_prefetched_workloads_are_what_the_informers_list(
 def test_a_prefetched_first_snapshot_waits_for_no_informer(
     make_sim: Callable[..., SimCluster],
 ) -> None:
-    sim = make_sim("incident")
-    settings = Settings(kube=KubeSettings(context="cockpit-sim"))
-    target = connect(settings.kube, sim.client_configuration(), context="cockpit-sim", namespace=NS)
+    settings, target = incident_target(make_sim)
     table = fetch_pod_table(target.api, NS, 10.0)
     workloads = fetch_workloads(target.api, NS, 10.0)
     source = KubeSource(target, settings, table_first=True, table=table, workloads=workloads)
