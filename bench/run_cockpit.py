@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         gctuning.cap_malloc_arenas()
     gctuning.hold_for_startup()
+    gctuning.start_trimming()
     if args.alloc_after is not None:
         import tracemalloc
 

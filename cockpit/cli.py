@@ -325,10 +325,11 @@ def cmd_run(settings: Settings, context: str | None, namespace: str | None) -> i
     from cockpit.sources.kube import prefetch
 
     mark("settings_loaded")
-    # Before the first thread (see cockpit/gctuning.py); collections resume with the
-    # first screen, once everything is imported.
+    # Before the first thread (see cockpit/gctuning.py): two malloc arenas, collections
+    # only once the first screen is drawn, free pages handed back every few seconds.
     gctuning.cap_malloc_arenas()
     gctuning.hold_for_startup()
+    gctuning.start_trimming()
     # The API server works on the first screen's pods while the UI is imported.
     prefetch.start(settings.kube, context, namespace)
     from cockpit.app import CockpitApp, Launch
