@@ -34,6 +34,11 @@ CHECK_EVERY_S = 2.0  # how often the app asks `due()`
 _NEVER = 1_000_000_000  # young collections between two automatic full ones
 MALLOC_ARENAS = 2  # glibc's default is 8 per core, and a thread keeps the one it used
 _M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
+_M_MMAP_THRESHOLD = -3
+# Blocks above this are mmapped and go back whole when freed.  Set, it also stops glibc
+# raising the threshold to the largest block freed (up to 32 MB), after which the
+# lists' multi-megabyte bodies would come from the heap and leave holes in it.
+MMAP_THRESHOLD = 256 * 1024
 # malloc_trim every so often: 8-16 MB back each time at 5,000 pods while the log history
 # is read, for 1-2 ms in a thread that does not hold the GIL (ctypes releases it).
 TRIM_EVERY_S = 10.0
@@ -78,6 +83,8 @@ def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     libc = _libc()
     if libc is None or "MALLOC_ARENA_MAX" in os.environ:
         return False
+    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     return bool(libc.mallopt(_M_ARENA_MAX, arenas))
 
 

@@ -148,3 +148,38 @@ def test_free_pages_are_handed_back_every_few_seconds() -> None:
     assert first == "True False"  # one trimming thread per process
     before, after = map(float, second.split())
     assert before - after > 30, (before, after)  # about half the holes: whole pages
+
+
+# After one 8 MB block is freed glibc would serve the next big ones from the heap; with
+# the cap's fixed threshold they are mmapped, and given back whole once freed.
+BIG_BLOCKS = """
+import sys
+from cockpit import gctuning
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 1e6
+if sys.argv[1] == "cap":
+    gctuning.cap_malloc_arenas()
+del bytearray(8 << 20)[:]
+kept, big = [], []
+for _ in range(10):
+    big.append(bytearray(4 << 20))
+    kept.append(bytearray(200_000))  # from the heap: pins its top above each big block
+before = rss()
+del big
+print(before - rss())
+"""
+
+
+def freed_by_big_blocks(mode: str) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    done = subprocess.run(
+        [sys.executable, "-c", BIG_BLOCKS, mode], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    return float(done.stdout)
+
+
+def test_big_blocks_go_back_whole_when_freed() -> None:
+    assert freed_by_big_blocks("cap") > 35  # MB: all ten
+    assert freed_by_big_blocks("none") < 10  # what the threshold is for
