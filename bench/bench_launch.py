@@ -187,12 +187,24 @@ def explain(marks: Path, started: float) -> list[str]:
     return lines
 
 
+def marks_line(marks: Path, started: float) -> str:
+    """One launch's marks, each the first of its name, in seconds from process start."""
+    seen: dict[str, float] = {}
+    for name, when, _ in common.read_marks(marks):
+        seen.setdefault(name, when - started)
+    ordered = sorted(seen.items(), key=lambda item: item[1])
+    return "  ".join(f"{name} {when:.3f}" for name, when in ordered)
+
+
 def run(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=60.0, help="per cockpit launch")
     parser.add_argument("--size", type=int, default=5000)
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument(
+        "--marks", action="store_true", help="print each launch's marks (seconds from start)"
+    )
     parser.add_argument(
         "--sizes", default="", help="comma-separated pod counts: the cost curve instead"
     )
@@ -221,7 +233,9 @@ def run(argv: list[str] | None = None) -> list[Figure]:
             kube_home = home / "kubectl"
             t_cold, lines = time_kubectl(sim, kube_home, args.timeout)
             t_warm, _ = time_kubectl(sim, kube_home, args.timeout)
-            t_cockpit, count, _, _ = time_cockpit(sim, home / "cockpit", args.timeout)
+            t_cockpit, count, marks, started = time_cockpit(sim, home / "cockpit", args.timeout)
+            if args.marks:
+                print("   " + marks_line(marks, started))
             shown = f"{t_cockpit:6.2f} s ({count} pods)" if t_cockpit else "TIMEOUT"
             label = "warm-up" if round_no == 0 else f"round {round_no}"
             print(

@@ -183,17 +183,26 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=None,
         metavar="N",
-        help="diagnosis: glibc mallopt(M_ARENA_MAX, N) before the app starts its threads",
+        help="diagnosis: glibc mallopt(M_ARENA_MAX, N) before the app starts its threads "
+        "(default: cockpit/gctuning.py's cap, as `cockpit run`)",
     )
     parser.add_argument("--profile", type=Path, default=None, metavar="PATH")
     parser.add_argument("--profile-settle", type=float, default=15.0, metavar="S")
     parser.add_argument("--profile-window", type=float, default=30.0, metavar="S")
     args = parser.parse_args(argv)
+    from cockpit import gctuning
+
+    # As cmd_run does: the arena cap (or the one asked for) and no collection until the
+    # first screen.
     if args.arena_max is not None:
         import ctypes
 
         M_ARENA_MAX = -8  # glibc malloc.h
         ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, args.arena_max)
+    else:
+        gctuning.cap_malloc_arenas()
+    gctuning.hold_for_startup()
+    gctuning.start_trimming()
     if args.alloc_after is not None:
         import tracemalloc
 

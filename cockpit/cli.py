@@ -320,11 +320,21 @@ def _toml_like(data: dict, prefix: str = "") -> str:
 
 
 def cmd_run(settings: Settings, context: str | None, namespace: str | None) -> int:
+    from cockpit import gctuning
+    from cockpit.marks import mark
     from cockpit.sources.kube import prefetch
 
+    mark("settings_loaded")
+    # Before the first thread (see cockpit/gctuning.py): two malloc arenas, collections
+    # only once the first screen is drawn, free pages handed back every few seconds.
+    gctuning.cap_malloc_arenas()
+    gctuning.hold_for_startup()
+    gctuning.start_trimming()
     # The API server works on the first screen's pods while the UI is imported.
     prefetch.start(settings.kube, context, namespace)
     from cockpit.app import CockpitApp, Launch
+
+    mark("app_imported")
 
     app = CockpitApp(Launch(settings=settings, context=context, namespace=namespace))
     app.run()

@@ -202,7 +202,13 @@ class Sources:
                 # Connect and start the watches in one hop off the loop: the pods list
                 # then runs while the first screen is still being drawn.
                 loop = asyncio.get_running_loop()
-                target, kube = await asyncio.to_thread(self._connect_and_watch, loop)
+                if self.app.launch.kube_configuration is None and prefetch.ready():
+                    # Connected already (`cockpit run`): building the source and starting
+                    # its threads takes a millisecond; a hop to a thread waits for the
+                    # first frame.
+                    target, kube = self._connect_and_watch(loop)
+                else:
+                    target, kube = await asyncio.to_thread(self._connect_and_watch, loop)
                 break
             except SourceError as exc:
                 failures += 1
@@ -242,7 +248,11 @@ class Sources:
             )
         )
         kube = KubeSource(
-            target, self.settings, table_first=True, table=pre.rows if pre is not None else None
+            target,
+            self.settings,
+            table_first=True,
+            table=pre.rows if pre is not None else None,
+            workloads=pre.workloads if pre is not None else None,
         )
         # The first screen shows the pods of a Table; the full list replaces them at once.
         kube.on_pods_synced = lambda: loop.call_soon_threadsafe(self._pods_listed)
@@ -260,6 +270,7 @@ class Sources:
         if source != "pods" or self._first_pods:
             return
         self._first_pods = True
+        mark("pods_rendered", len(snapshot.pods))
         self.app.call_after_refresh(mark, "pods_populated", len(snapshot.pods))
         if self.kube is not None:  # provisional rows painted: now the full objects
             self.app.call_after_refresh(self.kube.list_pods)

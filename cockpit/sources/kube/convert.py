@@ -29,6 +29,11 @@ def parse_time(value: Any) -> datetime | None:
     """RFC 3339 as the API server writes it (Z or offset, optional fraction)."""
     if not value or not isinstance(value, str):
         return None
+    try:  # Python 3.11 reads "Z" and up to 6 fractional digits: the common case, 4x faster
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except ValueError:
+        pass
     text = value.replace("Z", "+00:00")
     # Python before 3.11.? only accepts 0, 3 or 6 fractional digits: trim nanoseconds.
     text = re.sub(r"(\.\d{6})\d+", r"\1", text)
@@ -370,6 +375,11 @@ def statefulset_row(obj: dict) -> WorkloadRow:
         rollout = "complete"
     revision = update_rev.rsplit("-", 1)[-1] if update_rev else ""
     return _workload_row("StatefulSet", obj, desired, ready, updated, available, revision, rollout)
+
+
+def sorted_workloads(rows: list[WorkloadRow]) -> tuple[WorkloadRow, ...]:
+    """The workloads pane's order: Deployments first, then by name."""
+    return tuple(sorted(rows, key=lambda w: (w.kind != "Deployment", w.name)))
 
 
 def _workload_row(

@@ -2,6 +2,9 @@
 `Table` (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`) with each row's
 metadata, a quarter of the bytes of the full objects and a fraction of the parsing.
 
+The workloads (Deployments and StatefulSets, small lists) come along, so the first
+snapshot need not wait for their informers.
+
 The rows it makes are provisional: what `kubectl get pods` shows (name, ready, status,
 restarts, age, IP, node) plus uid, labels and owner, but no containers nor resources.
 The pods informer's full list replaces them a moment later, row by row under the same
@@ -17,8 +20,15 @@ from typing import Any
 import orjson
 from kubernetes import client
 
-from cockpit.model import PodRow
-from cockpit.sources.kube.convert import controller_owner, parse_time, workload_of
+from cockpit.model import PodRow, WorkloadRow
+from cockpit.sources.kube.convert import (
+    controller_owner,
+    deployment_row,
+    parse_time,
+    sorted_workloads,
+    statefulset_row,
+    workload_of,
+)
 from cockpit.sources.kube.raw import raw_get
 from cockpit.thresholds import pod_level
 
@@ -41,6 +51,18 @@ def fetch_pod_table(api: client.ApiClient, namespace: str, timeout: float) -> li
     return table_rows(orjson.loads(body), datetime.now(UTC))
 
 
+def fetch_workloads(
+    api: client.ApiClient, namespace: str, timeout: float
+) -> tuple[WorkloadRow, ...]:
+    """GET the namespace's Deployments and StatefulSets as the informers would convert
+    them (blocking: a thread)."""
+    rows: list[WorkloadRow] = []
+    for kind, convert in (("deployments", deployment_row), ("statefulsets", statefulset_row)):
+        response = raw_get(api, f"/apis/apps/v1/namespaces/{namespace}/{kind}", [], timeout=timeout)
+        rows += [convert(item) for item in orjson.loads(response.read()).get("items") or []]
+    return sorted_workloads(rows)
+
+
 def ago(text: str, now: datetime) -> datetime | None:
     """kubectl's short durations ("95s", "5m", "2d3h") back to a moment."""
     parts = _DURATION.findall(text)
@@ -59,11 +81,7 @@ def table_rows(table: dict[str, Any], now: datetime) -> list[PodRow]:
     for row in table.get("rows") or []:
         cells = row.get("cells") or []
         meta = (row.get("object") or {}).get("metadata") or {}
-
-        def cell(name: str, default: str = "", _cells: list = cells) -> str:
-            i = index.get(name)
-            return str(_cells[i]) if i is not None and i < len(_cells) else default
-
+        cell = _Cells(index, cells)
         status = cell("status", "Unknown")
         ready_text = cell("ready", "0/0")
         ready, _, total = ready_text.partition("/")
@@ -99,6 +117,19 @@ def table_rows(table: dict[str, Any], now: datetime) -> list[PodRow]:
             )
         )
     return rows
+
+
+class _Cells:
+    """A row's cells by column name (one object per row, not a closure)."""
+
+    __slots__ = ("cells", "index")
+
+    def __init__(self, index: dict[str, int], cells: list[Any]) -> None:
+        self.index, self.cells = index, cells
+
+    def __call__(self, name: str, default: str = "") -> str:
+        i = self.index.get(name)
+        return str(self.cells[i]) if i is not None and i < len(self.cells) else default
 
 
 def _int(text: str) -> int:

@@ -22,6 +22,7 @@ class Prefetch:
     done: threading.Event = field(default_factory=threading.Event)
     target: Any = None  # KubeTarget
     rows: list[Any] | None = None  # PodRow from the Table; None when it failed
+    workloads: tuple[Any, ...] | None = None  # WorkloadRow; None when it failed
     error: BaseException | None = None  # from connect(): startup raises it as its own
 
 
@@ -38,7 +39,7 @@ def _run(pre: Prefetch, settings: Any, context: str | None, namespace: str | Non
     try:
         from cockpit.marks import mark
         from cockpit.sources.kube.client import connect
-        from cockpit.sources.kube.first_pods import fetch_pod_table
+        from cockpit.sources.kube.first_pods import fetch_pod_table, fetch_workloads
 
         pre.target = connect(settings, context=context, namespace=namespace)
         mark("prefetch_connected")
@@ -47,8 +48,11 @@ def _run(pre: Prefetch, settings: Any, context: str | None, namespace: str | Non
                 pre.target.api, pre.target.namespace, settings.request_timeout
             )
             mark("prefetch_table", len(pre.rows))
-        except Exception:
-            pre.rows = None  # a shortcut only: the informer's list says what is wrong
+            pre.workloads = fetch_workloads(
+                pre.target.api, pre.target.namespace, settings.request_timeout
+            )
+        except Exception:  # a shortcut only: the informers' lists say what is wrong
+            pass
     except BaseException as exc:  # the kubeconfig is bad: startup says so, as without this
         pre.error = exc
     finally:
@@ -66,6 +70,12 @@ def start(settings: Any, context: str | None, namespace: str | None) -> None:
         _run(pre, settings, context, namespace)
 
     threading.Thread(target=run, name="kube-prefetch", daemon=True).start()
+
+
+def ready() -> bool:
+    """A prefetch is pending and finished: take() will not block."""
+    pre = _pending
+    return pre is not None and pre.done.is_set()
 
 
 def take(settings: Any, context: str | None, namespace: str | None) -> Prefetch | None:

@@ -21,6 +21,7 @@ import orjson
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from cockpit import gctuning
 from cockpit.config import Settings
 from cockpit.errors import SourceError
 from cockpit.model import (
@@ -48,6 +49,7 @@ from cockpit.sources.kube.convert import (
     parse_time,
     pod_row,
     sort_time,
+    sorted_workloads,
     statefulset_row,
 )
 from cockpit.sources.kube.first_pods import fetch_pod_table
@@ -74,6 +76,7 @@ class KubeSource:
         *,
         table_first: bool = False,
         table: list[PodRow] | None = None,
+        workloads: tuple[WorkloadRow, ...] | None = None,
     ) -> None:
         self.target = target
         self.settings = settings
@@ -134,6 +137,7 @@ class KubeSource:
         if table is not None:  # fetched while the UI was imported (prefetch.py)
             self._table = table
             self._table_done.set()
+        self._table_workloads = workloads  # the same, shown until the informers list them
         self._stopped = threading.Event()
         self._list_now = threading.Event()
         self.on_pods_synced: Callable[[], None] | None = None  # the full list replaced it
@@ -195,6 +199,8 @@ class KubeSource:
                     return
             if self.on_pods_synced is not None:
                 self.on_pods_synced()
+            # The 13 MB list and its dicts (5,000 pods) are freed: their pages go back.
+            gctuning.release_free_memory()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -224,16 +230,15 @@ class KubeSource:
 
     async def kube_snapshot(self) -> KubeSnapshot:
         if self._table_first and not self.pods.synced.is_set() and self.pods.error is None:
-            await asyncio.to_thread(self._wait_pods_or_table, 8.0)
+            # Prefetched: no hop to a thread, so the rows can make the very first frame.
+            if not (self._table_done.is_set() and self._table):
+                await asyncio.to_thread(self._wait_pods_or_table, 8.0)
             if not self.pods.synced.is_set() and self._table:
-                # The workloads are small lists: shown with the first pods when they are
-                # in within a second, else they follow with the full pods.
-                listed = await asyncio.to_thread(self._workloads_listed, WORKLOADS_WAIT_S)
                 return KubeSnapshot(
                     context=self.target.context,
                     namespace=self.namespace,
                     pods=tuple(self._table),
-                    workloads=self._workloads() if listed else (),
+                    workloads=await self._first_workloads(),
                     taken_at=datetime.now(UTC),
                     provisional=True,
                 )
@@ -274,12 +279,18 @@ class KubeSource:
         return snapshot
 
     def _workloads(self) -> tuple[WorkloadRow, ...]:
-        return tuple(
-            sorted(
-                self.deployments.rows() + self.statefulsets.rows(),
-                key=lambda w: (w.kind != "Deployment", w.name),
-            )
-        )
+        return sorted_workloads(self.deployments.rows() + self.statefulsets.rows())
+
+    async def _first_workloads(self) -> tuple[WorkloadRow, ...]:
+        """The informers' when listed, else the prefetched ones; else they are small
+        lists: shown with the first pods when they are in within a second, else they
+        follow with the full pods."""
+        if self.deployments.synced.is_set() and self.statefulsets.synced.is_set():
+            return self._workloads()
+        if self._table_workloads is not None:
+            return self._table_workloads
+        listed = await asyncio.to_thread(self._workloads_listed, WORKLOADS_WAIT_S)
+        return self._workloads() if listed else ()
 
     def _workloads_listed(self, limit: float) -> bool:
         deadline = time.monotonic() + limit
