@@ -30,6 +30,7 @@ from cockpit.thresholds import level_for
 # A follow stream that stays silent this long is reopened (from its last timestamp):
 # the client needs a finite read timeout, and a quiet pod is not an error.
 FOLLOW_READ_TIMEOUT_S = 300.0
+QUICK_END_MAX_S = 16.0  # the longest wait to follow a container again that has nothing running
 MINUTES_SHOWN = 60
 MINUTES_KEPT = 24 * 60
 LINE_MAX_CHARS = 4096
@@ -150,6 +151,10 @@ class ErrorLogFollower:
         self._backlog_pending: set[tuple[str, str]] = set()
         self._problems: dict[tuple[str, str], str] = {}
         self._retry_after: dict[tuple[str, str], float] = {}
+        # Follows that ended at once, in a row (a container that is not running): each
+        # waits twice as long before the next, up to QUICK_END_MAX_S.
+        self._quick_ends: dict[tuple[str, str], int] = {}
+        self._opened: dict[tuple[str, str, bool], float] = {}
         self._capped = 0
         self._closed = False
         self.ingested = 0  # every line read, matching or not (for benchmarks)
@@ -238,6 +243,7 @@ class ErrorLogFollower:
         stream = _Stream(open_stream, on_line, on_end)
         with self._lock:
             self._streams[key] = stream
+            self._opened[key] = time.monotonic()
         stream.start()
 
     def _stop_stream(self, key: tuple[str, str, bool]) -> None:
@@ -264,8 +270,15 @@ class ErrorLogFollower:
                 self._retry_after[(uid, container)] = time.monotonic() + 5.0
             elif not previous:
                 self._problems.pop((uid, container), None)
-                # The stream ended (container restarted): pick it up again soon.
-                self._retry_after[(uid, container)] = time.monotonic() + 1.0
+                # The stream ended (container restarted): pick it up again soon; but
+                # a follow that keeps ending at once (nothing running to follow) is
+                # asked again less and less often, not every second.
+                now = time.monotonic()
+                lived = now - self._opened.pop(key, now)
+                quick = self._quick_ends.get((uid, container), 0) + 1 if lived < 3.0 else 0
+                self._quick_ends[(uid, container)] = quick
+                delay = min(QUICK_END_MAX_S, 2.0**quick) if quick else 1.0
+                self._retry_after[(uid, container)] = now + delay
 
     # -- ingest (stream threads) ----------------------------------------------------------
 
