@@ -53,6 +53,10 @@ class RecordingError(Exception):
     """The file is not a recording, or cannot be read or written; worded for a person."""
 
 
+class RecordingEmpty(RecordingError):
+    """The file is there but empty: a recorder has only just created it."""
+
+
 def _epoch(at: datetime) -> float:
     return at.timestamp()
 
@@ -72,6 +76,8 @@ def _unpack(body: bytes) -> Any:
 def _connect(path: Path, *, create: bool) -> sqlite3.Connection:
     if not create and not path.is_file():
         raise RecordingError(f"{path}: no such recording")
+    if not create and path.stat().st_size == 0:  # its recorder is creating it
+        raise RecordingEmpty(f"{path}: holds nothing yet (its recorder is just starting)")
     try:
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         if create:

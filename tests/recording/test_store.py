@@ -164,6 +164,9 @@ def test_not_a_recording_is_said_in_words(tmp_path: Path) -> None:
         RecordingReader(bad)
     with pytest.raises(RecordingError, match="no such recording"):
         RecordingReader(tmp_path / "missing.db")
+    (tmp_path / "new.db").touch()  # a recorder has just created it
+    with pytest.raises(RecordingError, match="holds nothing yet"):
+        RecordingReader(tmp_path / "new.db")
 
 
 def test_diff_and_apply_agree_on_random_row_lists() -> None:
