@@ -131,6 +131,7 @@ class RecordingWriter:
         # Readable by its owner only, like the journal: log lines and queries are in it.
         # (SQLite gives its -wal and -shm files the database file's permissions.)
         path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)  # a file from before this rule, too
         self.db = _connect(path, create=True)
         self._source_ids: dict[str, int] = dict(
             (name, id_) for id_, name in self.db.execute("SELECT id, name FROM sources")
