@@ -118,7 +118,9 @@ class FeedSources(ViewerSources):
                 context=launch.context, namespace=launch.namespace,
             )  # fmt: skip
         except SourceError as exc:
-            self.app.notify(f"Actions need Kubernetes: {exc.message}", severity="warning")
+            self.app.notify(
+                f"Actions need Kubernetes: {exc.message}", severity="warning", markup=False
+            )
             return
         self.kube_target = target  # type: ignore[assignment]
         self.app.kube_connected(target, kube_contexts(target, self.settings))

@@ -138,7 +138,6 @@ class RecordingWriter:
         )
         self._last: dict[str, _Last] = {}
         self._caches: dict[str, codec.RowCache] = {}
-        self._pending = 0
         self.db.execute("BEGIN")
 
     # Each returns quickly; commit() makes them durable (the recorder calls it every second).
@@ -178,7 +177,6 @@ class RecordingWriter:
         self.db.execute("COMMIT")
         self._bound()
         self.db.execute("BEGIN")
-        self._pending = 0
 
     def close(self) -> None:
         try:
@@ -202,7 +200,6 @@ class RecordingWriter:
     def _insert(
         self, when: float, source: str, kind: int, name: str, plain: Any, level: int | None = None
     ) -> int:
-        self._pending += 1
         cursor = self.db.execute(
             "INSERT INTO frames (at, until, source, kind, type, level, body)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
