@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import common  # noqa: E402
-from bench.bench_viewers import Backends  # noqa: E402
+from bench.backends import Backends  # noqa: E402
 
 METRICS_PER_MINUTE = 4.0
 

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import common  # noqa: E402
-from bench.bench_viewers import Backends, _interrupt  # noqa: E402
+from bench.backends import Backends, interrupt  # noqa: E402
 
 DAY_TARGET_MB = 256.0  # the default bound: a day of the incident must fit
 
@@ -45,7 +45,7 @@ def record(scenario: str, window: float, work: Path) -> tuple[float, dict[str, t
             grown = size_of(path) - start_bytes
             elapsed = time.monotonic() - started
         finally:
-            _interrupt(proc)
+            interrupt(proc)
     finally:
         backends.close()
     return grown * 3600.0 / elapsed, rows_by_source(path)

@@ -32,57 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
 
 from bench import common  # noqa: E402
-from cockpit.demo.pg_server import start_throwaway  # noqa: E402
-from cockpit.demo.redis_server import RedisServer  # noqa: E402
-from cockpit.sim.pace import Pace  # noqa: E402
-from cockpit.sim.runner import SimCluster  # noqa: E402
+from bench.backends import Backends, interrupt  # noqa: E402
 
 NOISE = 0.15  # "the same within noise": 10 viewers within 15 % of one
-
-
-class Backends:
-    """The simulated cluster and throwaway PostgreSQL and Redis, with their counters."""
-
-    def __init__(self, workdir: Path, scenario: str = "incident") -> None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.sim = SimCluster(scenario, pace=Pace.demo()).start()
-        self.kubeconfig = Path(self.sim.write_kubeconfig(workdir / "kubeconfig"))
-        self.pg = start_throwaway()
-        self.redis = RedisServer(workdir / "redis")
-        (workdir / "redis").mkdir()
-        self.redis.start()
-        self.admin = self.redis.client()
-
-    def counts(self) -> dict[str, float]:
-        requests = dict(self.sim.server.requests)
-        with psycopg.connect(self.pg.dsn(), autocommit=True) as conn:
-            row = conn.execute(
-                "SELECT xact_commit + xact_rollback FROM pg_stat_database"
-                " WHERE datname = 'postgres'"
-            ).fetchone()
-        stats = self.admin.info("commandstats")
-        calls = sum(v["calls"] for v in stats.values())
-        return {
-            "api": float(sum(v for k, v in requests.items() if k != "proxy")),
-            "watch": float(requests.get("watch", 0)),
-            "pg": float(row[0] if row else 0),
-            "redis": float(calls),
-        }
-
-    def env(self, home: Path) -> dict[str, str]:
-        env = common.cockpit_env(home, self.kubeconfig)
-        env["COCKPIT_POSTGRES__DSN"] = self.pg.dsn()
-        env["COCKPIT_REDIS__URL"] = self.redis.url
-        return env
-
-    def close(self) -> None:
-        self.admin.close()
-        self.redis.stop()
-        self.pg.destroy()
-        self.sim.stop()
 
 
 def per_minute(
@@ -121,15 +75,7 @@ def shared(backends: Backends, work: Path, viewers: int) -> Iterator[list[common
         yield procs
     finally:
         for proc in reversed(procs):
-            proc.stop() if proc is not recorder else _interrupt(proc)
-
-
-def _interrupt(proc: common.PtyProcess) -> None:
-    with contextlib.suppress(OSError):
-        proc.send(b"\x03")
-    with contextlib.suppress(Exception):
-        proc.proc.wait(10)
-    proc.stop()
+            proc.stop() if proc is not recorder else interrupt(proc)
 
 
 @contextlib.contextmanager
