@@ -325,6 +325,7 @@ class RecordingReader:
         self.path = path
         self.db = _connect(path, create=False)
         self._lock = threading.Lock()
+        self._levels = _LevelIndex()
 
     def close(self) -> None:
         self.db.close()
@@ -441,24 +442,10 @@ class RecordingReader:
         """Each time a source's level changed, or it went stale (a failure) or came back."""
         low = _epoch(start) if start else float("-inf")
         high = _epoch(end) if end else float("inf")
-        names = self._names()
-        changes: list[LevelChange] = []
-        current: dict[int, int | None] = {}
         with self._lock:
-            rows = self.db.execute(
-                "SELECT at, source, kind, level FROM frames WHERE kind != 3 AND at <= ?"
-                " ORDER BY at, id",
-                (high,),
-            ).fetchall()
-        for at, source, kind, level in rows:
-            now = STALE if kind == FAILURE else level
-            if now is None and kind != FAILURE:
-                continue
-            before = current.get(source, UNKNOWN)
-            current[source] = now
-            if now != before and at >= low:
-                changes.append(LevelChange(_time(at), names[source], before, now))
-        return changes
+            self._levels.read_new(self.db)
+            changes = self._levels.changes
+        return [c for c in changes if low <= c.at.timestamp() <= high]
 
     def log_lines(self, end: datetime, limit: int = 500) -> list[dict[str, Any]]:
         """The last `limit` log lines recorded up to `end`, oldest first (plain rows)."""
@@ -480,6 +467,47 @@ class RecordingReader:
 
 STALE = -1  # a level change to a failure
 UNKNOWN = -2  # before the source's first row
+
+
+class _LevelIndex:
+    """The level changes read so far.  Replay asks for them on every `<` and `>`, and a
+    file still being written grows: only the rows written since the last call are read,
+    unless the bound deleted old rows (then the first ones kept are keyframes: all again)."""
+
+    def __init__(self) -> None:
+        self._start_over(None)
+
+    def _start_over(self, first_id: int | None) -> None:
+        self.changes: list[LevelChange] = []
+        self._current: dict[int, int | None] = {}
+        self._first_id = first_id
+        self._last_id = 0
+
+    def read_new(self, db: sqlite3.Connection) -> None:
+        first = db.execute("SELECT min(id) FROM frames").fetchone()[0]
+        if first != self._first_id:  # the oldest rows are gone (or the first came)
+            self._start_over(first)
+        rows = db.execute(
+            "SELECT id, at, source, kind, level FROM frames WHERE kind != 3 AND id > ?"
+            " ORDER BY at, id",
+            (self._last_id,),
+        ).fetchall()
+        if not rows:
+            return
+        names = dict(db.execute("SELECT id, name FROM sources"))
+        added = False
+        for row_id, at, source, kind, level in rows:
+            self._last_id = max(self._last_id, row_id)
+            now = STALE if kind == FAILURE else level
+            if now is None and kind != FAILURE:
+                continue
+            before = self._current.get(source, UNKNOWN)
+            self._current[source] = now
+            if now != before:
+                self.changes.append(LevelChange(_time(at), names[source], before, now))
+                added = True
+        if added:  # a source's rows come in time order; sources may interleave
+            self.changes.sort(key=lambda c: c.at)
 
 
 @dataclass(frozen=True)

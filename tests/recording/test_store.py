@@ -200,3 +200,25 @@ def test_a_second_recorder_on_the_same_file_says_why_it_does_not_record(tmp_path
     finally:
         second.stop()
         first.stop()
+
+
+def test_level_changes_of_a_growing_file_read_only_the_new_rows(tmp_path: Path) -> None:
+    """Replay asks on every `<`/`>`: a second call sees what was written since, and a
+    bound that deleted the oldest rows makes it read all again."""
+    path = tmp_path / "r.db"
+    writer = RecordingWriter(path)
+    writer.snapshot("pods", kube([pod(1)], T0), T0)
+    writer.commit()
+    reader = RecordingReader(path)
+    assert [c.new for c in reader.level_changes()] == [Level.OK]
+    writer.failure(SourceFailure("pods", "timed out"), T0 + timedelta(seconds=10))
+    writer.snapshot("pods", kube([pod(1)], T0 + timedelta(seconds=20)), T0 + timedelta(seconds=20))
+    writer.commit()
+    assert [c.new for c in reader.level_changes()] == [Level.OK, STALE, Level.OK]
+    later = reader.level_changes(start=T0 + timedelta(seconds=5))
+    assert [c.new for c in later] == [STALE, Level.OK]
+    with sqlite3.connect(path) as db:  # what the bound does: the oldest rows go
+        db.execute("DELETE FROM frames WHERE at < ?", ((T0 + timedelta(seconds=5)).timestamp(),))
+    assert [(c.old, c.new) for c in reader.level_changes()] == [(-2, STALE), (STALE, Level.OK)]
+    writer.close()
+    reader.close()
