@@ -172,7 +172,7 @@ def run(argv: list[str] | None = None) -> list[Figure]:
     )
     return [
         Figure(
-            "CPU, steady state (60 s)",
+            f"CPU, steady state at {args.size:,} pods ({args.window:g} s)",
             f"{pct:.1f} % of a core",
             f"<= {TARGET_PCT:g} %",
             f"{pct / TARGET_PCT:.2f}x",
