@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import re
 import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TextIO
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from textual_serve.server import Server
@@ -54,6 +57,21 @@ def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+# textual-serve's page asks Google for a web font: a war room off the internet would wait
+# on it, and every viewer's address would go to a third party.  Local fonts do.
+_REMOTE_STYLESHEET = re.compile(r"<link\b[^>]*href=\"https?://[^\"]*\"[^>]*/?>\s*", re.S)
+
+
+class LocalOnlyTemplates(jinja2.FileSystemLoader):
+    """textual-serve's templates without stylesheets from other origins."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source, filename, uptodate = super().get_source(environment, template)
+        return _REMOTE_STYLESHEET.sub("", source), filename, uptodate
+
+
 class CockpitServer(Server):
     def __init__(
         self,
@@ -84,6 +102,7 @@ class CockpitServer(Server):
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
+        aiohttp_jinja2.setup(app, loader=LocalOnlyTemplates(self.templates_path))
         app.middlewares.append(auth.guard(self.token, self.origin))
         app.on_response_prepare.append(auth.safety_headers)
         return app

@@ -3,6 +3,7 @@ the token reaches the output once, in the URL printed at start, and never the lo
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -42,6 +43,10 @@ def test_the_token_sets_a_strict_http_only_cookie_and_leaves_the_url(serve):
         assert served.token not in page.text
         assert page.headers["x-frame-options"] == "DENY"
         assert http.get("/static/js/textual.js").status_code == 200
+        # Nothing from another origin: no font from Google, no script from a CDN.
+        urls = re.findall(r'(?:href|src)="(https?://[^"]*)"', page.text)
+        assert urls and [u for u in urls if not u.startswith(served.base + "/")] == []
+        assert "textual.js" in page.text and "xterm.css" in page.text
 
 
 async def test_the_websocket_refuses_another_origin(serve):
