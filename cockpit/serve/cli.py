@@ -43,11 +43,28 @@ def add_parser(
     )
     serve.add_argument("--war-room", action="store_true", help="open on the war-room screen")
     serve.add_argument(
+        "--max-sessions",
+        type=_positive,
+        default=20,
+        metavar="N",
+        help="browser sessions open at once, each a process (20); more are refused",
+    )
+    serve.add_argument(
         "--demo", action="store_true", help="serve the built-in simulated cluster's demo"
     )
     serve.add_argument("--scenario", choices=scenarios, default="incident", help="with --demo")
     serve.add_argument("--size", type=int, default=5000, metavar="N", help="with --demo, large")
     return serve
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return number
 
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -86,6 +103,7 @@ def _serve(args: argparse.Namespace, served: Settings, note: str, workdir: Path)
             public_url=args.public_url,
             mode="READ-ONLY" if read_only else ("DRY-RUN" if served.dry_run else "ARMED"),
             companions=[pollers.supervise],
+            max_sessions=args.max_sessions,
         )
     except OSError as exc:  # the port is taken, or the address is not this host's
         where = f"{args.host}:{args.port}"

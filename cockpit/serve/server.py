@@ -62,6 +62,11 @@ def url_host(host: str) -> str:
 _REMOTE_STYLESHEET = re.compile(r"<link\b[^>]*href=\"https?://[^\"]*\"[^>]*/?>\s*", re.S)
 
 
+# Each tab is a cockpit process (a viewer of the shared pollers: about 100 MB and a
+# little CPU); a wall of screens is a dozen, a tab left reconnecting in a loop is not.
+DEFAULT_MAX_SESSIONS = 20
+
+
 class LocalOnlyTemplates(jinja2.FileSystemLoader):
     """textual-serve's templates without stylesheets from other origins."""
 
@@ -84,6 +89,7 @@ class CockpitServer(Server):
         mode: str = "READ-ONLY",
         out: TextIO = sys.stdout,
         companions: Sequence[Callable[[], Awaitable[None]]] = (),
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
     ) -> None:
         self.socket = listen(host, port)
         bound = self.socket.getsockname()[1]
@@ -95,6 +101,8 @@ class CockpitServer(Server):
         self.out = out
         self.companions = companions  # run beside the server, cancelled when it stops
         self._tasks: list[asyncio.Task[None]] = []
+        self.max_sessions = max_sessions
+        self.sessions = 0  # open browser sessions, each a process of its own
 
     @property
     def entry_url(self) -> str:
@@ -106,6 +114,23 @@ class CockpitServer(Server):
         app.middlewares.append(auth.guard(self.token, self.origin))
         app.on_response_prepare.append(auth.safety_headers)
         return app
+
+    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+        if self.sessions >= self.max_sessions:
+            print(
+                f"cockpit serve: refused a session: {self.sessions} are open, the limit "
+                "(--max-sessions) is reached; close a tab or raise the limit",
+                file=self.out,
+                flush=True,
+            )
+            return web.Response(
+                status=503, text=f"{self.sessions} sessions are open: the server's limit."
+            )
+        self.sessions += 1
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self.sessions -= 1
 
     async def on_startup(self, app: web.Application) -> None:
         # The only place the token is written: stdout, once, for the person who started it.

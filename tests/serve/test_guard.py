@@ -3,6 +3,7 @@ the token reaches the output once, in the URL printed at start, and never the lo
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -109,3 +110,38 @@ def test_a_taken_port_is_said_in_words(serve, tmp_path):
     assert done.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_sessions_beyond_the_limit_are_refused_and_said(serve):
+    served = serve("--max-sessions", "1")
+    cookies = {cookie_name(served.base): served.token}
+    headers = {"Origin": served.base}
+    async with aiohttp.ClientSession(cookies=cookies) as session:
+        first = await session.ws_connect(f"{served.base}/ws", headers=headers)
+        assert (await first.receive(timeout=60)).type == aiohttp.WSMsgType.BINARY
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(f"{served.base}/ws", headers=headers)
+        assert refused.value.status == 503
+        assert "the limit (--max-sessions) is reached" in served.output
+        await first.close()
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:  # the first session's process stops, then a tab gets in again
+            try:
+                again = await session.ws_connect(f"{served.base}/ws", headers=headers)
+                break
+            except aiohttp.WSServerHandshakeError as exc:
+                assert exc.status == 503
+                assert asyncio.get_running_loop().time() < deadline, "the slot never freed"
+                await asyncio.sleep(0.2)
+        assert (await again.receive(timeout=60)).type == aiohttp.WSMsgType.BINARY
+        await again.close()
+
+
+def test_a_session_limit_below_one_is_refused_in_words():
+    done = subprocess.run(
+        [sys.executable, "-m", "cockpit", "serve", "--max-sessions", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "'0' is not a whole number of 1 or more" in done.stderr
