@@ -1,12 +1,17 @@
 """The guard in front of every request of `cockpit serve`.
 
 The token travels once, in the URL printed at start.  The index with a valid `?token=`
-sets an HttpOnly, SameSite=Strict cookie and redirects to the same page without the
+sets an HttpOnly, SameSite=Lax cookie and redirects to the same page without the
 token, so the address bar, the history and any Referer never hold it again; the page's
 static files and its websocket carry the cookie.  A missing token is a 401, a wrong one
 a 403, both with an empty body: no page, no script, no static file.  The websocket also
 needs the served Origin, so a page of another site cannot drive a session even in a
 browser that holds the cookie.
+
+Lax, not Strict: the URL is shared in a chat and clicked there, a navigation from another
+site, and the redirect that follows it would go without a Strict cookie (a 401).  Lax
+cookies go with top-level GET navigations only: no other site's frame, image, script or
+fetch gets them, framing is refused, and the websocket checks its Origin.
 """
 
 from __future__ import annotations
@@ -80,7 +85,7 @@ def _enter(request: web.Request, token: str, cookie_key: str) -> web.Response:
     rest = [(k, v) for k, v in request.query.items() if k != TOKEN_PARAM]
     location = f"/?{urlencode(rest)}" if rest else "/"
     response = web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
-    response.set_cookie(cookie_key, token, httponly=True, samesite="Strict", path="/")
+    response.set_cookie(cookie_key, token, httponly=True, samesite="Lax", path="/")
     return response
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
 import time
 from collections.abc import Callable
 
@@ -140,3 +142,36 @@ def test_the_shared_pollers_start_again_and_the_tabs_catch_up(serve, chromium):
     wait_gone(page, "STALE", timeout=60)  # ...and catches up on the new feed by itself
     assert "the shared pollers exited" in served.output
     page.close()
+
+
+def test_the_token_link_clicked_on_another_site_opens_the_cockpit(serve, chromium):
+    """The URL pasted in a chat and clicked there: a navigation from another site."""
+    served = serve()
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    link = served.entry_url  # on 127.0.0.1; the chat is on localhost, another site
+
+    class Chat(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = f'<a id="go" href="{link}">the war room</a>'.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other.RequestHandlerClass = Chat
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        page = open_page(chromium)
+        statuses: list[int] = []
+        page.on("response", lambda response: statuses.append(response.status))
+        page.goto(f"http://localhost:{other.server_address[1]}/")
+        page.click("#go")
+        wait_text(page, "READ-ONLY", "Pods (")
+        assert 401 not in statuses and 403 not in statuses, statuses
+        page.close()
+    finally:
+        other.shutdown()
