@@ -382,6 +382,19 @@ async def test_poller_rides_out_a_restart(owned_pg_server: ThrowawayServer) -> N
     assert len(results) > seen
 
 
+async def _connect_once_freed(dsn: str, within: float = 20.0) -> psycopg.Connection:
+    """A closed connection's backend exits a moment after the client lets go: under load,
+    that moment is long enough for a connection made at once to find no slot."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return psycopg.connect(dsn, autocommit=True)
+        except psycopg.OperationalError as exc:
+            if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+
+
 async def test_too_many_clients_is_the_runbook_incident(owned_pg_server_factory) -> None:
     server = owned_pg_server_factory(max_connections=6)
     held = [psycopg.connect(server.dsn(), autocommit=True) for _ in range(5)]
@@ -392,7 +405,7 @@ async def test_too_many_clients_is_the_runbook_incident(owned_pg_server_factory)
             assert snap.level is Level.CRIT and snap.connections_level is Level.CRIT
             assert any("connections 100%" in p for p in snap.problems)
             await source.close()
-            held.append(psycopg.connect(server.dsn(), autocommit=True))  # take it
+            held.append(await _connect_once_freed(server.dsn()))  # take the slot it left
             with pytest.raises(SourceError) as info:
                 await source.snapshot()
         assert "too many connections" in info.value.message
