@@ -10,12 +10,14 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit import __version__, recording_cli
-from cockpit.config import ConfigError, Settings, load_settings, masked
 from cockpit.reports import cli as report_cli
 from cockpit.serve import cli as serve_cli
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
 
 SCENARIOS = ("healthy", "incident", "large")
 
@@ -240,12 +242,19 @@ def _settings(args: argparse.Namespace) -> Settings:
         kube["namespace"] = args.namespace
     if kube:
         flags["kube"] = kube
+    from cockpit.config import load_settings
+
     return load_settings(getattr(args, "config", None), **flags)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(recording_cli.glue_moments(sys.argv[1:] if argv is None else argv))
+    if (args.command or "run") == "run":
+        from cockpit.sources.kube import early
+
+        # The pods' Table, asked before the settings and the UI are imported (early.py).
+        early.begin(args.context, args.namespace)
     try:
         return _dispatch(args)
     except BrokenPipeError:
@@ -257,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    from cockpit.config import ConfigError
+
     command = args.command or "run"
     try:
         if command == "sim":
@@ -292,6 +303,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_config(settings: Settings, as_json: bool) -> int:
+    from cockpit.config import masked
+
     data = masked(settings.model_dump(mode="json"))
     data["journal_path"] = str(settings.effective_journal_path())
     if as_json:

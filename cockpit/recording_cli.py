@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cockpit.config import Settings
+if TYPE_CHECKING:  # not at run time: `cockpit run` starts its request before pydantic
+    from cockpit.config import Settings
 
 COMMANDS = ("record", "replay", "view")
 
@@ -99,6 +99,8 @@ def cmd_record(settings: Settings, args: argparse.Namespace) -> int:
 
     def ready() -> None:
         print(f"cockpit: recording to {path} (at most {max_mb} MB); Ctrl-C stops", file=sys.stderr)
+
+    import asyncio  # here: `cockpit run` imports this module before its request
 
     asyncio.run(run_headless(launch, recorder, feed_socket=args.feed, ready=ready))
     if recorder.problem:

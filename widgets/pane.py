@@ -166,7 +166,11 @@ class Pane(DeclaredKeys, Vertical, can_focus=False):
     # -- level colour -------------------------------------------------------------------
 
     def watch_level(self, old: Level, new: Level) -> None:
-        self.remove_class(f"level-{old.css}")
+        # Each class change restyles the pane's subtree: none for the call on mount
+        # (__init__ gave the class), one for a change.
+        if old is new:
+            return
+        self.remove_class(f"level-{old.css}", update=False)
         self.add_class(f"level-{new.css}")
 
     @property

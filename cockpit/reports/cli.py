@@ -8,13 +8,13 @@ recording's start; weekly-report-YYYY-MM-DD.html after the week's end).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cockpit.config import Settings
+if TYPE_CHECKING:  # not at run time: `cockpit run` starts its request before pydantic
+    from cockpit.config import Settings
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -89,6 +89,8 @@ def weekly(args: argparse.Namespace, settings: Settings) -> int:
         print(f"cockpit report: {recording}: no such recording", file=sys.stderr)
         return 2
     end = datetime.now(UTC)
+    import asyncio  # here: `cockpit run` imports this module before its request
+
     report = asyncio.run(
         build_weekly(
             settings,

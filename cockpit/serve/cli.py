@@ -8,9 +8,10 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cockpit.config import Settings
+if TYPE_CHECKING:  # not at run time: `cockpit run` starts its request before pydantic
+    from cockpit.config import Settings
 
 
 def add_parser(

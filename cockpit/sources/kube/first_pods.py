@@ -56,10 +56,20 @@ def fetch_workloads(
 ) -> tuple[WorkloadRow, ...]:
     """GET the namespace's Deployments and StatefulSets as the informers would convert
     them (blocking: a thread)."""
-    rows: list[WorkloadRow] = []
-    for kind, convert in (("deployments", deployment_row), ("statefulsets", statefulset_row)):
-        response = raw_get(api, f"/apis/apps/v1/namespaces/{namespace}/{kind}", [], timeout=timeout)
-        rows += [convert(item) for item in orjson.loads(response.read()).get("items") or []]
+    lists = [
+        orjson.loads(raw_get(api, f"/apis/apps/v1/namespaces/{namespace}/{kind}", [],
+                             timeout=timeout).read())
+        for kind in ("deployments", "statefulsets")
+    ]  # fmt: skip
+    return workloads_from(*lists)
+
+
+def workloads_from(
+    deployments: dict[str, Any], statefulsets: dict[str, Any]
+) -> tuple[WorkloadRow, ...]:
+    """WorkloadRows from the two lists' JSON, as the informers would convert them."""
+    rows = [deployment_row(item) for item in deployments.get("items") or []]
+    rows += [statefulset_row(item) for item in statefulsets.get("items") or []]
     return sorted_workloads(rows)
 
 

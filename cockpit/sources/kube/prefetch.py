@@ -44,19 +44,43 @@ def _run(pre: Prefetch, settings: Any, context: str | None, namespace: str | Non
         pre.target = connect(settings, context=context, namespace=namespace)
         mark("prefetch_connected")
         try:
-            pre.rows = fetch_pod_table(
-                pre.target.api, pre.target.namespace, settings.request_timeout
-            )
-            mark("prefetch_table", len(pre.rows))
-            pre.workloads = fetch_workloads(
-                pre.target.api, pre.target.namespace, settings.request_timeout
-            )
+            if not _from_early(pre):
+                pre.rows = fetch_pod_table(
+                    pre.target.api, pre.target.namespace, settings.request_timeout
+                )
+                mark("prefetch_table", len(pre.rows))
+                pre.workloads = fetch_workloads(
+                    pre.target.api, pre.target.namespace, settings.request_timeout
+                )
         except Exception:  # a shortcut only: the informers' lists say what is wrong
             pass
     except BaseException as exc:  # the kubeconfig is bad: startup says so, as without this
         pre.error = exc
     finally:
         pre.done.set()
+
+
+def _from_early(pre: Prefetch) -> bool:
+    """The rows from the request `cockpit run` began before its imports (early.py),
+    when it asked what this connection would."""
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from cockpit.marks import mark
+    from cockpit.sources.kube import early
+    from cockpit.sources.kube.first_pods import table_rows, workloads_from
+
+    target = pre.target
+    found = early.take(pre.key[0], target.context, target.namespace, target.server)
+    if found is None or None in (found.pods, found.deployments, found.statefulsets):
+        return False
+    pre.rows = table_rows(orjson.loads(found.pods), datetime.now(UTC))
+    mark("prefetch_table", len(pre.rows))
+    pre.workloads = workloads_from(
+        orjson.loads(found.deployments), orjson.loads(found.statefulsets)
+    )
+    return True
 
 
 def start(settings: Any, context: str | None, namespace: str | None) -> None:

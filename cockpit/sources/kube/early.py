@@ -1,0 +1,230 @@
+"""The first screen's Table request, begun before anything heavy is imported.
+
+`cockpit run` calls `begin()` first thing, before pydantic-settings, the `kubernetes`
+client and Textual (half a second of imports on two cores).  Only a plain kubeconfig
+qualifies: a server, a CA (file or data) or insecure-skip-tls-verify, and a token,
+token file or client certificate.  Anything else (exec plugins, auth providers, basic
+auth, proxies, several KUBECONFIG files) returns None and startup takes its usual path.
+
+A thread reads the pods' Table and the workloads with the standard library's
+http.client and keeps the bodies.  prefetch.py uses them only when the client it
+builds from the settings names the same kubeconfig, context, namespace and server;
+otherwise the bodies are dropped and it asks again.  Imports: stdlib and PyYAML only.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+DEFAULT_NAMESPACE = "excel-unified"  # KubeSettings' default (not imported: pydantic)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where and how to ask, read from the kubeconfig."""
+
+    kubeconfig: str
+    context: str
+    namespace: str
+    server: str  # as the kubeconfig writes it (the client's Configuration.host)
+    headers: dict[str, str]
+    tls: ssl.SSLContext | None  # None: plain http
+
+
+@dataclass
+class Early:
+    """The request under way; `bodies` once `done` is set (None on any failure)."""
+
+    plan: Plan
+    done: threading.Event = field(default_factory=threading.Event)
+    pods: bytes | None = None
+    deployments: bytes | None = None
+    statefulsets: bytes | None = None
+
+
+_pending: Early | None = None
+
+
+def kubeconfig_file(environ: dict[str, str] | os._Environ[str]) -> str | None:
+    """The one kubeconfig file, or None when KUBECONFIG merges several."""
+    value = environ.get("KUBECONFIG", "")
+    paths = [p for p in value.split(os.pathsep) if p]
+    if len(paths) > 1:
+        return None
+    return paths[0] if paths else str(Path("~/.kube/config").expanduser())
+
+
+def plan(path: str, context: str | None, namespace: str | None) -> Plan | None:
+    """A Plan when the kubeconfig is plain enough for http.client; else None."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            doc = yaml.safe_load(handle)
+        if not isinstance(doc, dict):
+            return None
+        name = context or doc.get("current-context")
+        ctx = _named(doc.get("contexts"), name)
+        cluster = _named(doc.get("clusters"), ctx.get("cluster")) if ctx else None
+        user = _named(doc.get("users"), ctx.get("user")) if ctx else None
+        if not (ctx and cluster is not None and user is not None and cluster.get("server")):
+            return None
+        base = Path(path).parent
+        tls = _tls(cluster, user, base)
+        headers = _auth(user, base)
+    except (OSError, ValueError, TypeError, AttributeError, ssl.SSLError, yaml.YAMLError):
+        return None
+    if headers is None or (tls is None and str(cluster["server"]).startswith("https")):
+        return None
+    if cluster.get("proxy-url") or cluster.get("tls-server-name"):
+        return None
+    return Plan(
+        kubeconfig=path,
+        context=str(name),
+        namespace=namespace or ctx.get("namespace") or DEFAULT_NAMESPACE,
+        server=str(cluster["server"]),
+        headers=headers,
+        tls=tls,
+    )
+
+
+def _named(items: Any, name: Any) -> dict[str, Any] | None:
+    for item in items or []:
+        if isinstance(item, dict) and item.get("name") == name:
+            found = next((v for k, v in item.items() if k != "name"), None)
+            return found if isinstance(found, dict) else {}
+    return None
+
+
+def _auth(user: dict[str, Any], base: Path) -> dict[str, str] | None:
+    """The Authorization header; {} for a client certificate; None: not handled here."""
+    if set(user) - {"token", "tokenFile", "client-certificate", "client-certificate-data",
+                    "client-key", "client-key-data"}:  # fmt: skip
+        return None  # exec, auth-provider, username/password, impersonation, ...
+    token = user.get("token")
+    if not token and user.get("tokenFile"):
+        token = (base / user["tokenFile"]).read_text(encoding="utf-8").strip()
+    if token:
+        return {"Authorization": f"Bearer {token}"}
+    has_cert = user.get("client-certificate") or user.get("client-certificate-data")
+    return {} if has_cert else None
+
+
+def _tls(cluster: dict[str, Any], user: dict[str, Any], base: Path) -> ssl.SSLContext | None:
+    if not str(cluster.get("server", "")).startswith("https"):
+        return None
+    tls = ssl.create_default_context()
+    if cluster.get("insecure-skip-tls-verify"):
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE
+    elif data := cluster.get("certificate-authority-data"):
+        tls.load_verify_locations(cadata=base64.b64decode(data).decode("ascii"))
+    elif path := cluster.get("certificate-authority"):
+        tls.load_verify_locations(cafile=str(base / path))
+    cert = _pem(user, "client-certificate", base)
+    key = _pem(user, "client-key", base)
+    if cert and key:
+        # load_cert_chain reads files only: a private temporary file, removed at once.
+        with tempfile.NamedTemporaryFile("wb", suffix=".pem") as chain:
+            chain.write(cert + b"\n" + key)
+            chain.flush()
+            tls.load_cert_chain(chain.name)
+    elif cert or key:
+        raise ValueError("a client certificate without its key")
+    return tls
+
+
+def _pem(user: dict[str, Any], name: str, base: Path) -> bytes | None:
+    if data := user.get(f"{name}-data"):
+        return base64.b64decode(data)
+    if path := user.get(name):
+        return (base / path).read_bytes()
+    return None
+
+
+def fetch(plan: Plan, timeout: float = 10.0) -> Early:
+    """The Table and the two workload lists, one connection (blocking)."""
+    early = Early(plan)
+    try:
+        url = urlsplit(plan.server)
+        if plan.tls is not None:
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                url.hostname or "", url.port, timeout=timeout, context=plan.tls
+            )
+        else:
+            conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=timeout)
+        prefix = url.path.rstrip("/")
+        ns = plan.namespace
+        try:
+            early.pods = _get(
+                conn, plan, f"{prefix}/api/v1/namespaces/{ns}/pods?includeObject=Metadata", TABLE
+            )
+            early.deployments = _get(
+                conn, plan, f"{prefix}/apis/apps/v1/namespaces/{ns}/deployments"
+            )
+            early.statefulsets = _get(
+                conn, plan, f"{prefix}/apis/apps/v1/namespaces/{ns}/statefulsets"
+            )
+        finally:
+            conn.close()
+    except (OSError, http.client.HTTPException, ValueError):
+        pass  # a shortcut only: the usual path says what is wrong
+    finally:
+        early.done.set()
+    return early
+
+
+def _get(
+    conn: http.client.HTTPConnection, plan: Plan, path: str, accept: str = "application/json"
+) -> bytes | None:
+    headers = {"Accept": accept, "User-Agent": "cockpit/0.1", **plan.headers}
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    body = response.read()
+    return body if response.status == 200 else None
+
+
+def begin(context: str | None, namespace: str | None) -> None:
+    """Start the request in a thread, when the kubeconfig allows (never raises)."""
+    global _pending
+    path = kubeconfig_file(os.environ)
+    found = plan(path, context, namespace) if path else None
+    if found is None:
+        return
+    early = Early(found)
+    _pending = early
+
+    from cockpit.marks import mark
+
+    def run() -> None:
+        result = fetch(found)
+        early.pods, early.deployments = result.pods, result.deployments
+        early.statefulsets = result.statefulsets
+        early.done.set()
+        mark("early_fetched", "ok" if result.pods is not None else "failed")
+
+    threading.Thread(target=run, name="kube-early", daemon=True).start()
+
+
+def take(kubeconfig: str, context: str, namespace: str, server: str) -> Early | None:
+    """The finished request if it asked the same server the same things (blocking)."""
+    global _pending
+    early, _pending = _pending, None
+    if early is None:
+        return None
+    p = early.plan
+    asked = (p.kubeconfig, p.context, p.namespace, p.server.rstrip("/"))
+    if asked != (kubeconfig, context, namespace, server.rstrip("/")):
+        return None
+    early.done.wait()
+    return early
