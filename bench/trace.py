@@ -107,8 +107,8 @@ def install() -> None:
     from textual.widgets import DataTable
 
     import cockpit.app as app_module
-    import cockpit.startup as startup_module
     from cockpit.main_screen import MainScreen
+    from cockpit.sources.kube import client as kube_client
     from cockpit.sources.kube import source as kube_source
     from cockpit.sources.kube import watch as kube_watch
     from widgets.errorlog import ErrorLogPane
@@ -118,7 +118,7 @@ def install() -> None:
 
     _slow_callbacks()
     _layout_requests()
-    _wrap(startup_module, "connect", "kube_connect")
+    _wrap(kube_client, "connect", "kube_connect")
     _wrap(kube_source.KubeSource, "__init__", "KubeSource.__init__")
     _wrap(kube_watch.Informer, "_list", "Informer._list", lambda self: self.name)
     _wrap(kube_source.KubeSource, "kube_snapshot", "KubeSource.kube_snapshot")

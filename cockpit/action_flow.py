@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from actions.base import Action, Progress, Refused, Result
 from actions.catalog import build as build_action
 from actions.catalog import catalog, make_context
-from actions.rbac import AccessChecker
 from actions.runner import ActionRunner, Busy
 from cockpit.errors import describe
 from widgets.actionbar import ActionBar
@@ -22,6 +21,7 @@ from widgets.confirm import ConfirmScreen
 from widgets.notify import NotifyScreen
 
 if TYPE_CHECKING:
+    from actions.rbac import AccessChecker  # imports kubernetes: not before the first screen
     from cockpit.app import CockpitApp
 
 # The sources an action's backend feeds: refreshed at once after the action.

@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from cockpit import clock
 from cockpit.config import Settings
@@ -28,6 +27,7 @@ from widgets.backups import BackupsPane
 from widgets.disk import DiskPane
 from widgets.errorlog import ErrorLogPane
 from widgets.events import EventsPane
+from widgets.footer import KeyFooter
 from widgets.header import CockpitHeader
 from widgets.health import HealthPane
 from widgets.host import HostPane
@@ -110,7 +110,7 @@ class MainScreen(Screen):
             )
             yield HostPane(id="host", classes="pane")
         yield ActionBar(id="actions")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.panes = list(self.query(Pane))

@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from actions.kube.context import KubeContext
-from actions.rbac import AccessChecker
 from actions.runner import Who
 from cockpit import gctuning
 from cockpit.errors import SourceError
@@ -28,13 +26,17 @@ from cockpit.model import SourceFailure
 from cockpit.polling import Poller, backoff_delay
 from cockpit.sources.host import HostSource
 from cockpit.sources.kube import prefetch
-from cockpit.sources.kube.client import KubeTarget, connect
-from cockpit.sources.kube.source import KubeSource
 
 if TYPE_CHECKING:
+    # These import the kubernetes client (0.1 s): imported when connecting, after the
+    # first screen when its rows came from the early Table request.
+    from actions.kube.context import KubeContext
+    from actions.rbac import AccessChecker
     from cockpit.app import CockpitApp
     from cockpit.sources.backups.source import BackupsSource
     from cockpit.sources.health import HealthSource
+    from cockpit.sources.kube.client import KubeTarget
+    from cockpit.sources.kube.source import KubeSource
     from cockpit.sources.prometheus.source import PrometheusSource
     from cockpit.sources.traffic.source import TrafficSource
 
@@ -69,6 +71,9 @@ def import_later_modules() -> None:
 
 def kube_contexts(target: KubeTarget, settings: Any) -> tuple[Who, AccessChecker, KubeContext]:
     """Who acts, the RBAC checker and the actions' Kubernetes context, for a target."""
+    from actions.kube.context import KubeContext
+    from actions.rbac import AccessChecker
+
     timeout = settings.kube.request_timeout
     return (
         Who(target.context, target.user, target.namespace),
@@ -91,6 +96,10 @@ class Sources:
         self.prometheus: PrometheusSource | None = None
         self.traffic: TrafficSource | None = None
         self._first_pods = False
+        # The early Table's rows went on screen before connecting (prefetch.py): set
+        # once they are painted, when the client may load.
+        self._early_shown = False
+        self._early_painted = asyncio.Event()
         self._importing = False  # the later sources' modules are being imported (thread)
         self._to_close: list[Callable[[], Awaitable[None]]] = []
         # Told before a refresh polls them: read everything, not only what moves.
@@ -195,6 +204,9 @@ class Sources:
 
     async def _start_kube(self) -> None:
         """Connect (off the loop), retrying with backoff until the kubeconfig works."""
+        if await self._show_early_rows():
+            await self._early_painted.wait()
+        prefetch.release()
         failures = 0
         since = datetime.now(UTC)
         while True:
@@ -226,11 +238,32 @@ class Sources:
         self.kube_target, self.kube = target, kube
         self.app.kube_connected(target, self._kube_context(target))
         self.start_poller("pods", kube.kube_snapshot, self.settings.poll.pods)
+        if self._early_shown:  # the provisional rows are painted: the full list, the rest
+            kube.list_pods()
+            self._start_rest()
+
+    async def _show_early_rows(self) -> bool:
+        """Post the early Table's rows as the first pods snapshot, before the client
+        is imported (`cockpit run` with a plain kubeconfig, see prefetch.py)."""
+        if self.app.launch.kube_configuration is not None:
+            return False
+        snapshot = prefetch.early_snapshot()
+        if snapshot is None and prefetch.pending():
+            # Not decided yet (the request is under way): a short wait, off the loop.
+            snapshot = await asyncio.to_thread(prefetch.early_snapshot, 1.0)
+        if snapshot is None or self.app.quitting:
+            return False
+        self._early_shown = True
+        self._post_result("pods", snapshot)
+        return True
 
     def _kube_context(self, target: KubeTarget) -> tuple[Who, AccessChecker, KubeContext]:
         return kube_contexts(target, self.settings)
 
     def _connect_and_watch(self, loop: asyncio.AbstractEventLoop) -> tuple[KubeTarget, KubeSource]:
+        from cockpit.sources.kube.client import connect
+        from cockpit.sources.kube.source import KubeSource
+
         launch = self.app.launch
         pre = None
         if launch.kube_configuration is None:  # `cockpit run` began this before the UI
@@ -272,8 +305,14 @@ class Sources:
         self._first_pods = True
         mark("pods_rendered", len(snapshot.pods))
         self.app.call_after_refresh(mark, "pods_populated", len(snapshot.pods))
+        if self._early_shown:  # painted: now the client, then the full objects
+            self.app.call_after_refresh(self._early_painted.set)
+            return
         if self.kube is not None:  # provisional rows painted: now the full objects
             self.app.call_after_refresh(self.kube.list_pods)
+        self._start_rest()
+
+    def _start_rest(self) -> None:
         self._importing = True
         self.app.run_worker(self._start_rest_after_imports, group="local-imports", exclusive=True)
 

@@ -81,6 +81,54 @@ def test_prefetch_takes_the_early_rows_only_for_the_same_connection(
     assert early.take(str(path), "cockpit-sim", NS, sim.url) is None
 
 
+def test_early_rows_come_before_the_client_connects(
+    make_sim: Callable[..., SimCluster], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The early Table's rows are a provisional snapshot while the prefetch thread waits
+    to build the client; released, it connects and hands over the same rows."""
+    sim = make_sim("incident")
+    path = sim.write_kubeconfig(tmp_path / "kubeconfig")
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    settings = KubeSettings()
+    early.begin(None, None)
+    prefetch.start(settings, None, None)
+    snapshot = prefetch.early_snapshot(10.0)
+    assert snapshot is not None and snapshot.provisional
+    assert (snapshot.context, snapshot.namespace) == ("cockpit-sim", NS)
+    assert {p.uid for p in snapshot.pods} == {
+        o["metadata"]["uid"] for o in sim.list_objects("pods", NS)
+    }
+    assert snapshot.workloads
+    assert not prefetch.ready()  # not connected until released (or CONNECT_AT_LATEST_S)
+    prefetch.release()
+    pre = prefetch.take(settings, None, None)
+    assert pre is not None and pre.error is None and pre.target is not None
+    assert pre.rows == list(snapshot.pods) and pre.workloads == snapshot.workloads
+    pre.target.close()
+
+
+@pytest.mark.parametrize(
+    ("context", "namespace", "settings"),
+    [
+        ("other", None, {}),  # another context than the file's current one
+        (None, "kube-system", {}),
+        (None, None, {"namespace": "kube-system"}),
+        (None, None, {"context": "other"}),
+    ],
+    ids=["cli-context", "cli-namespace", "settings-namespace", "settings-context"],
+)
+def test_no_early_rows_when_the_settings_ask_something_else(
+    tmp_path: Path, context: str | None, namespace: str | None, settings: dict
+) -> None:
+    path = kubeconfig(tmp_path / "kc", "http://127.0.0.1:1", {"token": "t"})
+    plan = early.plan(str(path), None, None)
+    assert plan is not None
+    kube = KubeSettings(kubeconfig=path, **settings)
+    assert prefetch._settings_ask(plan, KubeSettings(kubeconfig=path), None, None)
+    assert not prefetch._settings_ask(plan, kube, context, namespace)
+    assert not prefetch._settings_ask(plan, KubeSettings(kubeconfig=tmp_path / "x"), None, None)
+
+
 @pytest.mark.parametrize(
     "user",
     [

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import urllib3
 from kubernetes import client, config
@@ -17,6 +16,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from cockpit.config import KubeSettings, redact
 from cockpit.errors import SourceError, certificate_problem
+from cockpit.sources.kube.kubeconfig import kubeconfig_path
 
 # Watches and log streams each hold a connection; urllib3's default pool (cpu*5) would
 # discard connections and log a warning per request at our concurrency.
@@ -38,13 +38,6 @@ class KubeTarget:
             self.api.close()
         except Exception:
             pass
-
-
-def kubeconfig_path(settings: KubeSettings) -> str:
-    if settings.kubeconfig is not None:
-        return str(settings.kubeconfig.expanduser())
-    first = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-    return first or str(Path("~/.kube/config").expanduser())
 
 
 def connect(

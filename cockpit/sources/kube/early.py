@@ -216,6 +216,12 @@ def begin(context: str | None, namespace: str | None) -> None:
     threading.Thread(target=run, name="kube-early", daemon=True).start()
 
 
+def pending_plan() -> Plan | None:
+    """What the request under way asked, without taking it."""
+    early = _pending
+    return early.plan if early is not None else None
+
+
 def take(kubeconfig: str, context: str, namespace: str, server: str) -> Early | None:
     """The finished request if it asked the same server the same things (blocking)."""
     global _pending

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from kubernetes import client
 
 from cockpit.model import PodRow, WorkloadRow
 from cockpit.sources.kube.convert import (
@@ -29,8 +28,10 @@ from cockpit.sources.kube.convert import (
     statefulset_row,
     workload_of,
 )
-from cockpit.sources.kube.raw import raw_get
 from cockpit.thresholds import pod_level
+
+if TYPE_CHECKING:  # table_rows and workloads_from make the early rows: no kubernetes
+    from kubernetes import client
 
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 _DURATION = re.compile(r"(\d+)([smhdy])")
@@ -40,6 +41,8 @@ _RESTARTS = re.compile(r"^(\d+)(?: \((\S+) ago\))?$")
 
 def fetch_pod_table(api: client.ApiClient, namespace: str, timeout: float) -> list[PodRow]:
     """GET the namespace's pods as one Table; the provisional rows (blocking: a thread)."""
+    from cockpit.sources.kube.raw import raw_get
+
     response = raw_get(
         api,
         f"/api/v1/namespaces/{namespace}/pods",
@@ -56,6 +59,8 @@ def fetch_workloads(
 ) -> tuple[WorkloadRow, ...]:
     """GET the namespace's Deployments and StatefulSets as the informers would convert
     them (blocking: a thread)."""
+    from cockpit.sources.kube.raw import raw_get
+
     lists = [
         orjson.loads(raw_get(api, f"/apis/apps/v1/namespaces/{namespace}/{kind}", [],
                              timeout=timeout).read())

@@ -5,6 +5,12 @@ second of imports); a thread reads the kubeconfig, builds the client and asks fo
 pods' Table (first_pods.py).  Startup then `take()`s the connection and the rows
 instead of making them, so the request to the API server overlaps the imports, as
 kubectl's whole run does.  Nothing heavy is imported here at module level.
+
+When early.py's request (begun before the settings were read) asked what the settings
+ask, its rows are made into a provisional snapshot first (`early_snapshot()`), without
+the `kubernetes` client: startup paints them, then `release()`s this thread to import
+and build the client (0.1-0.2 s of CPU that would otherwise share the GIL with the
+imports and the first screen).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Key = tuple[str, str | None, str | None]
+CONNECT_AT_LATEST_S = 3.0  # the early rows were never painted (or never will be): connect
 
 
 @dataclass
@@ -24,13 +31,17 @@ class Prefetch:
     rows: list[Any] | None = None  # PodRow from the Table; None when it failed
     workloads: tuple[Any, ...] | None = None  # WorkloadRow; None when it failed
     error: BaseException | None = None  # from connect(): startup raises it as its own
+    early: Any = None  # KubeSnapshot from early.py's Table, before connecting; else None
+    early_plan: Any = None  # the early.Plan it came from
+    early_ready: threading.Event = field(default_factory=threading.Event)  # `early` decided
+    go: threading.Event = field(default_factory=threading.Event)  # connect now
 
 
 _pending: Prefetch | None = None
 
 
 def _key(settings: Any, context: str | None, namespace: str | None) -> Key:
-    from cockpit.sources.kube.client import kubeconfig_path
+    from cockpit.sources.kube.kubeconfig import kubeconfig_path
 
     return (kubeconfig_path(settings), context, namespace)
 
@@ -41,10 +52,18 @@ def _run(pre: Prefetch, settings: Any, context: str | None, namespace: str | Non
         from cockpit.sources.kube.client import connect
         from cockpit.sources.kube.first_pods import fetch_pod_table, fetch_workloads
 
+        try:
+            _early_rows(pre, settings, context, namespace)
+        finally:
+            pre.early_ready.set()
+        if pre.early is not None:  # the client's imports wait for the early rows' paint
+            pre.go.wait(CONNECT_AT_LATEST_S)
         pre.target = connect(settings, context=context, namespace=namespace)
         mark("prefetch_connected")
         try:
-            if not _from_early(pre):
+            if _early_agrees(pre):
+                pre.rows, pre.workloads = list(pre.early.pods), pre.early.workloads
+            elif not _from_early(pre):
                 pre.rows = fetch_pod_table(
                     pre.target.api, pre.target.namespace, settings.request_timeout
                 )
@@ -58,6 +77,65 @@ def _run(pre: Prefetch, settings: Any, context: str | None, namespace: str | Non
         pre.error = exc
     finally:
         pre.done.set()
+
+
+def _early_rows(pre: Prefetch, settings: Any, context: str | None, namespace: str | None) -> None:
+    """The early request's rows as a provisional snapshot, when it asked what connect()
+    will: the same kubeconfig file, context and namespace (the server follows from them;
+    checked again once connected)."""
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from cockpit.marks import mark
+    from cockpit.model import KubeSnapshot
+    from cockpit.sources.kube import early
+    from cockpit.sources.kube.first_pods import table_rows, workloads_from
+
+    plan = early.pending_plan()
+    if plan is None or not _settings_ask(plan, settings, context, namespace):
+        return
+    found = early.take(plan.kubeconfig, plan.context, plan.namespace, plan.server)
+    if found is None or None in (found.pods, found.deployments, found.statefulsets):
+        return
+    now = datetime.now(UTC)
+    rows = table_rows(orjson.loads(found.pods), now)
+    mark("prefetch_table", len(rows))
+    workloads = workloads_from(orjson.loads(found.deployments), orjson.loads(found.statefulsets))
+    pre.early_plan = plan
+    pre.early = KubeSnapshot(
+        context=plan.context,
+        namespace=plan.namespace,
+        pods=tuple(rows),
+        workloads=workloads,
+        taken_at=now,
+        provisional=True,
+    )
+
+
+def _settings_ask(plan: Any, settings: Any, context: str | None, namespace: str | None) -> bool:
+    """Whether connect() with these settings reads what `plan` read (early.py read the
+    kubeconfig before the settings existed)."""
+    from cockpit.sources.kube.early import DEFAULT_NAMESPACE
+    from cockpit.sources.kube.kubeconfig import kubeconfig_path
+
+    if kubeconfig_path(settings) != plan.kubeconfig:
+        return False
+    wanted = context or settings.context
+    if wanted is not None and wanted != plan.context:
+        return False
+    # connect(): the context's namespace only while the settings keep the default one.
+    ns = namespace or (None if settings.namespace == DEFAULT_NAMESPACE else settings.namespace)
+    return ns is None or ns == plan.namespace
+
+
+def _early_agrees(pre: Prefetch) -> bool:
+    """Connected where the early rows came from (they may be on screen already)."""
+    plan, target = pre.early_plan, pre.target
+    if pre.early is None or plan is None:
+        return False
+    asked = (plan.context, plan.namespace, plan.server.rstrip("/"))
+    return asked == (target.context, target.namespace, target.server.rstrip("/"))
 
 
 def _from_early(pre: Prefetch) -> bool:
@@ -96,6 +174,27 @@ def start(settings: Any, context: str | None, namespace: str | None) -> None:
     threading.Thread(target=run, name="kube-prefetch", daemon=True).start()
 
 
+def early_snapshot(wait: float = 0.0) -> Any:
+    """The provisional KubeSnapshot from the early request (waiting at most `wait`
+    seconds for it to be decided), or None: connect the usual way."""
+    pre = _pending
+    if pre is None or not pre.early_ready.wait(wait):
+        return None
+    return pre.early
+
+
+def release() -> None:
+    """The early rows are on screen (or will not be): connect now."""
+    pre = _pending
+    if pre is not None:
+        pre.go.set()
+
+
+def pending() -> bool:
+    """A prefetch was started and not yet taken."""
+    return _pending is not None
+
+
 def ready() -> bool:
     """A prefetch is pending and finished: take() will not block."""
     pre = _pending
@@ -108,5 +207,6 @@ def take(settings: Any, context: str | None, namespace: str | None) -> Prefetch 
     pre, _pending = _pending, None
     if pre is None:
         return None
+    pre.go.set()
     pre.done.wait()
     return pre if pre.key == _key(settings, context, namespace) else None
