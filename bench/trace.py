@@ -70,9 +70,41 @@ def _slow_callbacks() -> None:
             task = getattr(getattr(self, "_callback", None), "__self__", None)
             if isinstance(task, asyncio.Task):
                 what = task.get_coro().__qualname__  # type: ignore[union-attr]
+                what += _timer_callback(task)
             mark("slow", f"{ms:.0f} {what[:120]}")
 
     asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
+
+
+def _timer_callback(task: asyncio.Task[Any]) -> str:
+    """For a Textual timer's task, " <its callback>": which timer held the loop."""
+    frame = getattr(task.get_coro(), "cr_frame", None)
+    timer = frame.f_locals.get("self") if frame is not None else None
+    callback = getattr(timer, "_callback", None)
+    if callback is None:
+        return ""
+    return " " + getattr(callback, "__qualname__", repr(callback))
+
+
+def _slow_messages() -> None:
+    """Record every message whose handling (one widget's) took longer than SLOW_MS, as
+    `slow_message <t> <ms> <widget> <message>`: a slow `_process_messages` callback says
+    which loop turn was slow, this says what it was doing."""
+    from textual.message_pump import MessagePump
+
+    dispatch = MessagePump._dispatch_message
+
+    async def timed_dispatch(self: MessagePump, message: Any) -> None:
+        started = time.perf_counter()
+        try:
+            await dispatch(self, message)
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            if ms > SLOW_MS:
+                what = f"{type(message).__name__} {getattr(message, 'source', '')}".rstrip()
+                mark("slow_message", f"{ms:.0f} {type(self).__name__} {what}")
+
+    MessagePump._dispatch_message = timed_dispatch  # type: ignore[method-assign]
 
 
 def _layout_requests() -> None:
@@ -117,6 +149,7 @@ def install() -> None:
     from widgets.vtable import VirtualTable
 
     _slow_callbacks()
+    _slow_messages()
     _layout_requests()
     _wrap(kube_client, "connect", "kube_connect")
     _wrap(kube_source.KubeSource, "__init__", "KubeSource.__init__")

@@ -159,7 +159,16 @@ class PodsPane(Pane):
                 self._refresh_in_place(ages_only=True)  # same rows, same order
             return
         self._by_uid = {p.uid: p for p in snapshot.pods}
-        self.render_rows()
+        ordered = self._ordered()
+        if ordered and [p.uid for p in ordered] == self.table.keys_in_order():
+            # The same pods in the same order: the full objects replacing the first
+            # screen's provisional rows (5,000 rows rebuilt at once held the loop for
+            # 0.2 s), or a poll where no pod came, went or moved.  The rows on screen
+            # are rebuilt now, the rest when they are drawn or read.
+            self._refresh_in_place()
+            self._summarise(len(ordered))
+        else:
+            self.render_rows(ordered=ordered)
 
     def show_source(self, source: str, snapshot: Any) -> None:
         if source == "top":
@@ -206,29 +215,41 @@ class PodsPane(Pane):
         now = clock.now()
         return self._cells(pod, self.usage.get(pod.name), now, now.timestamp())
 
-    def render_rows(self, now: datetime | None = None) -> None:
+    def render_rows(self, now: datetime | None = None, ordered: list[PodRow] | None = None) -> None:
         if self.snapshot is None:
             return
         now = now or clock.now()
         stamp = now.timestamp()
         self._next_expiry = stamp + 60.0
-        pods = self.snapshot.pods
-        if self._match is not None:
-            match = self._match
-            pods = tuple(p for p in pods if match(f"{p.name} {p.status} {p.node} {p.app}"))
-        key = SORTS[self.sort_name]
+        if ordered is None:
+            ordered = self._ordered()
         usage = self.usage
-        ordered = sorted(pods, key=lambda p: key(p, usage.get(p.name)))
         rows = [(p.uid, self._cells(p, usage.get(p.name), now, stamp)) for p in ordered]
         if len(self._rows) > 2 * len(self._by_uid) + 100:  # pods that went away
             for cache in (self._base, self._usage_cells, self._rows):
                 for uid in [uid for uid in cache if uid not in self._by_uid]:
                     del cache[uid]
         self.table.apply(rows)
+        self._summarise(len(ordered))
+
+    def _ordered(self) -> list[PodRow]:
+        """The pods shown (the filter's), in the sort's order."""
+        assert self.snapshot is not None
+        pods = self.snapshot.pods
+        if self._match is not None:
+            match = self._match
+            pods = tuple(p for p in pods if match(f"{p.name} {p.status} {p.node} {p.app}"))
+        key = SORTS[self.sort_name]
+        usage = self.usage
+        return sorted(pods, key=lambda p: key(p, usage.get(p.name)))
+
+    def _summarise(self, shown_count: int) -> None:
+        """The pane's level, summary and title from the snapshot."""
+        assert self.snapshot is not None
         all_pods = self.snapshot.pods
         self.level = worst(p.level for p in all_pods)
         failing = [p.name for p in all_pods if p.level is Level.CRIT]
-        shown = f"{len(pods)}/{len(all_pods)}" if self._match else str(len(all_pods))
+        shown = f"{shown_count}/{len(all_pods)}" if self._match else str(len(all_pods))
         title = f"Pods ({shown}) · {self.snapshot.namespace} · sort: {self.sort_name}"
         if failing:
             title += f" · {len(failing)} failing"

@@ -3,6 +3,8 @@ only when they are drawn or read, and then they are up to date."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual.app import App, ComposeResult
 
 from cockpit.config import Settings
@@ -92,3 +94,37 @@ async def test_usage_refresh_rebuilds_what_is_seen_and_the_rest_when_looked_at()
         pane.show_usage(metrics(snapshot, 333))
         pane.render_rows()
         assert all("333m" in shown_text(pane, u) for u in order)
+
+
+async def test_the_same_pods_as_new_objects_rebuild_what_is_seen_first() -> None:
+    """The full objects replacing the first screen's provisional rows (same pods, same
+    order): the rows on screen at once, the rest when drawn or read; the selection
+    stays where it was."""
+    app = PodsOnly()
+    async with app.run_test(size=(160, 30)) as pilot:
+        pane = app.query_one(PodsPane)
+        first = many_pods()
+        pane.show(first)
+        await pilot.pause()
+        pane.table.focus()
+        await pilot.press("down", "down")
+        selected = pane.table.selected_key
+        order = pane.table.keys_in_order()
+        assert all("node-new" not in shown_text(pane, u) for u in order)
+
+        moved = tuple(replace(p, node="node-new") for p in first.pods)
+        pane.show(replace(first, pods=moved))
+        assert pane.table.keys_in_order() == order
+        assert pane.table.selected_key == selected
+        assert "node-new" in shown_text(pane, order[0])  # on screen: now
+        assert "node-new" not in shown_text(pane, order[-1])  # not drawn yet
+        assert "node-new" in cpu_text(pane, order[-1])  # read: rebuilt then
+        await pilot.press("end")
+        await pilot.pause()
+        assert "node-new" in pane.table.render_line(pane.table.size.height - 1).text
+        assert pane.selected_pod() is not None and pane.selected_pod().node == "node-new"
+
+        # A pod gone: every row is re-applied.
+        pane.show(replace(first, pods=moved[1:]))
+        assert pane.table.keys_in_order() == [u for u in order if u != moved[0].uid]
+        assert all("node-new" in shown_text(pane, u) for u in pane.table.keys_in_order())
