@@ -71,19 +71,38 @@ def _slow_callbacks() -> None:
             if isinstance(task, asyncio.Task):
                 what = task.get_coro().__qualname__  # type: ignore[union-attr]
                 what += _timer_callback(task)
+                if task.get_name().startswith("worker "):
+                    what += task.get_name()[6:]
             mark("slow", f"{ms:.0f} {what[:120]}")
 
     asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
 
 
 def _timer_callback(task: asyncio.Task[Any]) -> str:
-    """For a Textual timer's task, " <its callback>": which timer held the loop."""
+    """For a Textual timer's or worker's task, " <its callback>": which one held the loop."""
     frame = getattr(task.get_coro(), "cr_frame", None)
     timer = frame.f_locals.get("self") if frame is not None else None
-    callback = getattr(timer, "_callback", None)
+    callback = getattr(timer, "_callback", None) or getattr(timer, "_work", None)
     if callback is None:
         return ""
     return " " + getattr(callback, "__qualname__", repr(callback))
+
+
+def _named_workers() -> None:
+    """Name each Textual worker's task after its work, for the `slow` marks (a worker
+    that finishes in its slow step has no frame left to read)."""
+    from textual.worker import Worker
+
+    run = Worker._run
+
+    async def named_run(self: Worker[Any], app: Any) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            work = getattr(self, "_work", None)
+            task.set_name(f"worker {self.name or getattr(work, '__qualname__', work)}")
+        await run(self, app)
+
+    Worker._run = named_run  # type: ignore[method-assign]
 
 
 def _slow_messages() -> None:
@@ -139,6 +158,8 @@ def install() -> None:
     from textual.widgets import DataTable
 
     import cockpit.app as app_module
+    import cockpit.startup as startup_module
+    from cockpit import gctuning
     from cockpit.main_screen import MainScreen
     from cockpit.sources.kube import client as kube_client
     from cockpit.sources.kube import source as kube_source
@@ -149,9 +170,13 @@ def install() -> None:
     from widgets.vtable import VirtualTable
 
     _slow_callbacks()
+    _named_workers()
     _slow_messages()
     _layout_requests()
     _wrap(kube_client, "connect", "kube_connect")
+    _wrap(gctuning, "settle", "gctuning.settle")
+    _wrap(startup_module.Sources, "start_local", "Sources.start_local")
+    _wrap(startup_module.Sources, "_start_after_first_pods", "Sources._start_after_first_pods")
     _wrap(kube_source.KubeSource, "__init__", "KubeSource.__init__")
     _wrap(kube_watch.Informer, "_list", "Informer._list", lambda self: self.name)
     _wrap(kube_source.KubeSource, "kube_snapshot", "KubeSource.kube_snapshot")
