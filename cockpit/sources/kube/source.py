@@ -186,6 +186,10 @@ class KubeSource:
                     return
             if self.on_pods_synced is not None:
                 self.on_pods_synced()
+            # The provisional rows are replaced for good (the informer never un-syncs):
+            # 5,000 of them and the Table's dicts they point into, 4-5 MB, go too.
+            self._table = []
+            self._table_workloads = None
             # The 13 MB list and its dicts (5,000 pods) are freed: their pages go back.
             gctuning.release_free_memory()
 
@@ -220,11 +224,12 @@ class KubeSource:
             # Prefetched: no hop to a thread, so the rows can make the very first frame.
             if not (self._table_done.is_set() and self._table):
                 await asyncio.to_thread(self._wait_pods_or_table, 8.0)
-            if not self.pods.synced.is_set() and self._table:
+            table = self._table  # once: _first_pods drops it when the full list is in
+            if not self.pods.synced.is_set() and table:
                 return KubeSnapshot(
                     context=self.target.context,
                     namespace=self.namespace,
-                    pods=tuple(self._table),
+                    pods=tuple(table),
                     workloads=await self._first_workloads(),
                     taken_at=datetime.now(UTC),
                     provisional=True,
@@ -274,8 +279,8 @@ class KubeSource:
         follow with the full pods."""
         if self.deployments.synced.is_set() and self.statefulsets.synced.is_set():
             return self._workloads()
-        if self._table_workloads is not None:
-            return self._table_workloads
+        if (prefetched := self._table_workloads) is not None:
+            return prefetched
         listed = await asyncio.to_thread(self._workloads_listed, WORKLOADS_WAIT_S)
         return self._workloads() if listed else ()
 
