@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass
 
@@ -11,6 +10,11 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from actions.base import Permission
+from cockpit.sources.kube.raw import raw_post_json
+
+# No AuthorizationV1Api: its generated module and models cost memory for good, and the
+# review runs at every start (raw.py).
+REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
 TTL_S = 30.0
 
@@ -29,7 +33,7 @@ class AccessChecker:
         ttl: float = TTL_S,
         request_timeout: float = 10.0,
     ) -> None:
-        self._authz = client.AuthorizationV1Api(api)
+        self._api = api
         self._namespace = namespace
         self._ttl = ttl
         self._timeout = request_timeout
@@ -74,13 +78,8 @@ class AccessChecker:
             "spec": {"resourceAttributes": attributes},
         }
         try:
-            response = self._authz.create_self_subject_access_review(
-                body, _preload_content=False, _request_timeout=(self._timeout, self._timeout)
-            )
-            try:
-                status = json.loads(response.data).get("status") or {}
-            finally:
-                response.release_conn()
+            answer = raw_post_json(self._api, REVIEWS, body, timeout=(self._timeout, self._timeout))
+            status = answer.get("status") or {}
         except ApiException as exc:
             # A cluster that refuses the review itself: let the action try and report
             # the real 403 rather than guess.

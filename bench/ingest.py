@@ -72,10 +72,7 @@ def sample_lines(count: int, now: float) -> list[str]:
 class _NoKube:
     """The capacity run follows no pod: lines come from memory."""
 
-    namespace = "excel-unified"
-
-    @property
-    def core(self) -> object:
+    def pod_log(self, pod: str, **options: object) -> object:
         raise RuntimeError("not used")
 
 

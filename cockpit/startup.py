@@ -57,16 +57,12 @@ LATER_MODULES = (
 
 
 def import_later_modules() -> None:
-    """The modules of the sources started after the first screen, and the kubernetes
-    client's API classes (loaded lazily on first attribute access)."""
+    """The modules of the sources started after the first screen.  Not the kubernetes
+    client's generated API classes: nothing in steady state uses them (raw.py)."""
     import importlib
-
-    from kubernetes import client
 
     for name in LATER_MODULES:
         importlib.import_module(name)
-    for api in ("CoreV1Api", "BatchV1Api", "CustomObjectsApi"):
-        getattr(client, api)
 
 
 def kube_contexts(target: KubeTarget, settings: Any) -> tuple[Who, AccessChecker, KubeContext]:

@@ -85,8 +85,15 @@ class ErrorLogPane(Pane):
         with Horizontal(id="errorlog-head"):
             yield Static("", id="errorlog-status", markup=False)
             yield Sparkline([], id="errorlog-spark")
+        # Rendered lines cost about 2 KB each (a Strip, its segments, seven small caches):
+        # the log keeps as many as a rewrite gives back, not the 5,000 `self.lines` keep
+        # for filtering (3,000 more rendered lines were about 6 MB).
         yield GrowingLog(
-            id="errorlog-log", max_lines=self.max_lines, wrap=True, markup=False, auto_scroll=True
+            id="errorlog-log",
+            max_lines=min(self.max_lines, REWRITE_MAX),
+            wrap=True,
+            markup=False,
+            auto_scroll=True,
         )
         yield FilterBar(id="errorlog-filter")
 

@@ -98,7 +98,17 @@ class KeyedTable(DataTable):
         self._order = new_order
         if selected is not None and selected in new_cells:
             self._keep_cursor_on(selected)
+        if changed:
+            self._drop_dead_renders()
         return changed
+
+    def _drop_dead_renders(self) -> None:
+        # DataTable keys its cell and row render caches by its update count: after an
+        # update no entry made before can be hit again, yet each stays until 10,000
+        # (cells) or 1,000 (rows) newer ones push it out, megabytes per table that a
+        # poller updates every few seconds.
+        self._cell_render_cache.clear()
+        self._row_render_cache.clear()
 
     def _current_order(self, gone: list[str]) -> list[str]:
         """The order the table shows now: the old order minus removals, then additions."""

@@ -74,8 +74,7 @@ def pod_log_screen(app: Any, pod: PodRow, previous: bool) -> LogScreen | None:
 
     def open_feed(options: LogViewOptions) -> PodLogStream:
         return PodLogStream(
-            kube.core,
-            kube.namespace,
+            kube.pod_log,
             pod.name,
             options.container,
             tail_lines=options.tail_lines,

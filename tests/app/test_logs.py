@@ -160,3 +160,40 @@ async def test_a_live_line_arriving_before_a_long_backlog_is_shown(tmp_path: Pat
         assert rendered and "ERROR live one" in rendered[-1]  # the newest, last
         assert not any("ERROR old 0 " in t or t.endswith("ERROR old 0") for t in rendered)
         assert len(pane.lines) == 1001  # all kept for scrolling back and filtering
+
+
+async def test_the_feed_keeps_5000_lines_but_renders_only_what_a_rewrite_gives(
+    tmp_path: Path,
+) -> None:
+    """Rendered lines are the costly part (a Strip and its caches each): the log holds
+    as many as a filter or a pause writes back; the pane keeps all 5,000 for filtering."""
+    from datetime import UTC, datetime, timedelta
+
+    from cockpit.model import Level, LogBatch, LogLine
+    from widgets.errorlog import REWRITE_MAX, WRITE_PER_BATCH
+
+    from .test_snapshots import static_app
+
+    start = datetime.now(UTC) - timedelta(hours=1)
+    app = static_app(tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        pane = app.main.query_one(ErrorLogPane)
+        await pilot.pause()
+        for first in range(0, 5000, WRITE_PER_BATCH):
+            lines = tuple(
+                LogLine(n + 1, start + timedelta(seconds=n), "rails-a", "rails", "rails",
+                        f"ERROR number {n}")
+                for n in range(first, min(first + WRITE_PER_BATCH, 5000))
+            )  # fmt: skip
+            batch = LogBatch(
+                lines=lines, per_minute=(), followed=("rails-a",), capped=0, problems=(),
+                taken_at=datetime.now(UTC), backlog_done=True, level=Level.OK,
+            )  # fmt: skip
+            pane.show(batch)
+        await pilot.pause()
+        rendered = [strip.text for strip in pane.log_view.lines]
+        assert len(pane.lines) == 5000
+        assert len(rendered) == REWRITE_MAX and rendered[-1].endswith("ERROR number 4999")
+        pane.action_cycle_app()  # a rewrite (rails only) gives back as many
+        await pilot.pause()
+        assert len(pane.log_view.lines) == REWRITE_MAX

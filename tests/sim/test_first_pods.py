@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -133,3 +134,32 @@ def test_prefetch_before_the_ui_connects_and_fetches_both(
     assert pre is not None and pre.error is None and pre.rows and pre.workloads
     assert any(w.name == "rails" for w in pre.workloads)
     pre.target.close()
+
+
+def test_the_provisional_rows_are_let_go_once_the_full_list_is_in(
+    make_sim: Callable[..., SimCluster],
+) -> None:
+    settings, target = incident_target(make_sim)
+    table = fetch_pod_table(target.api, NS, 10.0)
+    uids = {r.uid for r in table}
+    source = KubeSource(
+        target, settings, table_first=True, table=table,
+        workloads=fetch_workloads(target.api, NS, 10.0),
+    )  # fmt: skip
+    del table  # the source's reference is the only one left
+    listed = threading.Event()
+    source.on_pods_synced = listed.set
+    try:
+        source.start()
+        assert asyncio.run(source.kube_snapshot()).provisional
+        source.list_pods()
+        assert listed.wait(10)
+        deadline = time.monotonic() + 5
+        while source._table and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # 5,000 rows and the Table's dicts are 4-5 MB held for nothing otherwise.
+        assert source._table == [] and source._table_workloads is None
+        full = asyncio.run(source.kube_snapshot())
+        assert not full.provisional and {p.uid for p in full.pods} == uids
+    finally:
+        source.stop()

@@ -1,8 +1,9 @@
 """Run one command in a pod over the Kubernetes WebSocket exec API and collect its output.
 
-`kubernetes.stream.stream` swaps the ApiClient's `call_api` for the duration of the
-call, so it must never share a client with watches or other calls in flight: an
-`ExecClient` owns its ApiClient and runs one exec at a time under a lock.
+The WebSocket (channel protocol v4.channel.k8s.io) is the client's own `WSClient`,
+opened on a URL built here: `kubernetes.stream.stream` would need CoreV1Api's
+`connect_get_namespaced_pod_exec`, and importing CoreV1Api costs 22 MB for good (see
+cockpit/sources/kube/raw.py).  An `ExecClient` runs one exec at a time under a lock.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from kubernetes.stream import stream
+from kubernetes.stream.ws_client import websocket_call
 
 from cockpit.errors import SourceError
 from cockpit.textsafe import one_line
@@ -73,28 +75,33 @@ class ExecClient:
     def __init__(self, configuration: client.Configuration, namespace: str) -> None:
         self.namespace = namespace
         self._api = client.ApiClient(configuration)
-        self._core = client.CoreV1Api(self._api)
         self._lock = threading.Lock()
 
     def _open(self, pod: str, argv: list[str], container: str | None, timeout: float | None) -> Any:
         """The exec's WebSocket (bytes, decoded by the caller: a character split across
         two frames must not become two U+FFFD).  Call under the lock."""
-        kwargs: dict[str, object] = {"container": container} if container else {}
-        if timeout is not None:
-            kwargs["_request_timeout"] = timeout
+        # The query as CoreV1Api.connect_get_namespaced_pod_exec sends it.
+        query: list[tuple[str, object]] = [("command", arg) for arg in argv]
+        if container:
+            query.append(("container", container))
+        query += [("stderr", True), ("stdin", False), ("stdout", True), ("tty", False)]
+        ns, name = quote(self.namespace, safe=""), quote(pod, safe="")
+        path = f"/api/v1/namespaces/{ns}/pods/{name}/exec"
+        _, url, headers, _, _ = self._api.param_serialize(
+            "GET", path, query_params=query, header_params={"Accept": "*/*"},
+            auth_settings=["BearerToken"],
+        )  # fmt: skip
         try:
-            return stream(
-                self._core.connect_get_namespaced_pod_exec,
-                pod,
-                self.namespace,
-                command=argv,
-                stderr=True,
-                stdin=False,
-                stdout=True,
-                tty=False,
+            # ApiException(status 0, "Handshake status 403 ...") when the upgrade is
+            # refused: exec_refusal reads the status from it.
+            return websocket_call(
+                self._api.configuration,
+                "GET",
+                url,
+                headers=headers,
+                _request_timeout=timeout,
                 _preload_content=False,
                 binary=True,
-                **kwargs,
             )
         except ApiException as exc:
             raise exec_refusal(exc, self.namespace, pod) from exc

@@ -12,8 +12,8 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
-import orjson
 from kubernetes import client
 
 from cockpit.config import Settings
@@ -21,6 +21,7 @@ from cockpit.errors import SourceError, describe
 from cockpit.model import DiskSnapshot, Level, PodDisk, PodMount
 from cockpit.sources.disk.df import DF_ARGV, DfError, parse_df
 from cockpit.sources.disk.podexec import ExecClient
+from cockpit.sources.kube.raw import raw_json
 from cockpit.textsafe import one_line
 from cockpit.thresholds import level_for
 
@@ -128,7 +129,7 @@ class DiskSource:
         # and a slow pod costs the poll its own time, not the sum.
         self._execs: dict[str, ExecClient] = {}
         self._api = client.ApiClient(configuration)
-        self._core = client.CoreV1Api(self._api)
+        self._pods_path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods"
 
     def _list_pods(self) -> list[dict[str, Any]]:
         """The pods that may matter, a page at a time; the others are dropped per page."""
@@ -136,14 +137,10 @@ class DiskSource:
         kept: list[dict[str, Any]] = []
         token: str | None = None
         while True:
-            paging: dict[str, Any] = {"limit": self.list_chunk}
+            paging: list[tuple[str, Any]] = [("limit", self.list_chunk)]
             if token is not None:
-                paging["_continue"] = token
-            resp = self._core.list_namespaced_pod(self.namespace, _preload_content=False, **paging)
-            try:
-                page = orjson.loads(resp.data)
-            finally:
-                resp.release_conn()
+                paging.append(("continue", token))
+            page = raw_json(self._api, self._pods_path, paging)
             self.list_pages += 1
             items = page.get("items") or []
             kept += [p for p in items if may_matter(p, cfg.pods, cfg.persistent_pods)]

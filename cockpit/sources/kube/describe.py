@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+from urllib.parse import quote
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from cockpit.sources.kube.client import kube_error
+from cockpit.sources.kube.raw import raw_json
 
 
-def _read(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+def _read(
+    api: client.ApiClient, path: str, timeout: Any, query: list[tuple[str, Any]] | None = None
+) -> dict[str, Any] | None:
+    """The object at `path`, None when it is not there (raw: no generated API class)."""
     try:
-        response = fn(*args, _preload_content=False, **kwargs)
+        return raw_json(api, path, query, timeout=timeout, missing_ok=True)
     except ApiException as exc:
-        if exc.status == 404:
-            return None
         raise kube_error(exc) from None
-    try:
-        return json.loads(response.data)
-    finally:
-        response.release_conn()
 
 
 def describe_service(
     api: client.ApiClient, namespace: str, name: str, timeout: float = 10.0
 ) -> list[str]:
     """Blocking: run it in a thread.  Raises SourceError on API failures."""
-    core = client.CoreV1Api(api)
     limits = (timeout, timeout * 2)
-    svc = _read(core.read_namespaced_service, name, namespace, _request_timeout=limits)
+    base = f"/api/v1/namespaces/{quote(namespace, safe='')}"
+    svc = _read(api, f"{base}/services/{quote(name, safe='')}", limits)
     if svc is None:
         return [f"service {name} not found in namespace {namespace}"]
     meta, spec = svc.get("metadata") or {}, svc.get("spec") or {}
@@ -60,7 +58,7 @@ def describe_service(
         )
         if port.get("nodePort"):
             lines.append(f"NodePort:          {port['nodePort']}")
-    endpoints = _read(core.read_namespaced_endpoints, name, namespace, _request_timeout=limits)
+    endpoints = _read(api, f"{base}/endpoints/{quote(name, safe='')}", limits)
     ready, not_ready = [], []
     for subset in (endpoints or {}).get("subsets") or []:
         ports = [str(p.get("port")) for p in subset.get("ports") or []]
@@ -79,10 +77,10 @@ def describe_service(
         )
     events = (
         _read(
-            core.list_namespaced_event,
-            namespace,
-            field_selector=f"involvedObject.kind=Service,involvedObject.name={name}",
-            _request_timeout=limits,
+            api,
+            f"{base}/events",
+            limits,
+            [("fieldSelector", f"involvedObject.kind=Service,involvedObject.name={name}")],
         )
         or {}
     )

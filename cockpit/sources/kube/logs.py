@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import urllib3
-from kubernetes import client
 from kubernetes.watch.watch import iter_resp_lines
 
 from cockpit.config import Threshold, Thresholds
@@ -119,8 +118,7 @@ class ErrorLogFollower:
 
     def __init__(
         self,
-        core: Callable[[], client.CoreV1Api],  # called when the first stream opens
-        namespace: str,
+        open_log: Callable[..., Any],  # (pod name, **raw.pod_log options) -> response
         apps: Iterable[str],
         pattern: str,
         window: timedelta,
@@ -131,8 +129,7 @@ class ErrorLogFollower:
         threshold: Threshold | None = None,  # error lines per minute; the runbook's default
     ) -> None:
         self._threshold = threshold or Thresholds().error_lines_per_min
-        self._core = core
-        self._namespace = namespace
+        self._open_log = open_log
         self._apps = frozenset(apps)
         self.pattern = re.compile(pattern)
         self._window = window
@@ -224,13 +221,11 @@ class ErrorLogFollower:
         label = f"{container} (previous)" if previous else container
 
         def open_stream() -> Any:
-            return self._core().read_namespaced_pod_log(
+            return self._open_log(
                 pod.name,
-                self._namespace,
                 container=container,
                 timestamps=True,
-                _preload_content=False,
-                _request_timeout=(self._timeout, FOLLOW_READ_TIMEOUT_S),
+                timeout=(self._timeout, FOLLOW_READ_TIMEOUT_S),
                 **kwargs,
             )
 
@@ -375,8 +370,7 @@ class PodLogStream:
 
     def __init__(
         self,
-        core: client.CoreV1Api,
-        namespace: str,
+        open_log: Callable[..., Any],  # (pod name, **raw.pod_log options) -> response
         pod: str,
         container: str | None,
         *,
@@ -403,14 +397,9 @@ class PodLogStream:
             kwargs["since_seconds"] = since_seconds
 
         def open_stream() -> Any:
-            return core.read_namespaced_pod_log(
+            return open_log(
                 pod,
-                namespace,
-                _preload_content=False,
-                _request_timeout=(
-                    request_timeout,
-                    FOLLOW_READ_TIMEOUT_S if follow else request_timeout * 3,
-                ),
+                timeout=(request_timeout, FOLLOW_READ_TIMEOUT_S if follow else request_timeout * 3),
                 **kwargs,
             )
 

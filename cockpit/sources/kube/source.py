@@ -8,17 +8,13 @@ pollers only read their current rows, so a 2 s refresh costs no API call.  Metri
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
-import orjson
-from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from cockpit import gctuning
@@ -54,7 +50,7 @@ from cockpit.sources.kube.convert import (
 )
 from cockpit.sources.kube.first_pods import fetch_pod_table
 from cockpit.sources.kube.logs import ErrorLogFollower
-from cockpit.sources.kube.raw import raw_getter
+from cockpit.sources.kube.raw import pod_log, raw_getter, raw_json
 from cockpit.sources.kube.watch import Informer
 from cockpit.thresholds import level_for
 
@@ -116,8 +112,7 @@ class KubeSource:
         self.informers = (self.pods, self.deployments, self.statefulsets, self.events, self.jobs)
         logs = settings.logs
         self.logs = ErrorLogFollower(
-            lambda: self.core,
-            ns,
+            self.pod_log,
             logs.apps,
             logs.error_pattern,
             logs.window,
@@ -142,20 +137,12 @@ class KubeSource:
         self._list_now = threading.Event()
         self.on_pods_synced: Callable[[], None] | None = None  # the full list replaced it
 
-    # The generated API classes are slow to import (see raw.py): only what needs
-    # them (log streams, metrics, the CronJob) loads them, after the first screen.
+    # No generated API class (CoreV1Api, ...) in steady state: they are slow to import
+    # and hold 22 MB for good (see raw.py).  Logs, metrics and the CronJob go raw too.
 
-    @cached_property
-    def core(self) -> client.CoreV1Api:
-        return client.CoreV1Api(self.target.api)
-
-    @cached_property
-    def batch(self) -> client.BatchV1Api:
-        return client.BatchV1Api(self.target.api)
-
-    @cached_property
-    def custom(self) -> client.CustomObjectsApi:
-        return client.CustomObjectsApi(self.target.api)
+    def pod_log(self, pod: str, **options: Any) -> Any:
+        """A pod's log as an unread response (raw.pod_log's options), on this client."""
+        return pod_log(self.target.api, self.namespace, pod, **options)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -199,6 +186,10 @@ class KubeSource:
                     return
             if self.on_pods_synced is not None:
                 self.on_pods_synced()
+            # The provisional rows are replaced for good (the informer never un-syncs):
+            # 5,000 of them and the Table's dicts they point into, 4-5 MB, go too.
+            self._table = []
+            self._table_workloads = None
             # The 13 MB list and its dicts (5,000 pods) are freed: their pages go back.
             gctuning.release_free_memory()
 
@@ -233,11 +224,12 @@ class KubeSource:
             # Prefetched: no hop to a thread, so the rows can make the very first frame.
             if not (self._table_done.is_set() and self._table):
                 await asyncio.to_thread(self._wait_pods_or_table, 8.0)
-            if not self.pods.synced.is_set() and self._table:
+            table = self._table  # once: _first_pods drops it when the full list is in
+            if not self.pods.synced.is_set() and table:
                 return KubeSnapshot(
                     context=self.target.context,
                     namespace=self.namespace,
-                    pods=tuple(self._table),
+                    pods=tuple(table),
                     workloads=await self._first_workloads(),
                     taken_at=datetime.now(UTC),
                     provisional=True,
@@ -287,8 +279,8 @@ class KubeSource:
         follow with the full pods."""
         if self.deployments.synced.is_set() and self.statefulsets.synced.is_set():
             return self._workloads()
-        if self._table_workloads is not None:
-            return self._table_workloads
+        if (prefetched := self._table_workloads) is not None:
+            return prefetched
         listed = await asyncio.to_thread(self._workloads_listed, WORKLOADS_WAIT_S)
         return self._workloads() if listed else ()
 
@@ -351,18 +343,12 @@ class KubeSource:
         return top_from_metrics(raw, pods_by_name, self.settings)
 
     def _read_pod_metrics(self) -> dict:
-        response = self.custom.list_namespaced_custom_object(
-            "metrics.k8s.io",
-            "v1beta1",
-            self.namespace,
-            "pods",
-            _preload_content=False,
-            _request_timeout=(self.settings.kube.request_timeout,) * 2,
+        # orjson: 5,000 pods' samples in a third of json's time.
+        return raw_json(
+            self.target.api,
+            f"/apis/metrics.k8s.io/v1beta1/namespaces/{quote(self.namespace, safe='')}/pods",
+            timeout=(self.settings.kube.request_timeout,) * 2,
         )
-        try:
-            return orjson.loads(response.data)  # 5,000 pods: a third of json's time
-        finally:
-            response.release_conn()
 
     async def backups_snapshot(self) -> BackupsSnapshot:
         await self._synced(self.jobs)
@@ -374,21 +360,13 @@ class KubeSource:
         return backups_from(raw, self.jobs.rows(), settings.cronjob, settings.schedule)
 
     def _read_cronjob(self, name: str) -> dict | None:
-        try:
-            response = self.batch.read_namespaced_cron_job(
-                name,
-                self.namespace,
-                _preload_content=False,
-                _request_timeout=(self.settings.kube.request_timeout,) * 2,
-            )
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
-        try:
-            return json.loads(response.data)
-        finally:
-            response.release_conn()
+        ns, cronjob = quote(self.namespace, safe=""), quote(name, safe="")
+        return raw_json(
+            self.target.api,
+            f"/apis/batch/v1/namespaces/{ns}/cronjobs/{cronjob}",
+            timeout=(self.settings.kube.request_timeout,) * 2,
+            missing_ok=True,
+        )
 
 
 def _wait_synced_or_failed(informer: Informer[Any], limit: float) -> None:

@@ -23,8 +23,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from kubernetes import client
-
 from cockpit.config import Settings
 from cockpit.model import Level, PodRow, SloSnapshot
 from cockpit.slo.figures import build_snapshot
@@ -43,12 +41,9 @@ CAUGHT_UP_SILENT_S = 3.0  # one that said nothing this long after opening has no
 
 
 class LogApi(Protocol):
-    """What the follower needs of KubeSource: the namespace and the core API."""
+    """What the follower needs of KubeSource: a pod's log stream (raw.pod_log)."""
 
-    namespace: str
-
-    @property
-    def core(self) -> client.CoreV1Api: ...
+    def pod_log(self, pod: str, **options: Any) -> Any: ...
 
 
 class _Follow:
@@ -185,17 +180,10 @@ class TrafficSource:
             kwargs["since_seconds"] = self._slo.backfill_seconds
         else:
             kwargs["tail_lines"] = 0
-        namespace = self._kube.namespace
         timeout = self.settings.kube.request_timeout
 
         def open_stream() -> Any:
-            return self._kube.core.read_namespaced_pod_log(
-                pod.name,
-                namespace,
-                _preload_content=False,
-                _request_timeout=(timeout, FOLLOW_READ_TIMEOUT_S),
-                **kwargs,
-            )
+            return self._kube.pod_log(pod.name, timeout=(timeout, FOLLOW_READ_TIMEOUT_S), **kwargs)
 
         def on_line(t: float | None, text: str) -> None:
             follow.last_line = time.monotonic()
