@@ -14,8 +14,9 @@ Steady state: after the `pods_populated` mark, the `backlog_read` mark (every fo
 container's history is in) and --settle more seconds.  Then psutil's cpu_times() of
 the cockpit process (user + system, all threads) over --window seconds, as % of one
 core.  The main (UI) thread's share, the sim process's CPU and the machine's load in
-the same window are printed too.  Median over --runs; issue 12's target: <= 2 % of one
-core at 5,000 pods.
+the same window are printed too, and the busiest threads by name (each thread's own
+CPU clock over the same settle and window, read in the cockpit: run_cockpit
+--thread-cpu).  Median over --runs; issue 12's target: <= 2 % of one core at 5,000 pods.
 
 `--profile DIR`: a diagnosis run instead (its CPU figure includes yappi's overhead):
 each run profiles every thread of the cockpit over the window (bench/run_cockpit.py
@@ -39,6 +40,7 @@ from bench import common  # noqa: E402
 from bench.common import Figure  # noqa: E402
 
 TARGET_PCT = 2.0  # issue 12, at 5,000 pods
+THREADS_SHOWN = 8  # the busiest threads printed per run
 
 
 def cpu_seconds(proc: psutil.Process) -> float:
@@ -66,10 +68,14 @@ def one_run(
     marks = home / "marks"
     env = common.cockpit_env(home, sim.kubeconfig, marks)
     env.update(extra_env or {})
-    argv = common.runner_argv("--quit-after", str(timeout + settle + window + 60))
+    # yappi's dump of 20-odd threads takes minutes on a loaded machine: leave it time.
+    spare = 60 if profile is None else 300
+    argv = common.runner_argv("--quit-after", str(timeout + settle + window + spare))
+    threads = home / "threads.txt"
+    argv += ["--profile-settle", str(settle), "--profile-window", str(window)]
+    argv += ["--thread-cpu", str(threads)]
     if profile is not None:
-        argv += ["--profile", str(profile), "--profile-settle", str(settle)]
-        argv += ["--profile-window", str(window)]
+        argv += ["--profile", str(profile)]
     with common.cockpit_on_pty(argv, env) as proc:
         cockpit = psutil.Process(proc.pid)
         simproc = psutil.Process(sim.pid)
@@ -102,7 +108,12 @@ def one_run(
         )
         machine_pct = psutil.cpu_percent()
         if profile is not None:
-            common.wait_mark(marks, "profiled", 60, proc.alive)
+            common.wait_mark(marks, "profiled", 240, proc.alive)
+        try:
+            common.wait_mark(marks, "thread_cpu", 15, proc.alive)
+            by_thread = threads.read_text().splitlines()[:THREADS_SHOWN]
+        except (TimeoutError, RuntimeError, OSError):
+            by_thread = ["(no per-thread figures)"]
         return {
             "cpu_pct": 100 * (c1 - c0) / elapsed,
             "main_pct": 100 * (m1 - m0) / elapsed,
@@ -113,6 +124,7 @@ def one_run(
             "populated": populated,
             "backlog": backlog,
             "load": common.load_text(),
+            "by_thread": "; ".join(line.strip() for line in by_thread),
         }
 
 
@@ -162,6 +174,7 @@ def run(argv: list[str] | None = None) -> list[Figure]:
                 f"{r['out_kbs']:.1f} KiB/s; {r['threads']} threads; populated {r['populated']}, "
                 f"history read {r['backlog']}   [{r['load']}]"
             )
+            print(f"          by thread: {r['by_thread']}")
     pct = common.median([float(r["cpu_pct"]) for r in results])
     ui = common.median([float(r["main_pct"]) for r in results])
     met = pct <= TARGET_PCT

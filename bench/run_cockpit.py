@@ -17,6 +17,10 @@ nothing in a CPU measurement afterwards.
 backlog is read, every thread is profiled on its CPU clock for --profile-window
 seconds, and the functions by own time and by total time go to PATH, marked
 `profiled`.
+
+`--thread-cpu PATH`: over the same settle and window, each thread's CPU time (its own
+clock, no profiler) by thread name to PATH, marked `thread_cpu`: which threads the
+steady-state figure is made of.
 """
 
 from __future__ import annotations
@@ -110,6 +114,36 @@ def profile_steady(app: CockpitApp, path: Path, settle: float, window: float) ->
     mark("profiled", str(path))
 
 
+def thread_cpu(app: CockpitApp, path: Path, settle: float, window: float) -> None:
+    """CPU seconds of every thread over the window, by name (pool threads' numbers
+    dropped), busiest first."""
+    import re
+
+    def clocks() -> dict[int, tuple[str, float]]:
+        seen = {}
+        for thread in threading.enumerate():
+            with contextlib.suppress(OSError, TypeError):  # ended, or not started yet
+                clock = time.pthread_getcpuclockid(thread.ident)  # type: ignore[arg-type]
+                seen[thread.ident] = (thread.name, time.clock_gettime(clock))
+        return seen
+
+    while not backlog_read(app):
+        time.sleep(0.5)
+    time.sleep(settle)
+    before = clocks()
+    time.sleep(window)
+    after = clocks()
+    by_name: dict[str, float] = {}
+    for ident, (name, end) in after.items():
+        start = before.get(ident, (name, 0.0))[1]  # a thread started meanwhile: all of it
+        group = re.sub(r"[_-]\d+$", "", re.sub(r" \(.*\)$", "", name))
+        by_name[group] = by_name.get(group, 0.0) + end - start
+    with path.open("w") as out:
+        for name, seconds in sorted(by_name.items(), key=lambda kv: -kv[1]):
+            out.write(f"{100 * seconds / window:6.2f} % {name}\n")
+    mark("thread_cpu", str(path))
+
+
 def alloc_top(label: str, top: int = 30) -> None:
     """Mark the allocation sites that hold most now (tracemalloc), grouped by file:line."""
     import tracemalloc
@@ -191,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, default=None, metavar="PATH")
     parser.add_argument("--profile-settle", type=float, default=15.0, metavar="S")
     parser.add_argument("--profile-window", type=float, default=30.0, metavar="S")
+    parser.add_argument("--thread-cpu", type=Path, default=None, metavar="PATH")
     args = parser.parse_args(argv)
     # As `cockpit run` (cockpit/cli.py): the pods' Table asked before the heavy imports,
     # the client built while the UI is imported.
@@ -242,6 +277,12 @@ def main(argv: list[str] | None = None) -> int:
             daemon=True,
         )
         profiler.start()
+    if args.thread_cpu is not None:
+        threading.Thread(
+            target=thread_cpu,
+            args=(app, args.thread_cpu, args.profile_settle, args.profile_window),
+            daemon=True,
+        ).start()
     if args.headless:
         app.run(headless=True, size=(160, 45))
     else:
