@@ -35,7 +35,8 @@ def search_text(pod: PodRow) -> str:
 class PodOrder:
     """One pod list (and one metrics map, for the usage sorts): the keys of any sort
     and filter over it.  Each sort's order and the search texts are computed on first
-    use and kept.  Not locked: use it from one thread at a time (the pane's worker)."""
+    use and kept.  Not locked: they are computed in one thread (the pane's worker);
+    the event loop only reads an order that `known` says is complete."""
 
     def __init__(
         self,

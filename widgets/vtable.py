@@ -48,6 +48,9 @@ AnyCell = Text | Cell
 Cells = tuple[AnyCell, ...]
 GAP = 2  # spaces between columns
 MAX_COLUMN = 60  # a runaway cell (a huge name) does not push the rest off screen
+# Rows drawn, kept while their cells, the widths and the cursor stay the same: `down` at
+# the bottom of the screen scrolls by a line, and 44 of the 45 lines were drawn already.
+STRIPS_KEPT = 400
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -94,6 +97,8 @@ class VirtualTable(ScrollView, can_focus=True):
         self._columns = tuple(columns)
         self._labels = tuple(Cell(label) for _, label in columns)
         self._styles: dict[str, Style] = {}
+        self._frame_style: Style | None = None
+        self._strips: dict[str, tuple[Cells, tuple[int, ...], Style | None, Strip]] = {}
         self._keys: list[str] = []  # the rows shown, in order
         self._cells: dict[str, Cells] = {}  # every row of the set, shown or hidden
         self._index: dict[str, int] = {}  # shown key -> its line
@@ -330,16 +335,25 @@ class VirtualTable(ScrollView, can_focus=True):
             known = self._styles[name] = self.app.console.get_style(name)
         return known
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's style walks every ancestor: once per frame, not once per line.
+        self._frame_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_style = None
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
+        base = self._frame_style or self.rich_style
         if y == 0:
             header = self.get_component_rich_style("vtable--header")
             strip = self._line(self._labels, header)
         else:
             index = scroll_y + y - 1
             if index >= len(self._keys):
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, base)
             key = self._keys[index]
             if key in self._stale:
                 self.freshen([key], repaint=False)  # a wider column repaints the table
@@ -348,11 +362,24 @@ class VirtualTable(ScrollView, can_focus=True):
                 if (index == self.cursor_row)
                 else None
             )
-            strip = self._line(self._cells[key], style)
-            if style is not None:
-                # The cursor bar spans the whole width, not just the text.
-                strip = Strip([*strip, Segment(" " * max(0, width + scroll_x), style)])
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
+            cells = self._cells[key]
+            made = self._strips.get(key)
+            if (
+                made is not None
+                and made[0] is cells
+                and made[1] == self._widths
+                and made[2] == style
+            ):
+                strip = made[3]
+            else:
+                strip = self._line(cells, style)
+                if style is not None:
+                    # The cursor bar spans the whole width, not just the text.
+                    strip = Strip([*strip, Segment(" " * max(0, width + scroll_x), style)])
+                if len(self._strips) >= STRIPS_KEPT:
+                    self._strips.clear()
+                self._strips[key] = (cells, self._widths, style, strip)
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base)
 
     # -- the cursor -------------------------------------------------------------------
 
