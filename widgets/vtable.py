@@ -51,6 +51,8 @@ MAX_COLUMN = 60  # a runaway cell (a huge name) does not push the rest off scree
 # Rows drawn, kept while their cells, the widths and the cursor stay the same: `down` at
 # the bottom of the screen scrolls by a line, and 44 of the 45 lines were drawn already.
 STRIPS_KEPT = 400
+# Every segment has a style (Textual's opacity, on a faded pane, reads each one's colour).
+NO_STYLE = Style.null()
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -310,7 +312,7 @@ class VirtualTable(ScrollView, can_focus=True):
                     text = cell.text + " " * (width - length)
                     segments.append(Segment(text, self._style(cell.style)))
                     if gap:
-                        segments.append(Segment(" " * gap))
+                        segments.append(Segment(" " * gap, NO_STYLE))
                     continue
                 piece = Text(cell.text, style=cell.style)
             else:
@@ -318,18 +320,19 @@ class VirtualTable(ScrollView, can_focus=True):
             piece.truncate(width, overflow="ellipsis", pad=True)
             holder = Text()  # so that the piece's own style becomes a span, as in a line
             holder.append_text(piece)
-            segments.extend(holder.render(self.app.console))
+            for segment in holder.render(self.app.console):
+                segments.append(Segment(segment.text, segment.style or NO_STYLE))
             if gap:
-                segments.append(Segment(" " * gap))
+                segments.append(Segment(" " * gap, NO_STYLE))
         if style is not None:
             # After the cells' own colours: the cursor bar must read the same on every row.
             segments = list(Segment.apply_style(segments, post_style=style))
         return Strip(segments, total)
 
-    def _style(self, name: str) -> Style | None:
+    def _style(self, name: str) -> Style:
         """A cell's style by name, parsed once per table."""
         if not name:
-            return None
+            return NO_STYLE
         known = self._styles.get(name)
         if known is None:
             known = self._styles[name] = self.app.console.get_style(name)

@@ -16,8 +16,8 @@ from tests.app import scenes
 from tests.pilot import wait_for
 from widgets.filter import FilterBar
 from widgets.offloop import Newest
-from widgets.pods import INLINE_ROWS, PodsPane
 from widgets.podorder import SORTS, search_text
+from widgets.pods import INLINE_ROWS, PodsPane
 
 PODS = 3000
 assert PODS > INLINE_ROWS  # the worker's path, not the inline one
