@@ -8,7 +8,9 @@ from collections.abc import Callable
 
 from textual import on
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import Input
 
 
@@ -37,6 +39,10 @@ class FilterBar(Input):
     FilterBar.open { display: block; }
     """
     BINDINGS = [Binding("escape", "close", "Clear filter", show=False)]
+    # Each keystroke sets the Input's virtual size, a layout reactive: a reflow of the
+    # whole screen per key, before the echo.  The bar's size is fixed (1 line, 100%),
+    # so only its own scroll needs the news (as in widgets/growinglog.py).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=True)
 
     # Not `Changed`: a nested class of that name would shadow Input.Changed, which
     # Textual builds with its own arguments (the first typed key killed the app).
@@ -52,6 +58,9 @@ class FilterBar(Input):
         **kwargs: object,
     ) -> None:
         super().__init__(placeholder=placeholder, **kwargs)  # type: ignore[arg-type]
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self._scroll_update(size)
 
     def open(self) -> None:
         self.add_class("open")

@@ -19,7 +19,9 @@ from widgets.cells import LEVEL_STYLE
 from widgets.filter import FilterBar, matcher
 from widgets.keys import Key
 from widgets.messages import ActionRequested
+from widgets.offloop import Newest
 from widgets.pane import Pane
+from widgets.podorder import BY_USAGE, SORTS, PodOrder
 from widgets.vtable import Cell, Cells, VirtualTable
 
 COLUMNS = (
@@ -33,14 +35,9 @@ COLUMNS = (
     ("node", "NODE"),
 )
 
-SORTS: dict[str, Callable[[PodRow, PodUsage | None], object]] = {
-    "worst first": lambda p, u: (-p.level, p.ready >= p.total, -p.restarts, p.name),
-    "name": lambda p, u: p.name,
-    "age (newest)": lambda p, u: -(p.created.timestamp() if p.created else 0),
-    "restarts": lambda p, u: (-p.restarts, p.name),
-    "cpu": lambda p, u: (-(u.cpu_m if u else -1), p.name),
-    "memory": lambda p, u: (-(u.mem_bytes if u else -1), p.name),
-}
+# Below this many pods the order costs a few ms: computed at once, with no thread hop
+# and no frame without it.  Above, in a worker thread (widgets/podorder.py).
+INLINE_ROWS = 1000
 
 
 def restarts_text(pod: PodRow, now: datetime) -> str:
@@ -134,6 +131,14 @@ class PodsPane(Pane):
         self._rows: dict[str, tuple[Cells, Cells, Cells]] = {}  # own, usage, the row
         self._next_expiry = 0.0
         self._by_uid: dict[str, PodRow] = {}
+        self._order: PodOrder | None = None  # the sort keys of this pod list
+        self._orderer: Newest[list[str]] = Newest(self, "pods-order")
+        # The pod list or the metrics changed since the table got its cells.
+        self._rebuild = False
+        # (sort, filter) of the rows on the table: the order lags a key by a frame or so.
+        self.shown_order: tuple[str, str] = (self.sort_name, self.filter_text)
+        self._shown = 0  # rows the filter lets through
+        self._failing: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield self.compose_failure()
@@ -144,6 +149,9 @@ class PodsPane(Pane):
     def on_mount(self) -> None:
         self.table.row_source = self._row_now
 
+    def on_unmount(self) -> None:
+        self._orderer.close()
+
     @property
     def table(self) -> VirtualTable:
         return self.query_one(VirtualTable)
@@ -151,24 +159,31 @@ class PodsPane(Pane):
     # -- data in ------------------------------------------------------------------------
 
     def show(self, snapshot: KubeSnapshot) -> None:
-        unchanged = self.snapshot is not None and snapshot.pods is self.snapshot.pods
+        previous = self.snapshot
+        unchanged = previous is not None and snapshot.pods is previous.pods
         self.snapshot = snapshot
         self.mark_fresh(snapshot.taken_at)
         if unchanged:
             if time.time() >= self._next_expiry:
                 self._refresh_in_place(ages_only=True)  # same rows, same order
             return
-        self._by_uid = {p.uid: p for p in snapshot.pods}
-        ordered = self._ordered()
-        if ordered and [p.uid for p in ordered] == self.table.keys_in_order():
-            # The same pods in the same order: the full objects replacing the first
-            # screen's provisional rows (5,000 rows rebuilt at once held the loop for
-            # 0.2 s), or a poll where no pod came, went or moved.  The rows on screen
-            # are rebuilt now, the rest when they are drawn or read.
+        by_uid = {p.uid: p for p in snapshot.pods}
+        same_pods = (
+            previous is not None and not self._rebuild and by_uid.keys() == self._by_uid.keys()
+        )
+        self._by_uid = by_uid
+        self._order = PodOrder(snapshot.pods, self.usage)
+        self.level = worst(p.level for p in snapshot.pods)
+        self._failing = [p.name for p in snapshot.pods if p.level is Level.CRIT]
+        if same_pods:
+            # The same pods as new objects: the full list replacing the first screen's
+            # provisional rows (5,000 rows rebuilt at once held the loop for 0.2 s), or a
+            # poll where none came or went.  The rows on screen are rebuilt now, the rest
+            # when drawn or read; the order is worked out again (a sorted field may move).
             self._refresh_in_place()
-            self._summarise(len(ordered))
+            self._want_order()
         else:
-            self.render_rows(ordered=ordered)
+            self.render_rows()
 
     def show_source(self, source: str, snapshot: Any) -> None:
         if source == "top":
@@ -180,7 +195,9 @@ class PodsPane(Pane):
         self.usage = {u.name: u for u in top.pods} if top.available else {}
         if self.snapshot is None:
             return
-        if self.sort_name in ("cpu", "memory"):
+        if self._order is not None:
+            self._order = self._order.with_usage(self.usage)
+        if self.sort_name in BY_USAGE:
             self.render_rows()  # the order depends on the usage
         else:
             self._refresh_in_place()
@@ -202,7 +219,7 @@ class PodsPane(Pane):
                 default=stamp + 60.0,
             )
         else:
-            uids = table.keys_in_order()
+            uids = list(self._by_uid)  # the rows a filter hides too
             self._next_expiry = stamp + 60.0
         table.mark_stale(uids)
         table.freshen(table.visible_keys())
@@ -215,42 +232,69 @@ class PodsPane(Pane):
         now = clock.now()
         return self._cells(pod, self.usage.get(pod.name), now, now.timestamp())
 
-    def render_rows(self, now: datetime | None = None, ordered: list[PodRow] | None = None) -> None:
+    def render_rows(self) -> None:
+        """The pod list or the metrics changed: every row's cells, then the order."""
         if self.snapshot is None:
             return
-        now = now or clock.now()
-        stamp = now.timestamp()
-        self._next_expiry = stamp + 60.0
-        if ordered is None:
-            ordered = self._ordered()
-        usage = self.usage
-        rows = [(p.uid, self._cells(p, usage.get(p.name), now, stamp)) for p in ordered]
-        if len(self._rows) > 2 * len(self._by_uid) + 100:  # pods that went away
-            for cache in (self._base, self._usage_cells, self._rows):
-                for uid in [uid for uid in cache if uid not in self._by_uid]:
-                    del cache[uid]
-        self.table.apply(rows)
-        self._summarise(len(ordered))
+        self._rebuild = True
+        self._want_order()
 
-    def _ordered(self) -> list[PodRow]:
-        """The pods shown (the filter's), in the sort's order."""
-        assert self.snapshot is not None
-        pods = self.snapshot.pods
-        if self._match is not None:
-            match = self._match
-            pods = tuple(p for p in pods if match(f"{p.name} {p.status} {p.node} {p.app}"))
-        key = SORTS[self.sort_name]
-        usage = self.usage
-        return sorted(pods, key=lambda p: key(p, usage.get(p.name)))
+    def _want_order(self) -> None:
+        """Sort and filter: at once for a few pods, else in the worker; the rows change
+        when the order is ready, the title (sort, filter) at once."""
+        order = self._order
+        if order is None:
+            return
+        self._set_title()
+        sort_name, match = self.sort_name, self._match
+        wanted = (sort_name, self.filter_text)
+        if len(order.pods) < INLINE_ROWS or order.known(sort_name, match):
+            self._orderer.cancel()
+            self._show_order(order.keys(sort_name, match), wanted)
+        else:
+            self._orderer.request(
+                lambda: order.keys(sort_name, match),
+                lambda keys: self._show_order(keys, wanted),
+            )
+        if len(order.pods) >= INLINE_ROWS:
+            # `S` goes round the sorts in turn: the next one, sorted ahead in the worker,
+            # is then shown with the title, in one frame and with no thread hop.
+            names = list(SORTS)
+            ahead = names[(names.index(sort_name) + 1) % len(names)]
+            if not order.known(ahead, None):
+                self._orderer.later(lambda: order.sorted_indexes(ahead))
 
-    def _summarise(self, shown_count: int) -> None:
-        """The pane's level, summary and title from the snapshot."""
-        assert self.snapshot is not None
-        all_pods = self.snapshot.pods
-        self.level = worst(p.level for p in all_pods)
-        failing = [p.name for p in all_pods if p.level is Level.CRIT]
-        shown = f"{shown_count}/{len(all_pods)}" if self._match else str(len(all_pods))
+    def _show_order(self, keys: list[str], wanted: tuple[str, str]) -> None:
+        table = self.table
+        if self._rebuild and self.snapshot is not None:
+            self._rebuild = False
+            now = clock.now()
+            stamp = now.timestamp()
+            self._next_expiry = stamp + 60.0
+            usage = self.usage
+            # Every pod's cells, shown or filtered out: the columns fit them all, and a
+            # filter typed later only swaps the keys shown.
+            rows = [
+                (p.uid, self._cells(p, usage.get(p.name), now, stamp)) for p in self.snapshot.pods
+            ]
+            if len(self._rows) > 2 * len(self._by_uid) + 100:  # pods that went away
+                for cache in (self._base, self._usage_cells, self._rows):
+                    for uid in [uid for uid in cache if uid not in self._by_uid]:
+                        del cache[uid]
+            table.apply(rows, keys)
+        else:
+            table.reorder(keys)
+        self.shown_order = wanted
+        self._shown = len(keys)
+        self._set_title()
+
+    def _set_title(self) -> None:
+        if self.snapshot is None:
+            return
+        everyone = len(self.snapshot.pods)
+        shown = f"{self._shown}/{everyone}" if self._match else str(everyone)
         title = f"Pods ({shown}) · {self.snapshot.namespace} · sort: {self.sort_name}"
+        failing = self._failing
         if failing:
             title += f" · {len(failing)} failing"
         self.summary = f"{len(failing)} failing ({', '.join(failing[:2])})" if failing else ""
@@ -299,12 +343,12 @@ class PodsPane(Pane):
     def _filter_changed(self, event: FilterBar.FilterChanged) -> None:
         self.filter_text = event.text
         self._match = matcher(event.text)
-        self.render_rows()
+        self._want_order()
 
     def action_cycle_sort(self) -> None:
         names = list(SORTS)
         self.sort_name = names[(names.index(self.sort_name) + 1) % len(names)]
-        self.render_rows()
+        self._want_order()
 
     @on(VirtualTable.RowSelected)
     def _row_selected(self, event: VirtualTable.RowSelected) -> None:

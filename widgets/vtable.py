@@ -7,7 +7,10 @@ list, sizes columns from cell lengths, and renders a line only when it is on scr
 so an update costs O(rows) list work and a repaint costs O(visible lines).
 
 It offers the same interface as KeyedTable (apply, selected_key, select_key,
-keys_in_order, row_cells, row_count), so a pane can use either.
+keys_in_order, row_cells, row_count), so a pane can use either.  Beyond it, the table
+holds a set of rows and shows some of them in an order (`apply(rows, order)`,
+`reorder`): a re-sort or a filter keystroke only swaps the list of keys shown, with no
+cell built or measured (the rows hidden by a filter keep their cells).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -44,6 +48,11 @@ AnyCell = Text | Cell
 Cells = tuple[AnyCell, ...]
 GAP = 2  # spaces between columns
 MAX_COLUMN = 60  # a runaway cell (a huge name) does not push the rest off screen
+# Rows drawn, kept while their cells, the widths and the cursor stay the same: `down` at
+# the bottom of the screen scrolls by a line, and 44 of the 45 lines were drawn already.
+STRIPS_KEPT = 400
+# Every segment has a style (Textual's opacity, on a faded pane, reads each one's colour).
+NO_STYLE = Style.null()
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -56,6 +65,11 @@ class VirtualTable(ScrollView, can_focus=True):
         text-style: none; }
     """
     COMPONENT_CLASSES = {"vtable--header", "vtable--cursor"}
+    # Sized by its container (1fr), so rows coming or going, or a filter, change only
+    # the scrollbars: not a layout of the whole screen, which Textual's layout reactive
+    # asked for (a filter keystroke at 5,000 pods: a 5-50 ms reflow before the frame).
+    # A scrollbar that appears or goes away still lays out (widgets/growinglog.py).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=True)
     BINDINGS = [
         Binding("up", "cursor_up", show=False),
         Binding("down", "cursor_down", show=False),
@@ -83,10 +97,13 @@ class VirtualTable(ScrollView, can_focus=True):
     def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._columns = tuple(columns)
-        self._labels = tuple(Text(label) for _, label in columns)
-        self._keys: list[str] = []
-        self._cells: dict[str, Cells] = {}
-        self._index: dict[str, int] = {}
+        self._labels = tuple(Cell(label) for _, label in columns)
+        self._styles: dict[str, Style] = {}
+        self._frame_style: Style | None = None
+        self._strips: dict[str, tuple[Cells, tuple[int, ...], Style | None, Strip]] = {}
+        self._keys: list[str] = []  # the rows shown, in order
+        self._cells: dict[str, Cells] = {}  # every row of the set, shown or hidden
+        self._index: dict[str, int] = {}  # shown key -> its line
         self._row_widths: dict[str, tuple[Cells, tuple[int, ...]]] = {}
         self._most_rows = 0  # the most rows shown at once: bounds the width cache
         self._widths: tuple[int, ...] = tuple(len(label) for _, label in columns)
@@ -95,6 +112,10 @@ class VirtualTable(ScrollView, can_focus=True):
         # after a metrics poll only the screenful on view needs new cells.
         self._stale: set[str] = set()
         self.row_source: Callable[[str], Cells | None] | None = None
+
+    def watch_virtual_size(self, size: Size) -> None:
+        # What the skipped layout would have done here: scrollbars, scroll limits.
+        self._scroll_update(size)
 
     # -- the KeyedTable interface ----------------------------------------------------
 
@@ -112,14 +133,17 @@ class VirtualTable(ScrollView, can_focus=True):
         return list(self._keys)
 
     def row_cells(self, key: str) -> Cells | None:
+        """A shown row's cells (None for a row hidden by `reorder`)."""
+        if key not in self._index:
+            return None
         if key in self._stale:
             self.freshen([key])
         return self._cells.get(key)
 
     def mark_stale(self, keys: Iterable[str]) -> None:
         """These rows' cells are out of date: `row_source` gives them when they are
-        next drawn or read (nothing is rebuilt for rows nobody looks at)."""
-        self._stale.update(key for key in keys if key in self._index)
+        next drawn or read (nothing is rebuilt for rows nobody looks at, hidden or not)."""
+        self._stale.update(key for key in keys if key in self._cells)
 
     def visible_keys(self) -> list[str]:
         top = max(0, int(self.scroll_offset.y))
@@ -139,28 +163,49 @@ class VirtualTable(ScrollView, can_focus=True):
         if changes:
             self.update_rows(changes, repaint=repaint)
 
-    def apply(self, rows: Sequence[tuple[str, Cells]]) -> bool:
-        """Show exactly `rows`, in this order; the selection follows its key."""
-        selected = self.selected_key
-        keys = [key for key, _ in rows]
+    def apply(self, rows: Sequence[tuple[str, Cells]], order: Sequence[str] | None = None) -> bool:
+        """The row set is exactly `rows`; shown are the keys of `order` (those in
+        `rows`, in that order), or else all of `rows` in their order.  The columns
+        fit the whole set, so that a filter does not make them jump.  The selection
+        follows its key."""
         cells = dict(rows)
-        changed = keys != self._keys or any(self._cells.get(key) is not row for key, row in rows)
+        keys = [key for key, _ in rows] if order is None else [k for k in order if k in cells]
+        changed = (
+            keys != self._keys
+            or len(cells) != len(self._cells)
+            or any(self._cells.get(key) is not row for key, row in rows)
+        )
         self._stale.clear()  # `rows` are current, changed or not
         if not changed:
             return False
-        old = self._index
-        same_rows = len(old) == len(keys) and all(key in old for key in keys)
-        self._keys = keys
+        old = self._cells
+        same_rows = len(old) == len(cells) and all(key in old for key in cells)
         self._cells = cells
-        self._index = {key: i for i, key in enumerate(keys)}
         self._widths = self._measure(rows, same_rows)
+        self._show(keys)
+        return True
+
+    def reorder(self, keys: Sequence[str]) -> bool:
+        """Show the rows of `keys` (those of the set), in this order: O(rows) list
+        work, no cell built or measured (the columns keep their widths; a stale row
+        is rebuilt when drawn).  The selection follows its key."""
+        cells = self._cells
+        shown = [key for key in keys if key in cells]
+        if shown == self._keys:
+            return False
+        self._show(shown)
+        return True
+
+    def _show(self, keys: list[str]) -> None:
+        selected = self.selected_key
+        self._keys = keys
+        self._index = {key: i for i, key in enumerate(keys)}
         if selected is not None and selected in self._index:
             self.cursor_row = self._index[selected]
         else:
             self.cursor_row = min(self.cursor_row, max(0, len(keys) - 1))
         self._resize()
         self.refresh()
-        return True
 
     def update_rows(self, changes: dict[str, Cells], repaint: bool = True) -> None:
         """New cells for rows already shown, in place (same order, same keys);
@@ -172,11 +217,12 @@ class VirtualTable(ScrollView, can_focus=True):
         top, height = self.scroll_offset.y, self.size.height
         first_visible, last_visible = top, top + height - 2  # row 0 is the header
         shown: list[int] = []
+        index_of = self._index
         for key, row in changes.items():
-            index = self._index.get(key)
-            if index is None:
+            old = self._cells.get(key)
+            if old is None:
                 continue
-            old = self._cells[key]
+            index = index_of.get(key, -1)  # -1: hidden by a filter
             self._cells[key] = row
             cached = known.get(key)
             widths = tuple(
@@ -188,7 +234,7 @@ class VirtualTable(ScrollView, can_focus=True):
             known[key] = (row, widths)
             grown = [max(a, b) for a, b in zip(grown, widths, strict=True)]
             self._stale.discard(key)
-            if repaint and first_visible <= index <= last_visible:
+            if repaint and index >= 0 and first_visible <= index <= last_visible:
                 shown.append(index)
         if shown:
             y0 = min(shown) - top + 1
@@ -251,29 +297,66 @@ class VirtualTable(ScrollView, can_focus=True):
     # -- rendering --------------------------------------------------------------------
 
     def _line(self, cells: Sequence[AnyCell], style: Style | None) -> Strip:
-        line = Text(no_wrap=True, overflow="crop")
-        for i, (cell, width) in enumerate(zip(cells, self._widths, strict=False)):
-            piece = Text(cell.text, style=cell.style) if isinstance(cell, Cell) else cell.copy()
+        """One row as segments: a plain cell that fits is one padded segment (no Text
+        built: a screenful scrolled is 45 lines of 8 cells, drawn within one frame)."""
+        segments: list[Segment] = []
+        widths = self._widths
+        last = len(widths) - 1
+        total = 0
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=False)):
+            gap = GAP if i < last else 0
+            total += width + gap
+            if isinstance(cell, Cell):
+                length = cell_len(cell.text)
+                if length <= width:
+                    text = cell.text + " " * (width - length)
+                    segments.append(Segment(text, self._style(cell.style)))
+                    if gap:
+                        segments.append(Segment(" " * gap, NO_STYLE))
+                    continue
+                piece = Text(cell.text, style=cell.style)
+            else:
+                piece = cell.copy()
             piece.truncate(width, overflow="ellipsis", pad=True)
-            line.append_text(piece)
-            if i < len(self._widths) - 1:
-                line.append(" " * GAP)
-        segments = line.render(self.app.console)
+            holder = Text()  # so that the piece's own style becomes a span, as in a line
+            holder.append_text(piece)
+            for segment in holder.render(self.app.console):
+                segments.append(Segment(segment.text, segment.style or NO_STYLE))
+            if gap:
+                segments.append(Segment(" " * gap, NO_STYLE))
         if style is not None:
             # After the cells' own colours: the cursor bar must read the same on every row.
-            segments = Segment.apply_style(segments, post_style=style)
-        return Strip(list(segments), line.cell_len)
+            segments = list(Segment.apply_style(segments, post_style=style))
+        return Strip(segments, total)
+
+    def _style(self, name: str) -> Style:
+        """A cell's style by name, parsed once per table."""
+        if not name:
+            return NO_STYLE
+        known = self._styles.get(name)
+        if known is None:
+            known = self._styles[name] = self.app.console.get_style(name)
+        return known
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's style walks every ancestor: once per frame, not once per line.
+        self._frame_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_style = None
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
+        base = self._frame_style or self.rich_style
         if y == 0:
             header = self.get_component_rich_style("vtable--header")
             strip = self._line(self._labels, header)
         else:
             index = scroll_y + y - 1
             if index >= len(self._keys):
-                return Strip.blank(width, self.rich_style)
+                return Strip.blank(width, base)
             key = self._keys[index]
             if key in self._stale:
                 self.freshen([key], repaint=False)  # a wider column repaints the table
@@ -282,11 +365,24 @@ class VirtualTable(ScrollView, can_focus=True):
                 if (index == self.cursor_row)
                 else None
             )
-            strip = self._line(self._cells[key], style)
-            if style is not None:
-                # The cursor bar spans the whole width, not just the text.
-                strip = Strip([*strip, Segment(" " * max(0, width + scroll_x), style)])
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
+            cells = self._cells[key]
+            made = self._strips.get(key)
+            if (
+                made is not None
+                and made[0] is cells
+                and made[1] == self._widths
+                and made[2] == style
+            ):
+                strip = made[3]
+            else:
+                strip = self._line(cells, style)
+                if style is not None:
+                    # The cursor bar spans the whole width, not just the text.
+                    strip = Strip([*strip, Segment(" " * max(0, width + scroll_x), style)])
+                if len(self._strips) >= STRIPS_KEPT:
+                    self._strips.clear()
+                self._strips[key] = (cells, self._widths, style, strip)
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base)
 
     # -- the cursor -------------------------------------------------------------------
 
