@@ -16,6 +16,7 @@ def test_settle_freezes_and_stops_automatic_full_collections() -> None:
     try:
         gctuning._settled = False
         gctuning.settle()
+        gctuning._sweep_pending = False  # (the next test's subject)
         assert gc.get_freeze_count() > 0
         young, middle, full = gc.get_threshold()
         assert (young, middle) == before[:2] and full >= 1_000_000
@@ -71,6 +72,39 @@ def test_full_collection_is_never_put_off_forever() -> None:
     assert collector.due()  # overdue: memory must not grow without bound
 
 
+def test_startup_garbage_is_swept_at_the_first_pause_not_at_settle() -> None:
+    """settle() collects nothing (the first screen is up, keys may come); the first
+    pause in the keys collects what startup left, frozen or not."""
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    before = gc.get_threshold()
+    was_settled = gctuning._settled
+    try:
+        gc.disable()
+        gctuning._settled = False
+        for _ in range(50):
+            Cycle()
+        gctuning.settle()
+        assert gctuning._sweep_pending and gc.get_freeze_count() > 0
+        clock = Clock()
+        collector = gctuning.FullCollector(clock)
+        collector.note_input()
+        assert not collector.due()  # a key just now: not yet
+        clock.now += gctuning.QUIET_S
+        assert collector.due()  # long before FULL_COLLECTION_EVERY_S
+        assert (collector.maybe_collect() or 0) >= 50  # the frozen cycles too
+        assert not gctuning._sweep_pending and gc.get_freeze_count() > 0
+        assert not collector.due()  # then the usual interval
+    finally:
+        gctuning._settled = was_settled
+        gctuning._sweep_pending = False
+        gc.set_threshold(*before)
+        gc.enable()
+
+
 def test_no_collection_from_startup_until_settled() -> None:
     was_settled = gctuning._settled
     before = gc.get_threshold()
@@ -84,6 +118,7 @@ def test_no_collection_from_startup_until_settled() -> None:
         assert gc.isenabled()
     finally:
         gctuning._settled = was_settled
+        gctuning._sweep_pending = False
         gc.set_threshold(*before)
         gc.enable()
 
