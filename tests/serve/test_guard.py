@@ -122,7 +122,10 @@ async def test_sessions_beyond_the_limit_are_refused_and_said(serve):
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await session.ws_connect(f"{served.base}/ws", headers=headers)
         assert refused.value.status == 503
-        assert "the limit (--max-sessions) is reached" in served.output
+        deadline = asyncio.get_running_loop().time() + 10
+        while "the limit (--max-sessions) is reached" not in served.output:  # read by a thread
+            assert asyncio.get_running_loop().time() < deadline, served.output
+            await asyncio.sleep(0.05)
         await first.close()
         deadline = asyncio.get_running_loop().time() + 30
         while True:  # the first session's process stops, then a tab gets in again

@@ -21,8 +21,10 @@ def test_settle_freezes_and_stops_automatic_full_collections() -> None:
         young, middle, full = gc.get_threshold()
         assert (young, middle) == before[:2] and full >= 1_000_000
         frozen = gc.get_freeze_count()
-        gctuning.settle()  # a second app in the same process: nothing more
-        assert gc.get_freeze_count() == frozen
+        gctuning.settle()  # a second app in the same process: nothing more frozen
+        # (not equal: startup's garbage is frozen until the sweep, and a frozen object
+        # that refcounting frees leaves the count)
+        assert gc.get_freeze_count() <= frozen
 
         class Cycle:
             def __init__(self) -> None:
