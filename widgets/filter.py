@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from textual import on
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import Reactive
 from textual.widgets import Input
+
+from widgets.sizedbyframe import SizedByFrame
 
 
 def matcher(text: str) -> Callable[[str], bool] | None:
@@ -31,7 +31,9 @@ def matcher(text: str) -> Callable[[str], bool] | None:
     return lambda haystack: pattern.search(haystack) is not None
 
 
-class FilterBar(Input):
+# Each keystroke sets the Input's virtual size: without SizedByFrame, a reflow of the
+# whole screen per key, before the echo.  The bar's size is fixed (1 line, 100%).
+class FilterBar(SizedByFrame, Input):
     """Hidden until opened; Enter keeps the filter, Escape clears and closes it."""
 
     DEFAULT_CSS = """
@@ -39,10 +41,6 @@ class FilterBar(Input):
     FilterBar.open { display: block; }
     """
     BINDINGS = [Binding("escape", "close", "Clear filter", show=False)]
-    # Each keystroke sets the Input's virtual size, a layout reactive: a reflow of the
-    # whole screen per key, before the echo.  The bar's size is fixed (1 line, 100%),
-    # so only its own scroll needs the news (as in widgets/growinglog.py).
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=True)
 
     # Not `Changed`: a nested class of that name would shadow Input.Changed, which
     # Textual builds with its own arguments (the first typed key killed the app).
@@ -58,9 +56,6 @@ class FilterBar(Input):
         **kwargs: object,
     ) -> None:
         super().__init__(placeholder=placeholder, **kwargs)  # type: ignore[arg-type]
-
-    def watch_virtual_size(self, size: Size) -> None:
-        self._scroll_update(size)
 
     def open(self) -> None:
         self.add_class("open")

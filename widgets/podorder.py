@@ -27,6 +27,12 @@ SORTS: dict[str, SortKey] = {
 BY_USAGE = frozenset({"cpu", "memory"})  # the sorts that read the metrics
 
 
+def next_sort(name: str) -> str:
+    """The sort after `name` in `S`'s cycle."""
+    names = list(SORTS)
+    return names[(names.index(name) + 1) % len(names)]
+
+
 def search_text(pod: PodRow) -> str:
     """What the `/` filter matches a pod against."""
     return f"{pod.name} {pod.status} {pod.node} {pod.app}"

@@ -21,7 +21,7 @@ from widgets.keys import Key
 from widgets.messages import ActionRequested
 from widgets.offloop import Newest
 from widgets.pane import Pane
-from widgets.podorder import BY_USAGE, SORTS, PodOrder
+from widgets.podorder import BY_USAGE, PodOrder, next_sort
 from widgets.vtable import Cell, Cells, VirtualTable
 
 COLUMNS = (
@@ -259,8 +259,7 @@ class PodsPane(Pane):
         if len(order.pods) >= INLINE_ROWS:
             # `S` goes round the sorts in turn: the next one, sorted ahead in the worker,
             # is then shown with the title, in one frame and with no thread hop.
-            names = list(SORTS)
-            ahead = names[(names.index(sort_name) + 1) % len(names)]
+            ahead = next_sort(sort_name)
             if not order.known(ahead, None):
                 self._orderer.later(lambda: order.sorted_indexes(ahead))
 
@@ -346,8 +345,7 @@ class PodsPane(Pane):
         self._want_order()
 
     def action_cycle_sort(self) -> None:
-        names = list(SORTS)
-        self.sort_name = names[(names.index(self.sort_name) + 1) % len(names)]
+        self.sort_name = next_sort(self.sort_name)
         self._want_order()
 
     @on(VirtualTable.RowSelected)

@@ -26,9 +26,10 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from widgets.sizedbyframe import SizedByFrame
 
 
 class Cell(NamedTuple):
@@ -55,7 +56,9 @@ STRIPS_KEPT = 400
 NO_STYLE = Style.null()
 
 
-class VirtualTable(ScrollView, can_focus=True):
+# Sized by its container (1fr): rows coming or going, or a filter keystroke (a 5-50 ms
+# reflow at 5,000 pods), change only its scrollbars (widgets/sizedbyframe.py).
+class VirtualTable(SizedByFrame, ScrollView, can_focus=True):
     DEFAULT_CSS = """
     VirtualTable { height: 1fr; }
     VirtualTable > .vtable--header { text-style: bold; background: $panel; }
@@ -65,11 +68,6 @@ class VirtualTable(ScrollView, can_focus=True):
         text-style: none; }
     """
     COMPONENT_CLASSES = {"vtable--header", "vtable--cursor"}
-    # Sized by its container (1fr), so rows coming or going, or a filter, change only
-    # the scrollbars: not a layout of the whole screen, which Textual's layout reactive
-    # asked for (a filter keystroke at 5,000 pods: a 5-50 ms reflow before the frame).
-    # A scrollbar that appears or goes away still lays out (widgets/growinglog.py).
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=True)
     BINDINGS = [
         Binding("up", "cursor_up", show=False),
         Binding("down", "cursor_down", show=False),
@@ -112,10 +110,6 @@ class VirtualTable(ScrollView, can_focus=True):
         # after a metrics poll only the screenful on view needs new cells.
         self._stale: set[str] = set()
         self.row_source: Callable[[str], Cells | None] | None = None
-
-    def watch_virtual_size(self, size: Size) -> None:
-        # What the skipped layout would have done here: scrollbars, scroll limits.
-        self._scroll_update(size)
 
     # -- the KeyedTable interface ----------------------------------------------------
 
