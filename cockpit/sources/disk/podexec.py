@@ -16,13 +16,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream.ws_client import websocket_call
 
 from cockpit.errors import SourceError
+from cockpit.sources.kube.raw import namespaced_path
 from cockpit.textsafe import one_line
 
 _HANDSHAKE = re.compile(r"Handshake status (\d{3})")
@@ -85,8 +85,7 @@ class ExecClient:
         if container:
             query.append(("container", container))
         query += [("stderr", True), ("stdin", False), ("stdout", True), ("tty", False)]
-        ns, name = quote(self.namespace, safe=""), quote(pod, safe="")
-        path = f"/api/v1/namespaces/{ns}/pods/{name}/exec"
+        path = namespaced_path("/api/v1", self.namespace, "pods", pod, "exec")
         _, url, headers, _, _ = self._api.param_serialize(
             "GET", path, query_params=query, header_params={"Accept": "*/*"},
             auth_settings=["BearerToken"],

@@ -12,7 +12,6 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from kubernetes import client
 
@@ -21,7 +20,7 @@ from cockpit.errors import SourceError, describe
 from cockpit.model import DiskSnapshot, Level, PodDisk, PodMount
 from cockpit.sources.disk.df import DF_ARGV, DfError, parse_df
 from cockpit.sources.disk.podexec import ExecClient
-from cockpit.sources.kube.raw import raw_json
+from cockpit.sources.kube.raw import namespaced_path, raw_json
 from cockpit.textsafe import one_line
 from cockpit.thresholds import level_for
 
@@ -129,7 +128,7 @@ class DiskSource:
         # and a slow pod costs the poll its own time, not the sum.
         self._execs: dict[str, ExecClient] = {}
         self._api = client.ApiClient(configuration)
-        self._pods_path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods"
+        self._pods_path = namespaced_path("/api/v1", namespace, "pods")
 
     def _list_pods(self) -> list[dict[str, Any]]:
         """The pods that may matter, a page at a time; the others are dropped per page."""

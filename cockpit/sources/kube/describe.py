@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from cockpit.sources.kube.client import kube_error
-from cockpit.sources.kube.raw import raw_json
+from cockpit.sources.kube.raw import namespaced_path, raw_json
 
 
 def _read(
@@ -27,8 +26,7 @@ def describe_service(
 ) -> list[str]:
     """Blocking: run it in a thread.  Raises SourceError on API failures."""
     limits = (timeout, timeout * 2)
-    base = f"/api/v1/namespaces/{quote(namespace, safe='')}"
-    svc = _read(api, f"{base}/services/{quote(name, safe='')}", limits)
+    svc = _read(api, namespaced_path("/api/v1", namespace, "services", name), limits)
     if svc is None:
         return [f"service {name} not found in namespace {namespace}"]
     meta, spec = svc.get("metadata") or {}, svc.get("spec") or {}
@@ -58,7 +56,7 @@ def describe_service(
         )
         if port.get("nodePort"):
             lines.append(f"NodePort:          {port['nodePort']}")
-    endpoints = _read(api, f"{base}/endpoints/{quote(name, safe='')}", limits)
+    endpoints = _read(api, namespaced_path("/api/v1", namespace, "endpoints", name), limits)
     ready, not_ready = [], []
     for subset in (endpoints or {}).get("subsets") or []:
         ports = [str(p.get("port")) for p in subset.get("ports") or []]
@@ -78,7 +76,7 @@ def describe_service(
     events = (
         _read(
             api,
-            f"{base}/events",
+            namespaced_path("/api/v1", namespace, "events"),
             limits,
             [("fieldSelector", f"involvedObject.kind=Service,involvedObject.name={name}")],
         )

@@ -124,13 +124,15 @@ def pod_log(
         )
         if value is not None
     ]
-    path = f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(pod)}/log"
+    path = namespaced_path("/api/v1", namespace, "pods", pod, "log")
     return raw_get(api, path, query, accept="text/plain, */*", timeout=timeout).response
 
 
-def _seg(name: str) -> str:
-    """One path segment (names are DNS labels; quoted all the same)."""
-    return quote(name, safe="")
+def namespaced_path(prefix: str, namespace: str, *parts: str) -> str:
+    """`PREFIX/namespaces/NAMESPACE/PARTS...`, each name one path segment (names are
+    DNS labels; quoted all the same): `namespaced_path("/api/v1", ns, "pods", name)`."""
+    names = (quote(part, safe="") for part in (namespace, *parts))
+    return "/".join([prefix, "namespaces", *names])
 
 
 def raw_post_json(api: client.ApiClient, path: str, body: Any, *, timeout: Any = None) -> Any:
