@@ -65,11 +65,25 @@ def raw_get(
 ) -> Any:
     """GET `path` with the client's authentication; ApiException unless 2xx.  The
     response is not read (a watch streams it)."""
-    method, url, headers, _, _ = api.param_serialize(
-        "GET", path, query_params=query, header_params={"Accept": accept},
+    return _call(api, "GET", path, {"Accept": accept}, timeout, query=query)
+
+
+def _call(
+    api: client.ApiClient,
+    method: str,
+    path: str,
+    header_params: dict[str, str],
+    timeout: Any,
+    *,
+    query: list[tuple[str, Any]] | None = None,
+    body: Any = None,
+) -> Any:
+    """One request with the client's authentication; ApiException unless 2xx."""
+    method, url, headers, data, _ = api.param_serialize(
+        method, path, query_params=query, header_params=header_params, body=body,
         auth_settings=["BearerToken"],
     )  # fmt: skip
-    response = api.call_api(method, url, header_params=headers, _request_timeout=timeout)
+    response = api.call_api(method, url, header_params=headers, body=data, _request_timeout=timeout)
     if not 200 <= response.status <= 299:
         response.read()
         raise ApiException.from_response(http_resp=response, body=None, data=None)
@@ -137,15 +151,9 @@ def namespaced_path(prefix: str, namespace: str, *parts: str) -> str:
 
 def raw_post_json(api: client.ApiClient, path: str, body: Any, *, timeout: Any = None) -> Any:
     """POST `body` as JSON to `path` and parse the JSON answer; ApiException unless 2xx."""
-    method, url, headers, data, _ = api.param_serialize(
-        "POST", path, body=body, auth_settings=["BearerToken"],
-        header_params={"Accept": "application/json", "Content-Type": "application/json"},
-    )  # fmt: skip
-    response = api.call_api(method, url, header_params=headers, body=data, _request_timeout=timeout)
+    json_headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    response = _call(api, "POST", path, json_headers, timeout, body=body)
     try:
-        if not 200 <= response.status <= 299:
-            response.read()
-            raise ApiException.from_response(http_resp=response, body=None, data=None)
         return orjson.loads(response.read())
     finally:
         response.response.release_conn()
