@@ -85,25 +85,16 @@ def _early_rows(pre: Prefetch, settings: Any, context: str | None, namespace: st
     """The early request's rows as a provisional snapshot, when it asked what connect()
     will: the same kubeconfig file, context and namespace (the server follows from them;
     checked again once connected)."""
-    from datetime import UTC, datetime
-
-    import orjson
-
-    from cockpit.marks import mark
     from cockpit.model import KubeSnapshot
     from cockpit.sources.kube import early
-    from cockpit.sources.kube.first_pods import table_rows, workloads_from
 
     plan = early.pending_plan()
     if plan is None or not _settings_ask(plan, settings, context, namespace):
         return
-    found = early.take(plan.kubeconfig, plan.context, plan.namespace, plan.server)
-    if found is None or None in (found.pods, found.deployments, found.statefulsets):
+    parsed = _parsed(early.take(plan.kubeconfig, plan.context, plan.namespace, plan.server))
+    if parsed is None:
         return
-    now = datetime.now(UTC)
-    rows = table_rows(orjson.loads(found.pods), now)
-    mark("prefetch_table", len(rows))
-    workloads = workloads_from(orjson.loads(found.deployments), orjson.loads(found.statefulsets))
+    rows, workloads, now = parsed
     pre.early_plan = plan
     pre.early = KubeSnapshot(
         context=plan.context,
@@ -143,24 +134,33 @@ def _early_agrees(pre: Prefetch) -> bool:
 def _from_early(pre: Prefetch) -> bool:
     """The rows from the request `cockpit run` began before its imports (early.py),
     when it asked what this connection would."""
+    from cockpit.sources.kube import early
+
+    target = pre.target
+    parsed = _parsed(early.take(pre.key[0], target.context, target.namespace, target.server))
+    if parsed is None:
+        return False
+    pre.rows, pre.workloads, _ = parsed
+    return True
+
+
+def _parsed(found: Any) -> tuple[list[Any], tuple[Any, ...], Any] | None:
+    """The pod rows, the workloads and the moment of an early.Early's answers; None when
+    there is none or one of its three requests failed."""
     from datetime import UTC, datetime
 
     import orjson
 
     from cockpit.marks import mark
-    from cockpit.sources.kube import early
     from cockpit.sources.kube.first_pods import table_rows, workloads_from
 
-    target = pre.target
-    found = early.take(pre.key[0], target.context, target.namespace, target.server)
     if found is None or None in (found.pods, found.deployments, found.statefulsets):
-        return False
-    pre.rows = table_rows(orjson.loads(found.pods), datetime.now(UTC))
-    mark("prefetch_table", len(pre.rows))
-    pre.workloads = workloads_from(
-        orjson.loads(found.deployments), orjson.loads(found.statefulsets)
-    )
-    return True
+        return None
+    now = datetime.now(UTC)
+    rows = table_rows(orjson.loads(found.pods), now)
+    mark("prefetch_table", len(rows))
+    workloads = workloads_from(orjson.loads(found.deployments), orjson.loads(found.statefulsets))
+    return rows, workloads, now
 
 
 def start(settings: Any, context: str | None, namespace: str | None) -> None:
