@@ -176,13 +176,7 @@ def redis_figures(lines: list[str]) -> list[Figure]:
 def table(figures: list[Figure]) -> str:
     rows = [("figure", "value", "target", "ratio", "verdict")]
     rows += [(f.name, f.value, f.target, f.ratio, f.verdict) for f in figures]
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    out = []
-    for n, row in enumerate(rows):
-        out.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    return common.text_table(rows)
 
 
 def main() -> int:

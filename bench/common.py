@@ -95,6 +95,15 @@ def exit_on_sigterm() -> None:
         signal.signal(sig, handler)
 
 
+def text_table(rows: Sequence[Sequence[str]], indent: str = "") -> str:
+    """Rows of text in aligned columns, the first row a header underlined with dashes."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]  # fmt: skip
+    lines.insert(1, indent + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 # -- statistics ---------------------------------------------------------------------------
 
 

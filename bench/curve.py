@@ -127,10 +127,7 @@ def table(
                 growth,
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["   " + "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
-    lines.insert(1, "   " + "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return common.text_table(rows, indent="   ")
 
 
 if __name__ == "__main__":
