@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cockpit import __version__, recording_cli
+from cockpit.argtypes import whole_number
 from cockpit.reports import cli as report_cli
 from cockpit.serve import cli as serve_cli
 
@@ -135,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     shown = journal.add_mutually_exclusive_group()
     shown.add_argument(
         "--tail",
-        type=_count,
+        type=whole_number(0),
         default=20,
         metavar="N",
         help="the last N entries (default: 20)",
@@ -216,17 +217,6 @@ def _backup_dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.backup_command == "verify":
         return headless.backup_verify(settings, args.key)
     return headless.backup_list(settings)
-
-
-def _count(text: str) -> int:
-    """A whole number >= 0, for argparse."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative: give 0 or more")
-    return value
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -10,8 +10,14 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cockpit.argtypes import whole_number
+
 if TYPE_CHECKING:  # not at run time: `cockpit run` starts its request before pydantic
     from cockpit.config import Settings
+
+# Each tab is a cockpit process (a viewer of the shared pollers: about 100 MB and a
+# little CPU); a wall of screens is a dozen, a tab left reconnecting in a loop is not.
+DEFAULT_MAX_SESSIONS = 20
 
 
 def add_parser(
@@ -45,10 +51,11 @@ def add_parser(
     serve.add_argument("--war-room", action="store_true", help="open on the war-room screen")
     serve.add_argument(
         "--max-sessions",
-        type=_positive,
-        default=20,
+        type=whole_number(1),
+        default=DEFAULT_MAX_SESSIONS,
         metavar="N",
-        help="browser sessions open at once, each a process (20); more are refused",
+        help=f"browser sessions open at once, each a process ({DEFAULT_MAX_SESSIONS}); "
+        "more are refused",
     )
     serve.add_argument(
         "--demo", action="store_true", help="serve the built-in simulated cluster's demo"
@@ -56,16 +63,6 @@ def add_parser(
     serve.add_argument("--scenario", choices=scenarios, default="incident", help="with --demo")
     serve.add_argument("--size", type=int, default=5000, metavar="N", help="with --demo, large")
     return serve
-
-
-def _positive(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
-    return number
 
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:

@@ -25,6 +25,7 @@ from aiohttp.abc import AbstractAccessLogger
 from textual_serve.server import Server
 
 from cockpit.serve import auth
+from cockpit.serve.cli import DEFAULT_MAX_SESSIONS
 
 log = logging.getLogger("cockpit.serve")
 
@@ -60,11 +61,6 @@ def url_host(host: str) -> str:
 # textual-serve's page asks Google for a web font: a war room off the internet would wait
 # on it, and every viewer's address would go to a third party.  Local fonts do.
 _REMOTE_STYLESHEET = re.compile(r"<link\b[^>]*href=\"https?://[^\"]*\"[^>]*/?>\s*", re.S)
-
-
-# Each tab is a cockpit process (a viewer of the shared pollers: about 100 MB and a
-# little CPU); a wall of screens is a dozen, a tab left reconnecting in a loop is not.
-DEFAULT_MAX_SESSIONS = 20
 
 
 class LocalOnlyTemplates(jinja2.FileSystemLoader):
