@@ -22,7 +22,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.stream.ws_client import websocket_call
 
 from cockpit.errors import SourceError
-from cockpit.sources.kube.raw import namespaced_path
+from cockpit.sources.kube.paths import namespaced_path
 from cockpit.textsafe import one_line
 
 _HANDSHAKE = re.compile(r"Handshake status (\d{3})")

@@ -20,7 +20,8 @@ from cockpit.errors import SourceError, describe
 from cockpit.model import DiskSnapshot, Level, PodDisk, PodMount
 from cockpit.sources.disk.df import DF_ARGV, DfError, parse_df
 from cockpit.sources.disk.podexec import ExecClient
-from cockpit.sources.kube.raw import namespaced_path, raw_json
+from cockpit.sources.kube.paths import namespaced_path
+from cockpit.sources.kube.raw import raw_json
 from cockpit.textsafe import one_line
 from cockpit.thresholds import level_for
 

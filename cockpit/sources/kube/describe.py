@@ -8,7 +8,8 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from cockpit.sources.kube.client import kube_error
-from cockpit.sources.kube.raw import namespaced_path, raw_json
+from cockpit.sources.kube.paths import namespaced_path
+from cockpit.sources.kube.raw import raw_json
 
 
 def _read(

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cockpit.sources.kube.paths import namespaced_path
+
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 DEFAULT_NAMESPACE = "excel-unified"  # KubeSettings' default (not imported: pydantic)
 
@@ -155,6 +157,13 @@ def _pem(user: dict[str, Any], name: str, base: Path) -> bytes | None:
 def fetch(plan: Plan, timeout: float = 10.0) -> Early:
     """The Table and the two workload lists, one connection (blocking)."""
     early = Early(plan)
+    _fill(early, timeout)
+    return early
+
+
+def _fill(early: Early, timeout: float = 10.0) -> None:
+    """Ask for the bodies of `early`; `done` is set when they are in (or failed)."""
+    plan = early.plan
     try:
         url = urlsplit(plan.server)
         if plan.tls is not None:
@@ -163,25 +172,19 @@ def fetch(plan: Plan, timeout: float = 10.0) -> Early:
             )
         else:
             conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=timeout)
-        prefix = url.path.rstrip("/")
-        ns = plan.namespace
+        prefix, ns = url.path.rstrip("/"), plan.namespace
         try:
-            early.pods = _get(
-                conn, plan, f"{prefix}/api/v1/namespaces/{ns}/pods?includeObject=Metadata", TABLE
-            )
-            early.deployments = _get(
-                conn, plan, f"{prefix}/apis/apps/v1/namespaces/{ns}/deployments"
-            )
-            early.statefulsets = _get(
-                conn, plan, f"{prefix}/apis/apps/v1/namespaces/{ns}/statefulsets"
-            )
+            pods = namespaced_path(f"{prefix}/api/v1", ns, "pods")
+            early.pods = _get(conn, plan, f"{pods}?includeObject=Metadata", TABLE)
+            apps = f"{prefix}/apis/apps/v1"
+            early.deployments = _get(conn, plan, namespaced_path(apps, ns, "deployments"))
+            early.statefulsets = _get(conn, plan, namespaced_path(apps, ns, "statefulsets"))
         finally:
             conn.close()
     except (OSError, http.client.HTTPException, ValueError):
         pass  # a shortcut only: the usual path says what is wrong
     finally:
         early.done.set()
-    return early
 
 
 def _get(
@@ -207,11 +210,8 @@ def begin(context: str | None, namespace: str | None) -> None:
     from cockpit.marks import mark
 
     def run() -> None:
-        result = fetch(found)
-        early.pods, early.deployments = result.pods, result.deployments
-        early.statefulsets = result.statefulsets
-        early.done.set()
-        mark("early_fetched", "ok" if result.pods is not None else "failed")
+        _fill(early)
+        mark("early_fetched", "ok" if early.pods is not None else "failed")
 
     threading.Thread(target=run, name="kube-early", daemon=True).start()
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+
+from cockpit.sources.kube.paths import namespaced_path
 
 
 def raw_getter(api: client.ApiClient, path: str) -> Callable[..., Any]:
@@ -140,13 +141,6 @@ def pod_log(
     ]
     path = namespaced_path("/api/v1", namespace, "pods", pod, "log")
     return raw_get(api, path, query, accept="text/plain, */*", timeout=timeout).response
-
-
-def namespaced_path(prefix: str, namespace: str, *parts: str) -> str:
-    """`PREFIX/namespaces/NAMESPACE/PARTS...`, each name one path segment (names are
-    DNS labels; quoted all the same): `namespaced_path("/api/v1", ns, "pods", name)`."""
-    names = (quote(part, safe="") for part in (namespace, *parts))
-    return "/".join([prefix, "namespaces", *names])
 
 
 def raw_post_json(api: client.ApiClient, path: str, body: Any, *, timeout: Any = None) -> Any:

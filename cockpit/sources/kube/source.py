@@ -50,7 +50,8 @@ from cockpit.sources.kube.convert import (
 )
 from cockpit.sources.kube.first_pods import fetch_pod_table
 from cockpit.sources.kube.logs import ErrorLogFollower
-from cockpit.sources.kube.raw import namespaced_path, pod_log, raw_getter, raw_json
+from cockpit.sources.kube.paths import namespaced_path
+from cockpit.sources.kube.raw import pod_log, raw_getter, raw_json
 from cockpit.sources.kube.watch import Informer
 from cockpit.thresholds import level_for
 
