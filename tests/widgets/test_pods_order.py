@@ -52,15 +52,21 @@ async def type_keys(pilot: Any, text: str) -> None:
         pilot.app.post_message(events.Key(char if char.isalnum() else "slash", char))
 
 
+async def shown_pods(pilot: Any) -> tuple[PodsPane, KubeSnapshot]:
+    """The pane showing PODS pods, every row on the table, the table focused."""
+    pane = pilot.app.query_one(PodsPane)
+    snapshot = many_pods()
+    pane.show(snapshot)
+    await wait_for(pilot, lambda: pane.table.row_count == PODS, what="the rows")
+    pane.table.focus()
+    return pane, snapshot
+
+
 async def test_sort_key_reorders_off_the_loop_and_keeps_the_selection() -> None:
     app = PodsOnly()
     async with app.run_test(size=(160, 30)) as pilot:
-        pane = app.query_one(PodsPane)
-        snapshot = many_pods()
-        pane.show(snapshot)
-        await wait_for(pilot, lambda: pane.table.row_count == PODS, what="the rows")
+        pane, snapshot = await shown_pods(pilot)
         assert pane.table.keys_in_order() == expected(snapshot, "worst first")
-        pane.table.focus()
         chosen = expected(snapshot, "worst first")[40]
         assert pane.table.select_key(chosen)
 
@@ -85,11 +91,7 @@ async def test_sort_key_reorders_off_the_loop_and_keeps_the_selection() -> None:
 async def test_typed_filter_shows_the_newest_text_and_keeps_the_selection() -> None:
     app = PodsOnly()
     async with app.run_test(size=(160, 30)) as pilot:
-        pane = app.query_one(PodsPane)
-        snapshot = many_pods()
-        pane.show(snapshot)
-        await wait_for(pilot, lambda: pane.table.row_count == PODS, what="the rows")
-        pane.table.focus()
+        pane, snapshot = await shown_pods(pilot)
         chosen = next(uid for uid in expected(snapshot, "worst first", "0042"))
         assert pane.table.select_key(chosen)
 
