@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import signal
@@ -243,6 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (args.command or "run") == "run":
         from cockpit.sources.kube import early
 
+        # No cyclic collection until the first screen is drawn (gctuning.settle): the
+        # settings' and the UI's imports make no garbage worth the collections' time.
+        gc.disable()
         # The pods' Table, asked before the settings and the UI are imported (early.py).
         early.begin(args.context, args.namespace)
     try:

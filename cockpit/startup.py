@@ -2,7 +2,7 @@
 
 The order is for the first screen: Kubernetes connects and lists pods first (off the
 loop); metrics, events, logs and the RBAC check follow once the pods are on screen
-(they load the client's generated API classes, a second of CPU); PostgreSQL, Redis and
+(they load the client's generated API classes, a second of CPU); the host, PostgreSQL, Redis and
 S3 start then too, or after LOCAL_SOURCES_AT_LATEST when the API server is slow, or at
 once when Kubernetes cannot be reached.  Every poller posts to the main screen, so a
 snapshot that arrives after the screen is gone is simply dropped.
@@ -20,11 +20,11 @@ from textual.message import Message
 from actions.runner import Who
 from cockpit import gctuning
 from cockpit.errors import SourceError
+from cockpit.lazy_imports import import_modules
 from cockpit.marks import mark
 from cockpit.messages import SnapshotReady, SourceFailed
 from cockpit.model import SourceFailure
 from cockpit.polling import Poller, backoff_delay
-from cockpit.sources.host import HostSource
 from cockpit.sources.kube import prefetch
 
 if TYPE_CHECKING:
@@ -53,16 +53,14 @@ LATER_MODULES = (
     "cockpit.sources.prometheus.source",
     "cockpit.sources.disk",
     "cockpit.sources.traffic.source",
+    "cockpit.sources.host",
 )
 
 
 def import_later_modules() -> None:
     """The modules of the sources started after the first screen.  Not the kubernetes
     client's generated API classes: nothing in steady state uses them (raw.py)."""
-    import importlib
-
-    for name in LATER_MODULES:
-        importlib.import_module(name)
+    import_modules(LATER_MODULES)
 
 
 def kube_contexts(target: KubeTarget, settings: Any) -> tuple[Who, AccessChecker, KubeContext]:
@@ -103,7 +101,6 @@ class Sources:
 
     def start(self) -> None:
         self.app.run_worker(self._start_kube, group="kube-connect", exclusive=True)
-        self._start_host()
         self.app.set_timer(LOCAL_SOURCES_AT_LATEST, self.start_local)
 
     def refresh(self, names: Iterable[str] = ()) -> None:
@@ -156,6 +153,8 @@ class Sources:
     # -- the order ------------------------------------------------------------------------
 
     def _start_host(self) -> None:
+        from cockpit.sources.host import HostSource  # psutil: 10 ms the first screen skips
+
         host = HostSource(self.settings.thresholds)
         self.start_poller("host", host.snapshot, self.settings.poll.host, label="host")
 
@@ -169,6 +168,7 @@ class Sources:
         from cockpit.sources.postgres.source import PostgresSource
         from cockpit.sources.redis.source import RedisSource
 
+        self._start_host()
         poll = self.settings.poll
         postgres = PostgresSource(self.settings)
         redis = RedisSource(self.settings)

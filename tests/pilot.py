@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from widgets.confirm import ConfirmScreen
@@ -19,6 +20,16 @@ async def wait_for(
             return value
         await pilot.pause(0.05)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+@asynccontextmanager
+async def cockpit_running(app: Any, *, size: tuple[int, int]) -> AsyncIterator[Any]:
+    """A CockpitApp (or a viewer of one) under Pilot once its whole main screen is
+    there: the panes around the pods are mounted after the first pods have been drawn
+    (cockpit/main_screen.py), so a test that asks for one at once would miss it."""
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: app.main.later_mounted, what="the panes around the pods")
+        yield pilot
 
 
 async def confirm_modal(pilot: Any, app: Any) -> ConfirmScreen:

@@ -15,7 +15,7 @@ from cockpit.app import CockpitApp
 from cockpit.config import BackupSettings, PostgresSettings
 from tests.app.conftest import read_journal
 from tests.fixtures.s3 import MotoServer
-from tests.pilot import confirm_modal, wait_for
+from tests.pilot import cockpit_running, confirm_modal, wait_for
 from widgets.actionbar import ActionBar
 
 
@@ -39,7 +39,7 @@ async def test_u_dumps_now_after_confirmation(
         postgres=PostgresSettings(dsn=pg_server.dsn(), database=pg_server.dbname),
         backups=BackupSettings(bucket=s3_bucket, endpoint_url=moto_server.url),
     )
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with cockpit_running(app, size=(160, 50)) as pilot:
         await pilot.press("U")
         screen = await confirm_modal(pilot, app)
         assert screen.focused is not None and screen.focused.id == "cancel"
@@ -82,7 +82,7 @@ async def test_read_only_offers_no_dump(
         postgres=PostgresSettings(dsn=pg_server.dsn(), database=pg_server.dbname),
         backups=BackupSettings(bucket=s3_bucket, endpoint_url=moto_server.url),
     )
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with cockpit_running(app, size=(160, 50)) as pilot:
         await pilot.press("U")
         await pilot.pause(0.3)
         assert app.screen is app.main

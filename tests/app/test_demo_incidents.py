@@ -20,7 +20,7 @@ from cockpit.config import KubeSettings, PollSettings, Settings
 from cockpit.demo.servers import DEMO_IDLE_MINUTES, DemoServers, binaries_available
 from cockpit.demo.staging import APPS, IDLE_SESSIONS
 from tests.fixtures.demo import staged_demo
-from tests.pilot import confirm_modal, wait_for
+from tests.pilot import cockpit_running, confirm_modal, wait_for
 from widgets.postgres import PostgresPane
 from widgets.redis import RedisPane
 
@@ -68,7 +68,7 @@ async def test_the_keys_fix_the_staged_incidents(demo: DemoServers, tmp_path: Pa
     assert settings.postgres.idle_minutes == DEMO_IDLE_MINUTES
     assert staged_idle(demo) == IDLE_SESSIONS
     app = CockpitApp(Launch(settings=settings, context="cockpit-sim", note="demo"))
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with cockpit_running(app, size=(160, 50)) as pilot:
         # Redis: noeviction at the limit -> the runbook's allkeys-lru, from the keyboard.
         redis_pane = app.query_one(RedisPane)
         await wait_for(pilot, lambda: redis_pane.snapshot is not None, what="redis data")

@@ -16,7 +16,7 @@ from cockpit.config import DiskSettings, KubeSettings, PostgresSettings, RedisSe
 from cockpit.sim.filesystem import File
 from cockpit.sim.runner import SimCluster
 from tests.app.conftest import FAST_POLL
-from tests.pilot import confirm_modal, wait_for
+from tests.pilot import cockpit_running, confirm_modal, wait_for
 from widgets.confirm import ConfirmScreen
 from widgets.disk import DiskPane
 from widgets.table import KeyedTable
@@ -50,7 +50,7 @@ async def test_disk_full_fixed_with_keys_only(
     )
     app = CockpitApp(Launch(settings=settings, context="cockpit-sim"))
     logs_before = pg_logs(sim)
-    async with app.run_test(size=(220, 70)) as pilot:
+    async with cockpit_running(app, size=(220, 70)) as pilot:
         pane = app.query_one(DiskPane)
         await wait_for(pilot, lambda: pane.snapshot is not None, timeout=30, what="disk data")
         table = pane.query_one("#disk-table", KeyedTable)

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 from cockpit.config import PostgresSettings, RedisSettings
+from tests.pilot import cockpit_running
 from widgets.pods import PodsPane
 from widgets.postgres import PostgresPane
 from widgets.redis import RedisPane
@@ -52,7 +53,7 @@ async def test_redis_stopped_mid_run_goes_stale_then_recovers(
 ) -> None:
     sim = make_sim("healthy")
     app = make_app(sim, redis=RedisSettings(url=owned_redis_server.url))
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pane = app.main.query_one(RedisPane)
         await wait_for(pilot, lambda: started(app), what="every source's first data")
         owned_redis_server.stop()
@@ -73,7 +74,7 @@ async def test_redis_stopped_mid_run_goes_stale_then_recovers(
 async def test_postgres_restarted_mid_run_recovers(make_sim, make_app, owned_pg_server) -> None:
     sim = make_sim("healthy")
     app = make_app(sim, postgres=PostgresSettings(dsn=owned_pg_server.dsn()))
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pane = app.main.query_one(PostgresPane)
         await wait_for(pilot, lambda: pane.taken_at is not None, what="PostgreSQL data")
         first = pane.taken_at
@@ -93,7 +94,7 @@ async def test_api_server_errors_and_hangs_do_not_freeze_the_ui(make_sim, make_a
     sim = make_sim("healthy")
     # A short resync so the pods informer re-lists (and meets the fault) within the test.
     app = make_app(sim, kube={"resync_seconds": 1.0, "request_timeout": 2.0})
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods = app.main.query_one(PodsPane)
         top = app.main.query_one(TopPane)
         await wait_for(

@@ -11,6 +11,7 @@ from cockpit.config import RecorderSettings
 from cockpit.headless import run_headless
 from cockpit.recording.recorder import recorder_for
 from cockpit.viewer import FeedApp
+from tests.pilot import cockpit_running
 from widgets.pods import PodsPane
 from widgets.redis import RedisPane
 
@@ -32,7 +33,7 @@ async def test_viewers_show_the_shared_pollers_and_say_when_they_stop(
         await asyncio.sleep(0.05)
     requests_before = sum(sim.server.requests.values())
     viewer = FeedApp(Launch(settings.model_copy(update={"read_only": True})), socket)
-    async with viewer.run_test(size=(200, 50)) as pilot:
+    async with cockpit_running(viewer, size=(200, 50)) as pilot:
         pods = viewer.query_one(PodsPane)
         await wait_for(pilot, lambda: getattr(pods, "snapshot", None), what="pods from the feed")
         redis = viewer.query_one(RedisPane)

@@ -27,7 +27,7 @@ from cockpit.sim.runner import SimCluster
 from cockpit.views.restore import RestoreScreen
 from tests.fixtures.postgres import create_database, drop_database
 from tests.fixtures.s3 import MotoServer
-from tests.pilot import confirm_modal, wait_for
+from tests.pilot import cockpit_running, confirm_modal, wait_for
 from tests.test_backup_roundtrip import SEED, runner
 
 NS = "excel-unified"
@@ -100,7 +100,7 @@ async def test_data_loss_drill_from_launch_to_healthy_writers(
         conn.execute("DELETE FROM orders")
     assert replicas(sim, "rails")[0] == 3 and replicas(sim, "sidekiq")[0] == 2
 
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with cockpit_running(app, size=(160, 50)) as pilot:
         await wait_for(pilot, lambda: "kube" in app.flow.contexts, what="Kubernetes")
         await pilot.press("G")
         screen = await wait_for(
@@ -178,7 +178,7 @@ async def test_an_unfinished_restore_is_shown_at_the_next_start(
     StateFile(journal_path.parent).save(state)
 
     app = make_app(None)
-    async with app.run_test(size=(140, 40)) as pilot:
+    async with cockpit_running(app, size=(140, 40)) as pilot:
         screen = await wait_for(
             pilot,
             lambda: (
@@ -216,7 +216,7 @@ async def test_writers_running_again_are_stopped_before_the_restore(
     StateFile(journal_path.parent).save(state)
     sim = make_sim("incident")
     app = make_app(sim)
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with cockpit_running(app, size=(160, 50)) as pilot:
         screen = await wait_for(
             pilot,
             lambda: (

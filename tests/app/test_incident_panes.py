@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cockpit.model import Level
+from tests.pilot import cockpit_running
 from widgets.errorlog import ErrorLogPane
 from widgets.events import EventsPane
 from widgets.header import CockpitHeader
@@ -16,7 +17,7 @@ from .conftest import wait_for
 async def test_incident_shows_in_every_kubernetes_pane(make_sim, make_app) -> None:
     sim = make_sim("incident")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods = app.query_one(PodsPane)
         await wait_for(pilot, lambda: pods.snapshot is not None, what="pods")
         statuses = {p.status for p in pods.snapshot.pods}
@@ -67,7 +68,7 @@ async def test_incident_shows_in_every_kubernetes_pane(make_sim, make_app) -> No
 async def test_healthy_scenario_is_calm(make_sim, make_app) -> None:
     sim = make_sim("healthy")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods = app.query_one(PodsPane)
         await wait_for(pilot, lambda: pods.snapshot is not None, what="pods")
         await wait_for(

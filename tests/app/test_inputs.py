@@ -27,7 +27,7 @@ from textual.keys import _character_to_key, key_to_character
 from textual.widgets import Button, Input
 
 from cockpit.app import CockpitApp
-from tests.pilot import confirm_modal
+from tests.pilot import cockpit_running, confirm_modal
 from widgets.confirm import ConfirmScreen
 from widgets.errorlog import ErrorLogPane
 from widgets.filter import matcher
@@ -128,7 +128,7 @@ async def focused_input(pilot: Any, app: CockpitApp, input_id: str) -> Input:
 async def test_pods_filter_typed(make_sim, make_app) -> None:
     sim = make_sim("incident")
     app = make_app(sim, dry_run=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await start(pilot, app)
         pods = app.main.query_one(PodsPane)
         everyone = len(pods.snapshot.pods)
@@ -170,7 +170,7 @@ async def test_pods_filter_typed(make_sim, make_app) -> None:
 async def test_error_log_filter_typed(make_sim, make_app) -> None:
     sim = make_sim("incident")
     app = make_app(sim, dry_run=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await start(pilot, app)
         logs = app.main.query_one(ErrorLogPane)
         await wait_for(
@@ -224,7 +224,7 @@ def highlighted(view: LogScreen) -> list[str]:
 async def test_log_view_search_typed(make_sim, make_app) -> None:
     sim = make_sim("incident")
     app = make_app(sim, dry_run=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await start(pilot, app)
         pods = app.main.query_one(PodsPane)
         await keys(pilot, pane_key(app, PodsPane))
@@ -303,7 +303,7 @@ async def test_typed_phrase_enables_execute_only_when_exact(
 ) -> None:
     sim = make_sim("incident")
     app = make_app(sim, dry_run=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await start(pilot, app, WorkloadsPane)
         screen = await open_modal(pilot, app, WorkloadsPane, "E")  # emergency stop: rails
         phrase = screen.plan.confirm_phrase
@@ -329,7 +329,7 @@ async def test_typed_phrase_enables_execute_only_when_exact(
 async def test_replicas_param_typed(make_sim, make_app, journal_path) -> None:
     sim = make_sim("incident")
     app = make_app(sim, dry_run=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await start(pilot, app, WorkloadsPane)
         workloads = app.main.query_one(WorkloadsPane)
         await keys(pilot, pane_key(app, WorkloadsPane))
@@ -359,7 +359,7 @@ async def test_replicas_param_typed(make_sim, make_app, journal_path) -> None:
 async def test_terminate_idle_params_typed(make_sim, make_app) -> None:
     sim = make_sim("incident")
     app = make_app(sim, dry_run=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await start(pilot, app, PostgresPane)
         screen = await open_modal(pilot, app, PostgresPane, "K")
         minutes = await shift_tab_to(pilot, app, "param-minutes")
@@ -386,7 +386,7 @@ async def test_terminate_idle_params_typed(make_sim, make_app) -> None:
 async def test_pg_settings_params_typed(make_sim, make_app) -> None:
     sim = make_sim("incident")
     app = make_app(sim, dry_run=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await start(pilot, app, PostgresPane)
         await keys(pilot, pane_key(app, PostgresPane), "D")
         # Mounted, not only pushed: a screen ignores keys until then (KeysAfterMount),
@@ -425,7 +425,7 @@ async def test_pg_settings_params_typed(make_sim, make_app) -> None:
 async def test_redis_policy_and_flush_mode_typed(make_sim, make_app, journal_path) -> None:
     sim = make_sim("incident")
     app = make_app(sim, dry_run=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await start(pilot, app, RedisPane)
         screen = await open_modal(pilot, app, RedisPane, "P")
         field = await shift_tab_to(pilot, app, "param-policy")
@@ -459,7 +459,7 @@ async def test_redis_policy_and_flush_mode_typed(make_sim, make_app, journal_pat
 async def test_command_palette_typed(make_sim, make_app) -> None:
     sim = make_sim("incident")
     app = make_app(sim, dry_run=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await start(pilot, app)
         for text in (MARKUP, "(", "\\", "é🔥"):
             await keys(pilot, "ctrl+p")

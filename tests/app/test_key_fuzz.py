@@ -55,6 +55,7 @@ import cockpit
 import widgets
 from actions.catalog import catalog
 from cockpit.app import CockpitApp
+from tests.pilot import cockpit_running
 from widgets.confirm import ConfirmScreen
 from widgets.help import HelpScreen
 from widgets.logview import LogScreen
@@ -597,7 +598,7 @@ async def test_key_fuzz_never_crashes_nor_executes(
     fuzz: Fuzz | None = None
     started = time.monotonic()
     try:
-        async with app.run_test(size=SIZE) as pilot:
+        async with cockpit_running(app, size=SIZE) as pilot:
             fuzz = Fuzz(seed, app, pilot)
             fuzz.neutralise_exits()
             panes = [app.main.query_one(t) for t in (PodsPane, PostgresPane, RedisPane)]

@@ -12,7 +12,7 @@ from kubernetes import client as k8s
 from textual.widgets import Button, Input
 
 from cockpit.model import PodRow, WorkloadRow
-from tests.pilot import confirm_modal
+from tests.pilot import cockpit_running, confirm_modal
 from widgets.confirm import ConfirmScreen
 from widgets.pods import PodsPane
 from widgets.textview import TextScreen
@@ -80,7 +80,7 @@ async def test_restart_pod_confirmed_replaced_and_journaled(
 ) -> None:
     sim = make_sim("incident")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
         pod = await select_pod(pilot, pods, healthy_rails)
         await pilot.press("ctrl+d")
@@ -111,7 +111,7 @@ async def test_restart_pod_confirmed_replaced_and_journaled(
 async def test_cancel_changes_nothing_and_is_journaled(make_sim, make_app, journal_path) -> None:
     sim = make_sim("healthy")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
         pod = await select_pod(pilot, pods, healthy_rails)
         await pilot.press("ctrl+d")
@@ -126,7 +126,7 @@ async def test_cancel_changes_nothing_and_is_journaled(make_sim, make_app, journ
 async def test_scale_to_zero_needs_the_name_typed(make_sim, make_app, kubectl_for) -> None:
     sim = make_sim("healthy")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         _, workloads = await ready_app(pilot, app)
         await select_workload(pilot, workloads, "sidekiq")
         await pilot.press("s")
@@ -157,7 +157,7 @@ async def test_scale_to_zero_needs_the_name_typed(make_sim, make_app, kubectl_fo
 async def test_scale_up_through_the_modal(make_sim, make_app, kubectl_for) -> None:
     sim = make_sim("healthy")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         _, workloads = await ready_app(pilot, app)
         await select_workload(pilot, workloads, "nginx")
         await pilot.press("s")
@@ -181,7 +181,7 @@ async def test_dry_run_from_the_modal_changes_nothing(make_sim, make_app, journa
     sim = make_sim("healthy")
     app = make_app(sim)
     before = apps(sim).read_namespaced_deployment("rails", NS)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         _, workloads = await ready_app(pilot, app)
         await select_workload(pilot, workloads, "rails")
         await pilot.press("R")
@@ -202,7 +202,7 @@ async def test_dry_run_from_the_modal_changes_nothing(make_sim, make_app, journa
 async def test_dry_run_session_executes_nothing(make_sim, make_app, journal_path) -> None:
     sim = make_sim("healthy")
     app = make_app(sim, dry_run=True)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
         pod = await select_pod(pilot, pods, healthy_rails)
         await pilot.press("ctrl+d")
@@ -218,7 +218,7 @@ async def test_dry_run_session_executes_nothing(make_sim, make_app, journal_path
 async def test_read_only_offers_no_mutating_key(make_sim, make_app, journal_path) -> None:
     sim = make_sim("healthy")
     app = make_app(sim, read_only=True)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods, _workloads = await ready_app(pilot, app)
         pod = await select_pod(pilot, pods, healthy_rails)
         shown = {b.binding.action for b in app.screen.active_bindings.values()}
@@ -247,7 +247,7 @@ async def test_forbidden_action_is_refused_with_the_missing_verb(
     sim = make_sim("healthy")
     sim.deny("delete", "pods")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
         pod = await select_pod(pilot, pods, healthy_rails)
         # Offered as forbidden before anyone presses anything (SelfSubjectAccessReview).
@@ -272,7 +272,7 @@ async def test_forbidden_action_is_refused_with_the_missing_verb(
 async def test_a_second_keypress_does_not_open_a_second_modal(make_sim, make_app) -> None:
     sim = make_sim("healthy")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
         await select_pod(pilot, pods, healthy_rails)
         pods.table.focus()
@@ -290,7 +290,7 @@ async def test_rollout_undo_shows_the_diff_and_rolls_back(make_sim, make_app, ku
     image = "jsonpath={.spec.template.spec.containers[0].image}"
     before = kubectl("get", "deployment", "rails", "-o", image).stdout.strip()
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         _, workloads = await ready_app(pilot, app)
         await select_workload(pilot, workloads, "rails")
         await pilot.press("u")
@@ -313,7 +313,7 @@ async def test_rollout_undo_shows_the_diff_and_rolls_back(make_sim, make_app, ku
 async def test_describe_service_shows_endpoints(make_sim, make_app) -> None:
     sim = make_sim("healthy")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         _, workloads = await ready_app(pilot, app)
         await select_workload(pilot, workloads, "nginx")
         await pilot.press("d")

@@ -20,6 +20,7 @@ from actions.kube.pods import RestartPod
 from actions.runner import ActionRunner, Who
 from cockpit.audit import Journal
 from cockpit.sources.kube.convert import deployment_row, pod_row
+from tests.pilot import cockpit_running
 from widgets.workloads import WorkloadsPane
 
 from .conftest import read_journal, wait_for
@@ -185,7 +186,7 @@ async def test_restart_all_needs_the_namespace_typed(make_sim, make_app, kubectl
         ).stdout.strip()
         for name in ("rails", "fastapi", "sidekiq", "nginx")
     }
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         _, workloads = await ready_app(pilot, app)
         workloads.table.focus()
         await pilot.press("A")
@@ -222,7 +223,7 @@ async def test_emergency_stop_then_restore_the_runbook_counts(
     app = make_app(sim)
     kubectl = kubectl_for(sim)
     replicas = "jsonpath={.spec.replicas}"
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         _, workloads = await ready_app(pilot, app)
         workloads.table.focus()
         await pilot.press("E")
@@ -252,7 +253,7 @@ async def test_emergency_stop_then_restore_the_runbook_counts(
 async def test_backup_key_runs_the_job_from_the_app(make_sim, make_app) -> None:
     sim = make_sim("healthy")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         await ready_app(pilot, app)
         await pilot.press("B")
         screen = await modal(pilot, app)

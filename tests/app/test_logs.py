@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.pilot import cockpit_running
 from widgets.errorlog import ErrorLogPane
 from widgets.logview import LogScreen
 from widgets.pods import PodsPane
@@ -28,7 +29,7 @@ async def test_log_view_previous_search_wrap_and_save(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     sim = make_sim("incident")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
         view = await open_view(pilot, app, pods, lambda p: p.status == "CrashLoopBackOff")
         await wait_for(pilot, lambda: len(view.lines) > 0, what="current log lines")
@@ -72,7 +73,7 @@ async def test_follow_shows_new_lines_and_hostile_text_literally(make_sim, make_
     sim = make_sim("healthy")
     app = make_app(sim)
     hostile = "ERROR [bold]x[/] [@click=app.quit]quit[/] \x1b[2J\x1b]0;pwned\x07 done"
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
         view = await open_view(
             pilot, app, pods, lambda p: p.app == "rails" and p.status == "Running"
@@ -105,7 +106,7 @@ async def test_error_feed_follows_pods_that_come_and_go(make_sim, make_app) -> N
 
     sim = make_sim("healthy")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
         logs = app.main.query_one(ErrorLogPane)
         await wait_for(
@@ -150,7 +151,7 @@ async def test_a_live_line_arriving_before_a_long_backlog_is_shown(tmp_path: Pat
         problems=(), taken_at=now, backlog_done=False, level=Level.OK,
     )  # fmt: skip
     app = static_app(tmp_path)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pane = app.main.query_one(ErrorLogPane)
         await pilot.pause()
         pane.show(batch)
@@ -176,7 +177,7 @@ async def test_the_feed_keeps_5000_lines_but_renders_only_what_a_rewrite_gives(
 
     start = datetime.now(UTC) - timedelta(hours=1)
     app = static_app(tmp_path)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pane = app.main.query_one(ErrorLogPane)
         await pilot.pause()
         for first in range(0, 5000, WRITE_PER_BATCH):

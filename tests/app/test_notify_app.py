@@ -13,7 +13,7 @@ from cockpit.app import Launch
 from cockpit.config import KubeSettings, NotifySettings, Settings
 from tests.actions import notify_servers
 from tests.actions.notify_servers import SMTP_PASSWORD, WEBHOOK_SECRET
-from tests.pilot import wait_for
+from tests.pilot import cockpit_running, wait_for
 from widgets.notify import NotifyScreen
 
 from .static_app import StaticCockpitApp
@@ -72,7 +72,7 @@ async def test_n_edits_and_sends_the_message_to_slack_and_email(
     slack_server, smtp_server, tmp_path: Path
 ) -> None:
     app = make_app(tmp_path, notify_settings(slack_server, smtp_server))
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await fed(pilot)
         screen = await open_modal(pilot)
         assert screen.focused is screen.query_one("#cancel", Button)  # a stray Enter cancels
@@ -118,7 +118,7 @@ async def test_n_edits_and_sends_the_message_to_slack_and_email(
 
 async def test_dry_run_and_read_only_and_cancel(slack_server, smtp_server, tmp_path: Path) -> None:
     app = make_app(tmp_path, notify_settings(slack_server, smtp_server), read_only=True)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await fed(pilot)
         titles = [command.title for command in app.palette_commands()]
         assert "Notify the incident channel" in titles  # offered in read-only sessions
@@ -142,7 +142,7 @@ async def test_dry_run_and_read_only_and_cancel(slack_server, smtp_server, tmp_p
 
 async def test_no_channel_configured_is_a_refusal_with_a_hint(tmp_path: Path) -> None:
     app = make_app(tmp_path, NotifySettings())
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         await fed(pilot)
         await pilot.press("N")
         await wait_for(

@@ -31,7 +31,7 @@ from tests.fixtures.postgres import (
     live_sessions,
     open_sessions,
 )
-from tests.pilot import confirm_modal, wait_for
+from tests.pilot import cockpit_running, confirm_modal, wait_for
 from widgets.confirm import ConfirmScreen
 from widgets.postgres import PostgresPane
 from widgets.postgres_deep import PgDeepScreen
@@ -127,7 +127,7 @@ async def test_terminate_idle_from_the_pane_with_typed_confirmation(
     pids = [c.info.backend_pid for c in victims]
     app = make_app(owned_pg_server, cockpit.dsn(), cluster=True)
     try:
-        async with app.run_test(size=(160, 50)) as pilot:
+        async with cockpit_running(app, size=(160, 50)) as pilot:
             # Young idle sessions: counted by the server, not listed (the idle view lists
             # those past the limit, and the action lists its own).
             pane = await ready_pane(pilot, app, lambda s: s.count("idle") >= 7)
@@ -180,7 +180,7 @@ async def test_one_session_cancelled_at_the_modal_then_terminated(
     pid = victim.info.backend_pid
     app = make_app(owned_pg_server, cockpit.dsn())
     try:
-        async with app.run_test(size=(160, 50)) as pilot:
+        async with cockpit_running(app, size=(160, 50)) as pilot:
             pane = await ready_pane(pilot, app, lambda s: s.count("idle") >= 1)
             # A young idle session is counted, not listed, until the "all" view asks
             # the source for every row (polled again at once).
@@ -217,7 +217,7 @@ async def test_connectivity_key_runs_at_once_and_is_journaled(
 ) -> None:
     cockpit = cockpit_role(owned_pg_server, make_pg_role)
     app = make_app(owned_pg_server, cockpit.dsn())
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with cockpit_running(app, size=(160, 50)) as pilot:
         await ready_pane(pilot, app)
         await pilot.press("t")
         entry = await outcome(pilot, app, "postgres.connectivity", "succeeded")
@@ -232,7 +232,7 @@ async def test_deep_views_apply_the_runbook_settings(
 ) -> None:
     server = owned_pg_server_factory(max_connections=40)  # ALTER SYSTEM: a server of its own
     app = make_app(server, server.dsn())
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with cockpit_running(app, size=(160, 50)) as pilot:
         await ready_pane(pilot, app)
         await pilot.press("D")
         deep = await wait_for(
@@ -285,7 +285,7 @@ async def test_read_only_app_offers_no_postgres_remedy(
     pid = victim.info.backend_pid
     app = make_app(owned_pg_server, owned_pg_server.dsn(), read_only=True)
     try:
-        async with app.run_test(size=(160, 50)) as pilot:
+        async with cockpit_running(app, size=(160, 50)) as pilot:
             pane = await ready_pane(pilot, app)
             pane.set_view("all")  # young idle sessions are listed in the all view only
             await wait_for(

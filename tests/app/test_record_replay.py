@@ -22,7 +22,9 @@ from cockpit.recording.store import RecordingReader
 from cockpit.replay import ReplayApp, ReplayOptions
 from cockpit.reports.postmortem import build
 from cockpit.reports.render_postmortem import render_postmortem
+from tests.pilot import cockpit_running
 from widgets.pods import PodsPane
+from widgets.postgres import PostgresPane
 
 from .conftest import wait_for
 
@@ -90,7 +92,7 @@ async def test_a_minute_recorded_replays_before_and_after_the_restart(recorded) 
     # Replay opens before the restart: the crash-looping pod is on screen.
     at = restarted_at - timedelta(seconds=3)
     app = ReplayApp(Launch(settings), ReplayOptions(path, at))
-    async with app.run_test(size=(200, 50)) as pilot:
+    async with cockpit_running(app, size=(200, 50)) as pilot:
         pane = app.query_one(PodsPane)
         shown = await wait_for(pilot, lambda: getattr(pane, "snapshot", None), what="pods")
         then = next(p for p in shown.pods if p.uid == victim.uid)
@@ -118,10 +120,14 @@ async def test_a_minute_recorded_replays_before_and_after_the_restart(recorded) 
         await wait_for(pilot, lambda: app._notifications, what="the refusal")
         assert "recorded panes only" in str(list(app._notifications)[-1].message)
         assert app.screen is app.main
-        # Before the first pods were recorded, the pane says so rather than keep the last.
+        # At the recording's start only the pods were recorded (they come first): the
+        # PostgreSQL pane says it has nothing yet rather than keep what it showed.
+        postgres = app.query_one(PostgresPane)
+        assert postgres.failure is None
         await pilot.press(*["left_curly_bracket"] * 3)
-        await wait_for(pilot, lambda: pane.failure is not None, what="nothing recorded yet")
-        assert "not recorded yet" in pane.failure.message
+        await wait_for(pilot, lambda: postgres.failure is not None, what="nothing recorded yet")
+        assert "not recorded yet" in postgres.failure.message
+        assert pane.failure is None
         await pilot.press("q")
     check_postmortem(recorded)
 

@@ -18,7 +18,7 @@ from cockpit.config import KubeSettings, PollSettings, PostgresSettings, RedisSe
 from cockpit.sim.pace import Pace
 from cockpit.sim.runner import SimCluster
 from tests.fixtures.redis import RedisServer, db_sizes, fill_dbs
-from tests.pilot import confirm_modal
+from tests.pilot import cockpit_running, confirm_modal
 from tests.pilot import wait_for as wait_until
 from widgets.confirm import ConfirmScreen
 from widgets.redis import RedisPane
@@ -89,7 +89,7 @@ async def test_flushdb_from_the_pane_needs_the_db_number_typed(
     server = owned_redis_server
     fill_dbs(server, {0: 50, 1: 30, 2: 40})
     app = make_app(server.url)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pane = await focused_redis_pane(app, pilot, ((0, 50), (1, 30), (2, 40)))
         assert pane.target_db == 0  # the URL's db until another is chosen
         await pilot.press("right_square_bracket")
@@ -134,7 +134,7 @@ async def test_policy_and_revert_keys(
 ) -> None:
     server = redis_server_limited
     app = make_app(server.url)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         await focused_redis_pane(app, pilot)
         await pilot.press("ctrl+z")  # nothing to revert yet: refused, journaled, no modal
         await wait_for(pilot, lambda: journal(app), "the refusal")
@@ -173,7 +173,7 @@ async def test_read_only_hides_the_mutating_keys_but_not_the_deep_views(
 ) -> None:
     fill_dbs(owned_redis_server, {0: 5})
     app = make_app(owned_redis_server.url, read_only=True)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pane = await focused_redis_pane(app, pilot)
         shown = {b.binding.action for b in app.active_bindings.values() if b.enabled}
         assert "deep_view" in shown and not shown & {"flushdb", "policy", "revert_policy"}
@@ -203,7 +203,7 @@ async def test_the_password_never_reaches_the_screen(
     assert secret
     fill_dbs(server, {0: 3})
     app = make_app(server.url)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         await focused_redis_pane(app, pilot)
         screens = [app.export_screenshot()]
         await pilot.press("F")
@@ -216,7 +216,7 @@ async def test_the_password_never_reaches_the_screen(
         screens.append(app.export_screenshot())
         await pilot.press("escape")
     wrong = make_app(server.url_for(password="Wr0ng-" + secret))
-    async with wrong.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(wrong, size=(160, 45)) as pilot:
         pane = wrong.query_one(RedisPane)
         await wait_for(pilot, lambda: pane.failure is not None, "the failure")
         assert "authentication failed" in pane.failure.message  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 from cockpit.cli import exit_status
+from tests.pilot import cockpit_running
 from widgets.bignumber import BigNumber
 from widgets.confirm import ConfirmScreen
 from widgets.header import CockpitHeader
@@ -26,7 +27,7 @@ async def test_an_unwritable_journal_is_in_the_header_and_refuses_actions(
     blocker.write_text("")  # even root cannot create a journal under a regular file
     app = make_app(sim, journal_path=blocker / "journal.jsonl")
     before = pod_uids(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         header = app.query_one(CockpitHeader)
         assert header.journal_problem and "cannot be written" in header.journal_problem
         assert "NO JOURNAL" in str(header.render())
@@ -83,7 +84,7 @@ def test_a_crash_is_not_exit_status_zero(tmp_path: Path) -> None:
 
 async def test_a_quit_is_exit_status_zero(make_sim, make_app) -> None:
     app = make_app(make_sim("healthy"))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with cockpit_running(app, size=(120, 40)) as pilot:
         await pilot.press("q")
         await pilot.pause(0.3)
     assert exit_status(app) == 0
@@ -94,7 +95,7 @@ async def test_escape_queued_behind_the_key_that_opens_a_modal(make_sim, make_ap
     then its on_mount ran with no children and killed the app."""
     sim = make_sim("healthy")
     app = make_app(sim, dry_run=True)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods, _ = await ready_app(pilot, app)
         await select_pod(pilot, pods, lambda p: p.name.startswith("rails"))
         push = app.push_screen
@@ -124,7 +125,7 @@ async def test_a_snapshot_between_war_room_push_and_mount(make_sim, make_app) ->
     """The key fuzz found it: `w` pushed the war room, a snapshot arrived before it was
     mounted, and filling its figures raised NoMatches and killed the app."""
     app = make_app(make_sim("healthy"))
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         await ready_app(pilot, app)
         war = WarRoomScreen()
         app.war_room = war

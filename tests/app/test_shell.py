@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from cockpit.model import Level
+from tests.pilot import cockpit_running
 from widgets.header import CockpitHeader
 from widgets.help import HelpScreen
 from widgets.pods import PodsPane
@@ -17,7 +18,7 @@ async def test_starts_shows_target_and_quits_without_stray_threads(make_sim, mak
     before = {t.ident for t in threading.enumerate()}
     sim = make_sim("healthy")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         header = app.query_one(CockpitHeader)
         await wait_for(pilot, lambda: header.context == "cockpit-sim", what="the context")
         assert header.namespace == "excel-unified"
@@ -42,7 +43,7 @@ async def test_read_only_and_dry_run_modes_are_in_the_header(make_sim, make_app)
     sim = make_sim("healthy")
     for overrides, mode in (({"read_only": True}, "READ-ONLY"), ({"dry_run": True}, "DRY-RUN")):
         app = make_app(sim, **overrides)
-        async with app.run_test(size=(160, 45)) as pilot:
+        async with cockpit_running(app, size=(160, 45)) as pilot:
             header = app.query_one(CockpitHeader)
             await wait_for(pilot, lambda h=header: h.context == "cockpit-sim", what="connect")
             assert header.mode == mode
@@ -53,7 +54,7 @@ async def test_read_only_and_dry_run_modes_are_in_the_header(make_sim, make_app)
 async def test_help_lists_every_key_and_war_room_toggles(make_sim, make_app) -> None:
     sim = make_sim("incident")
     app = make_app(sim)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: app.query_one(PodsPane).snapshot is not None, what="pods")
         before = app.collector.last_input
         await pilot.press("question_mark")
@@ -81,7 +82,7 @@ async def test_a_broken_kubeconfig_is_a_message_not_a_crash(make_app, tmp_path) 
     bad = tmp_path / "broken-kubeconfig"
     bad.write_text("apiVersion: v1\nclusters: [this is: not: valid\n")
     app = make_app(None, kube={"kubeconfig": bad, "context": None})
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with cockpit_running(app, size=(160, 45)) as pilot:
         pods = app.query_one(PodsPane)
         await wait_for(pilot, lambda: pods.failure is not None, what="a failure")
         assert str(bad) in pods.failure.message

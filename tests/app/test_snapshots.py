@@ -16,6 +16,7 @@ import time_machine
 
 from cockpit.app import Launch
 from cockpit.config import KubeSettings, Settings
+from tests.pilot import cockpit_running
 from widgets.errorlog import ErrorLogPane
 from widgets.postgres import PostgresPane
 
@@ -55,7 +56,8 @@ async def settle(pilot) -> None:
     pilot.app.feed()
     for _ in range(200):
         await pilot.pause(0.05)
-        if all(pane.taken_at is not None for pane in pilot.app.panes):
+        main = pilot.app.main
+        if main.later_mounted and all(pane.taken_at is not None for pane in main.panes):
             break
     await pilot.app.workers.wait_for_complete()
     await pilot.wait_for_scheduled_animations()
@@ -83,7 +85,7 @@ def test_small_terminal_over_ssh(snap_compare, tmp_path: Path, frozen: None) -> 
 
 async def test_hostile_text_is_shown_literally(tmp_path: Path) -> None:
     app = static_app(tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         app.feed(hostile=True)
         await pilot.pause(0.5)
         logs = app.main.query_one(ErrorLogPane)

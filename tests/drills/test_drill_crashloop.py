@@ -30,7 +30,7 @@ from tests.drills.helpers import (
     shows_level,
     waiting_reason,
 )
-from tests.pilot import wait_for
+from tests.pilot import cockpit_running, wait_for
 from widgets.logview import LogScreen
 from widgets.pods import PodsPane
 from widgets.workloads import WorkloadsPane
@@ -43,7 +43,7 @@ async def test_crash_looping_pod_restarted(
     [pod] = [p for p in cluster.pods("rails") if p.metadata.name == broken]
     assert waiting_reason(pod) == "CrashLoopBackOff"
     app = launch(demo_settings(incident_sim, tmp_path))
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         pods = app.main.query_one(PodsPane)
         workloads = app.main.query_one(WorkloadsPane)
         row = await wait_for(

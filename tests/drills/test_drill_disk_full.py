@@ -33,7 +33,7 @@ from tests.drills.helpers import (
     shows_level,
     tab_to_pane,
 )
-from tests.pilot import wait_for
+from tests.pilot import cockpit_running, wait_for
 from widgets.confirm import ConfirmScreen
 from widgets.disk import DiskPane, row_key
 
@@ -78,7 +78,7 @@ async def test_disk_full_cleaned_up(
     assert len(logs_before) > 40
     settings = demo_settings(incident_sim, tmp_path, disk=DiskSettings(interval=1.0))
     app = launch(settings)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         pane = app.main.query_one(DiskPane)
         table = pane.query_one("#disk-table")
         key = row_key(POD, MOUNT)

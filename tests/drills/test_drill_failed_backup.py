@@ -43,7 +43,7 @@ from tests.drills.helpers import (
     outcome,
     shows_level,
 )
-from tests.pilot import wait_for
+from tests.pilot import cockpit_running, wait_for
 from widgets.backups import BackupsPane
 from widgets.confirm import ConfirmScreen
 
@@ -97,7 +97,7 @@ async def test_failed_backup_dumped_now_then_job_rerun(
     backups = BackupSettings(bucket=name, endpoint_url=endpoint, region=REGION)
     settings = demo_settings(incident_sim, tmp_path, servers=demo_servers, backups=backups)
     app = launch(settings, demo_servers)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         pane = app.main.query_one(BackupsPane)
         # The incident on screen: red, "last backup Job … failed", the Job in red.
         snap = await wait_for(

@@ -33,7 +33,7 @@ from tests.drills.helpers import (
     shows_level,
     waiting_reason,
 )
-from tests.pilot import wait_for
+from tests.pilot import cockpit_running, wait_for
 from widgets.confirm import ConfirmScreen
 from widgets.pods import PodsPane
 from widgets.workloads import WorkloadsPane
@@ -54,7 +54,7 @@ async def test_oom_killed_fastapi_rolled_back(
     assert last.reason == "OOMKilled" and last.exit_code == 137
     assert image_of(cluster.apps.read_namespaced_deployment("fastapi", NS)) != PREVIOUS_IMAGE
     app = launch(demo_settings(incident_sim, tmp_path))
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         pods = app.main.query_one(PodsPane)
         workloads = app.main.query_one(WorkloadsPane)
         row = await wait_for(

@@ -35,7 +35,7 @@ from tests.drills.helpers import (
     outcome,
     shows_level,
 )
-from tests.pilot import wait_for
+from tests.pilot import cockpit_running, wait_for
 from widgets.confirm import ConfirmScreen
 from widgets.postgres import PostgresPane
 
@@ -75,7 +75,7 @@ async def test_idle_sessions_blocker_and_long_query_ended(
     assert before["idle"] == IDLE_SESSIONS and before["idle_in_tx"] == 1
     assert before["waiting"] == BLOCKED_SESSIONS and before["long"] == 1
     app = launch(demo_settings(incident_sim, tmp_path, servers=demo_servers), demo_servers)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         pane = app.main.query_one(PostgresPane)
         # The incident on screen: the pane in its warning colour, blocked sessions,
         # the 40 idle ones counted, the demo's 30 s threshold.

@@ -27,7 +27,7 @@ from tests.drills.helpers import (
     outcome,
     shows_level,
 )
-from tests.pilot import wait_for
+from tests.pilot import cockpit_running, wait_for
 from widgets.confirm import ConfirmScreen
 from widgets.redis import RedisPane
 
@@ -64,7 +64,7 @@ async def test_redis_oom_fixed_with_policy_and_flushdb(
     assert failed_writes(demo_servers, "drill:before") > 0  # the runbook's symptom, for real
     settings = demo_settings(incident_sim, tmp_path, servers=demo_servers)
     app = launch(settings, demo_servers)
-    async with app.run_test(size=SIZE) as pilot:
+    async with cockpit_running(app, size=SIZE) as pilot:
         pane = app.main.query_one(RedisPane)
         # The incident on screen: red, WRITES FAILING, the runbook's remedy named.
         await wait_for(

@@ -14,6 +14,7 @@ from cockpit.main_screen import SourceFailed
 from cockpit.model import Level, SourceFailure
 from cockpit.startup import KUBE_SOURCES
 from tests.app.static_app import StaticCockpitApp
+from tests.pilot import cockpit_running
 from widgets.header import CockpitHeader
 from widgets.pane import FailureLine, Pane
 
@@ -82,7 +83,7 @@ async def test_the_header_says_crit_when_every_kubernetes_pane_fails(tmp_path: P
         journal_path=tmp_path / "journal.jsonl", kube=KubeSettings(context="nowhere")
     )
     app = StaticCockpitApp(Launch(settings=settings, context="nowhere"))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with cockpit_running(app, size=(120, 40)) as pilot:
         since = datetime.now(UTC)
         for name in KUBE_SOURCES:
             failure = SourceFailure(
