@@ -3,13 +3,14 @@
 Encoding is orjson's own dataclass support (datetimes become RFC 3339 strings, levels
 ints, tuples lists); decoding validates the plain value back into the model's frozen
 dataclasses with pydantic, by the class name stored beside it.  Only cockpit.model's
-classes can be named, so a recording cannot make the reader build anything else.
+classes (its submodules') can be named, so a recording cannot make the reader build anything else.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from functools import cache
+from importlib import import_module
 from typing import Any
 
 import orjson
@@ -18,11 +19,21 @@ from pydantic import TypeAdapter
 from cockpit import model
 from cockpit.audit import scrub
 
-MODEL_TYPES: dict[str, type] = {
-    name: cls
-    for name, cls in vars(model).items()
-    if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == model.__name__
-}
+
+@cache
+def model_types() -> dict[str, type]:
+    """Every snapshot class by name (importing all of cockpit.model's submodules: once,
+    when the first snapshot is recorded or read, not when the app starts)."""
+    modules = (model, *(import_module(f"{model.__name__}.{s}") for s in model.SUBMODULES))
+    return {
+        name: cls
+        for module in modules
+        for name, cls in vars(module).items()
+        if isinstance(cls, type)
+        and dataclasses.is_dataclass(cls)
+        and cls.__module__ == module.__name__
+    }
+
 
 # Sources whose snapshots hold only names, figures and images: nothing there can be a
 # secret, and scrubbing 5,000 pod rows would cost more than the rest of the recording.
@@ -35,7 +46,7 @@ class UnknownType(ValueError):
 
 def type_name(obj: object) -> str:
     name = type(obj).__name__
-    if MODEL_TYPES.get(name) is not type(obj):
+    if model_types().get(name) is not type(obj):
         raise UnknownType(f"{name} is not a cockpit.model snapshot")
     return name
 
@@ -100,7 +111,7 @@ class RowCache:
 @cache
 def _adapter(name: str) -> TypeAdapter[Any]:
     try:
-        return TypeAdapter(MODEL_TYPES[name])
+        return TypeAdapter(model_types()[name])
     except KeyError:
         raise UnknownType(f"a recording names {name!r}, which is not a cockpit snapshot") from None
 
