@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 
 from cockpit import model
 from cockpit.audit import scrub
+from cockpit.recording.delta import ROW_KEYS
 
 
 @cache
@@ -58,6 +59,56 @@ def to_plain(obj: object, source: str = "", secrets: tuple[str, ...] = ()) -> An
     return plain if source in NOTHING_SECRET else scrub(plain, secrets)
 
 
+class Encoded:
+    """A plain value kept as its JSON until something needs the value itself: 5,000 rows
+    of usage are a quarter of the memory as bytes, and mostly nothing reads them again."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def decoded(value: Any) -> Any:
+    """The plain value, whether kept as such or `Encoded`."""
+    return loads(value.data) if isinstance(value, Encoded) else value
+
+
+SAMPLE_ROWS = 64  # rows compared to judge whether most changed
+
+
+def mostly_changed(old: object, new: object) -> bool:
+    """Whether most rows of `new`'s lists of rows differ from `old`'s, judged on a sample.
+
+    Then storing the whole snapshot is cheaper than diffing it, and no bigger: the usage
+    of 5,000 pods moves every poll, and a change naming every row is a snapshot plus the
+    order.  Only an estimate: either way the recording reads back the same.
+    """
+    if old is None or type(old) is not type(new) or not dataclasses.is_dataclass(new):
+        return False
+    compared = changed = 0
+    for field in dataclasses.fields(new):
+        rows = getattr(new, field.name)
+        if not _is_rows(rows):
+            continue
+        key = next((k for k in ROW_KEYS if hasattr(rows[0], k)), None)
+        if key is None:
+            continue
+        before = {getattr(row, key, None): row for row in getattr(old, field.name) or ()}
+        for row in rows[:: max(1, len(rows) // SAMPLE_ROWS)]:
+            compared += 1
+            changed += before.get(getattr(row, key)) != row
+    return compared > 0 and 2 * changed > compared
+
+
+def _is_rows(value: object) -> bool:
+    return (
+        isinstance(value, tuple)
+        and len(value) >= RowCache.MIN_ROWS
+        and dataclasses.is_dataclass(value[0])
+    )
+
+
 class RowCache:
     """Encodes a source's snapshots reusing the plain rows of row objects it has seen.
 
@@ -81,11 +132,7 @@ class RowCache:
         rest: dict[str, Any] = {}
         for field in dataclasses.fields(obj):
             value = getattr(obj, field.name)
-            if (
-                isinstance(value, tuple)
-                and len(value) >= self.MIN_ROWS
-                and dataclasses.is_dataclass(value[0])
-            ):
+            if _is_rows(value):
                 plain[field.name] = self._rows_of(field.name, value)
             else:
                 rest[field.name] = value

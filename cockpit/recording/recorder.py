@@ -15,13 +15,14 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from cockpit.config import Settings, known_secrets
 from cockpit.model import SourceFailure
+from cockpit.recording import codec
 from cockpit.recording.store import DEFAULT_MAX_BYTES, RecordingWriter, Written
 
 COMMIT_EVERY = 1.0  # seconds: what a crash can lose
@@ -74,6 +75,10 @@ class JournalFollower:
             if isinstance(entry, dict):
                 entries.append(entry)
         return entries
+
+
+def _decoded(event: FeedEvent) -> FeedEvent:
+    return replace(event, body=codec.decoded(event.body))
 
 
 def _entry_time(entry: dict[str, Any]) -> datetime:
@@ -131,6 +136,9 @@ class Recorder:
         returns the present: each source's whole state and standing failure."""
         with self._lock:
             self._listeners.append(listener)
+            for source, event in self._present.items():
+                if isinstance(event.body, codec.Encoded):  # decoded once, for the viewers
+                    self._present[source] = _decoded(event)
             return [*self._present.values(), *self._failures.values()]
 
     def unsubscribe(self, listener: Listener) -> None:
@@ -141,6 +149,8 @@ class Recorder:
     def _publish(self, event: FeedEvent) -> None:
         with self._lock:
             listeners = list(self._listeners)
+        if listeners and isinstance(event.body, codec.Encoded):
+            event = _decoded(event)
         for listener in listeners:
             listener(event)
 
