@@ -17,8 +17,6 @@ from actions.catalog import catalog, make_context
 from actions.runner import ActionRunner, Busy
 from cockpit.errors import describe
 from widgets.actionbar import ActionBar
-from widgets.confirm import ConfirmScreen
-from widgets.notify import NotifyScreen
 
 if TYPE_CHECKING:
     from actions.rbac import AccessChecker  # imports kubernetes: not before the first screen
@@ -32,8 +30,18 @@ REFRESH_AFTER = {
     "notify": (),  # tells people; no source to poll again
     "backup": ("backups", "postgres"),
 }
-# The modal an action kind is confirmed in (the notify one edits its message).
-MODALS = {"notify": NotifyScreen}
+
+
+def confirmation_modal(kind: str) -> type[Any]:
+    """The modal an action kind is confirmed in (the notify one edits its message);
+    imported when first needed, not before the first screen."""
+    if kind == "notify":
+        from widgets.notify import NotifyScreen
+
+        return NotifyScreen
+    from widgets.confirm import ConfirmScreen
+
+    return ConfirmScreen
 
 
 class ActionFlow:
@@ -170,7 +178,7 @@ class ActionFlow:
             else f"{'READ-ONLY' if self.runner.read_only else 'ARMED'} · context "
             f"{self.runner.who.context} · journal {app.journal.path}"
         )
-        modal = MODALS.get(action.context_kind, ConfirmScreen)
+        modal = confirmation_modal(action.context_kind)
         confirmation = await app.push_screen_wait(
             modal(action, session_dry_run=session_dry, mode_note=note)
         )

@@ -35,14 +35,12 @@ from cockpit.palette import contacts_text, key_groups, palette_commands
 from cockpit.recording.recorder import recorder_for
 from cockpit.startup import Sources
 from cockpit.views import open_view, pod_log_screen
-from cockpit.war_room import figures
 from widgets.header import CockpitHeader
 from widgets.help import HelpScreen, KeyGroups
 from widgets.keys import Key
 from widgets.messages import ActionRequested, ViewRequested
 from widgets.pane import Pane
 from widgets.pods import PodsPane
-from widgets.warroom import WarRoomScreen
 
 if TYPE_CHECKING:
     from actions.base import Action
@@ -51,6 +49,7 @@ if TYPE_CHECKING:
     from actions.rbac import AccessChecker
     from cockpit.sources.kube.client import KubeTarget
     from cockpit.war_room import Figure
+    from widgets.warroom import WarRoomScreen
 
 IO_THREADS = 32
 RECORDER_CHECK_S = 3.0  # after start: whether the recorder could open its file
@@ -256,12 +255,16 @@ class CockpitApp(App[None]):
         return self.incident.degraded_since
 
     def figures(self) -> list[Figure]:
+        from cockpit.war_room import figures
+
         return figures(self.main.latest)
 
     async def action_war_room(self) -> None:
         if self.war_room is not None and self.screen is self.war_room:
             self.pop_screen()
             return
+        from widgets.warroom import WarRoomScreen
+
         self.war_room = WarRoomScreen()
         await self.push_screen(self.war_room)
         self.update_overall()

@@ -32,7 +32,14 @@ from widgets.pods import PodsPane
 
 # The panes around the pods are mounted once the pods are on screen (their modules
 # imported off the loop): composing all ten delayed the first screen by 0.1-0.15 s.
-LATER_PANE_MODULES = (
+# The screens that keys open are imported then too, so that no key waits for them.
+LATER_MODULES = (
+    "cockpit.war_room",
+    "widgets.warroom",
+    "widgets.logview",
+    "widgets.textview",
+    "widgets.confirm",
+    "widgets.notify",
     "widgets.alerts",
     "widgets.backups",
     "widgets.disk",
@@ -167,7 +174,7 @@ class MainScreen(Screen):
             self.call_after_refresh(self.run_worker, self._mount_later, group="later-panes")
 
     async def _mount_later(self) -> None:
-        await asyncio.to_thread(import_modules, LATER_PANE_MODULES)
+        await asyncio.to_thread(import_modules, LATER_MODULES)
         later = self._later_panes()
         for container, panes in later.items():  # a row per turn of the loop: keys go on
             await self.query_one(container).mount_all(panes)

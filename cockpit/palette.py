@@ -15,7 +15,6 @@ from textual.binding import Binding
 from cockpit.config import Settings
 from widgets.help import KeyGroups
 from widgets.keys import Key, palette_entry
-from widgets.logview import LogScreen
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
@@ -64,6 +63,8 @@ def key_groups(app: CockpitApp, global_keys: tuple[Key, ...]) -> KeyGroups:
             pane_rows.append((key.display, label))
         if pane_rows:
             groups.append((f"{pane.PANE_TITLE} pane", pane_rows))
+    from widgets.logview import LogScreen  # rich.pretty and attrs: after the first screen
+
     groups.append(("Log view (enter on a pod)", binding_rows(LogScreen.BINDINGS)))
     return groups
 

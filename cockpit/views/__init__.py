@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.log_files import save_log_lines
-from cockpit.model import PodRow
-from widgets.logview import LogScreen, LogViewOptions
-from widgets.textview import TextScreen
+
+if TYPE_CHECKING:  # imported when opened: rich.pretty and attrs are not for the first screen
+    from cockpit.model import PodRow
+    from widgets.logview import LogScreen, LogViewOptions
+    from widgets.textview import TextScreen
 
 
 async def _postgres_deep(app: Any, **args: Any) -> Any:
@@ -33,6 +35,7 @@ async def _redis_deep(app: Any, **args: Any) -> Any:
 async def _describe_service(app: Any, workload: Any, **_: Any) -> TextScreen | None:
     """`kubectl describe svc <app>-service`: the runbook names services that way."""
     from cockpit.sources.kube.describe import describe_service
+    from widgets.textview import TextScreen
 
     target = app.sources.kube_target
     if target is None:
@@ -63,6 +66,7 @@ async def open_view(app: Any, view: str, args: dict[str, Any]) -> Any:
 def pod_log_screen(app: Any, pod: PodRow, previous: bool) -> LogScreen | None:
     """The full-screen log view of a pod, streaming through the app's kube source."""
     from cockpit.sources.kube.logs import PodLogStream
+    from widgets.logview import LogScreen, LogViewOptions
 
     kube = app.sources.kube
     if kube is None:
