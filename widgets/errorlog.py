@@ -31,6 +31,9 @@ APP_STYLES = ("cyan", "magenta", "green", "blue", "bright_cyan", "bright_magenta
 # and are written when the filter changes or the view is paused to scroll back.
 WRITE_PER_BATCH = 300
 REWRITE_MAX = 2000  # on a filter change or a pause: enough to scroll back through
+# Lines rendered per turn of the loop (about 0.5 ms each, wrapped to the width): the
+# first batch's 300 or a rewrite's 2,000 held keys and frames for 0.15-1 s in one go.
+WRITE_PER_TURN = 40
 
 
 def line_text(line: LogLine, app_style: str) -> Text:
@@ -79,6 +82,8 @@ class ErrorLogPane(Pane):
         self.filter_text = ""
         self._match: Callable[[str], bool] | None = None
         self._styles = {app: APP_STYLES[i % len(APP_STYLES)] for i, app in enumerate(apps)}
+        self._unwritten: deque[Text] = deque(maxlen=REWRITE_MAX)  # in order, oldest first
+        self._writing_later = False
 
     def compose(self) -> ComposeResult:
         yield self.compose_failure()
@@ -127,16 +132,38 @@ class ErrorLogPane(Pane):
         """Forget every line (a replay moved back in time and shows that moment's)."""
         self.lines.clear()
         self.pending = 0
+        self._unwritten.clear()
         self.log_view.clear()
 
     def _write(self, lines: list[LogLine], limit: int = WRITE_PER_BATCH) -> None:
-        log = self.log_view
-        for line in newest(lines, limit):
-            log.write(line_text(line, self._styles.get(line.app, "cyan")))
+        styles = self._styles
+        self._unwritten.extend(
+            line_text(line, styles.get(line.app, "cyan")) for line in newest(lines, limit)
+        )
+        self._write_some()
+
+    def _write_some(self) -> None:
+        """The next WRITE_PER_TURN lines now, the rest after what else is waiting."""
+        log, unwritten = self.log_view, self._unwritten
+        for _ in range(min(WRITE_PER_TURN, len(unwritten))):
+            log.write(unwritten.popleft())
+        if unwritten and not self._writing_later:
+            self._writing_later = True
+            self.call_later(self._write_next_turn)
+
+    def _write_next_turn(self) -> None:
+        self._writing_later = False
+        self._write_some()
+
+    @property
+    def writing(self) -> bool:
+        """Lines are still being rendered into the log, a turn at a time."""
+        return bool(self._unwritten)
 
     def _rewrite(self) -> None:
         log = self.log_view
         log.clear()
+        self._unwritten.clear()
         self.pending = 0
         self._write([line for line in self.lines if self._visible(line)], limit=REWRITE_MAX)
 

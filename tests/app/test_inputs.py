@@ -245,7 +245,9 @@ async def test_log_view_search_typed(make_sim, make_app) -> None:
         await type_text(pilot, word)
         await keys(pilot, "enter")
         await wait_for(pilot, lambda: view.message.startswith("match at line"), what="a match")
-        assert view.search_text == word and app.focused is view.log_view
+        assert view.search_text == word
+        # Textual moves the focus on a later turn than the one that found the match.
+        await wait_for(pilot, lambda: app.focused is view.log_view, what="the log focused")
         await wait_for(pilot, lambda: highlighted(view), what="the matches highlighted")
         assert all(word.lower() in line.lower() for line in highlighted(view))
         before = view.message

@@ -155,7 +155,7 @@ async def test_a_live_line_arriving_before_a_long_backlog_is_shown(tmp_path: Pat
         pane = app.main.query_one(ErrorLogPane)
         await pilot.pause()
         pane.show(batch)
-        await pilot.pause()
+        await wait_for(pilot, lambda: not pane.writing, what="the batch written")
         rendered = [strip.text for strip in pane.log_view.lines]
         assert any("ERROR live one" in text for text in rendered)
         assert rendered and "ERROR live one" in rendered[-1]  # the newest, last
@@ -191,7 +191,7 @@ async def test_the_feed_keeps_5000_lines_but_renders_only_what_a_rewrite_gives(
                 taken_at=datetime.now(UTC), backlog_done=True, level=Level.OK,
             )  # fmt: skip
             pane.show(batch)
-        await pilot.pause()
+        await wait_for(pilot, lambda: not pane.writing, what="the batch written")
         rendered = [strip.text for strip in pane.log_view.lines]
         assert len(pane.lines) == 5000
         assert len(rendered) == REWRITE_MAX and rendered[-1].endswith("ERROR number 4999")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from textual.widgets import DataTable
 
 from cockpit.app import Launch
 from cockpit.config import KubeSettings, Settings
@@ -62,6 +63,14 @@ async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.3)
+    # A DataTable sizes its columns for new rows when it is next idle: under load the
+    # picture could be taken before, with every column as narrow as its header.
+    for _ in range(100):
+        tables = pilot.app.query(DataTable)
+        if not any(t._require_update_dimensions or t._updated_cells for t in tables):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.1)  # and drawn so
 
 
 def test_main_screen(snap_compare, tmp_path: Path, frozen: None) -> None:

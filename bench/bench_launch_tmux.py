@@ -1,0 +1,131 @@
+"""The first screen measured from outside, as a person sees it: a terminal in tmux.
+
+    python -m bench.bench_launch_tmux [--sizes 1000,5000] [--rounds 3] [--against PATH]
+
+For each size a `large` simulated cluster runs in its own process.  Each round starts,
+in a fresh tmux window of 200x50, a shell that writes the time and then execs
+`python -m cockpit run`; the pane is read (`capture-pane`) every 20 ms until it shows
+`Pods (N` with the cluster's N and a `Running` row.  The time is from the shell's stamp
+(the process start) to that read.  `kubectl get pods -n excel-unified` is timed the same
+way, to the end of its output.  With `--against PATH` (another checkout, say main), its
+cockpit runs in the same rounds, interleaved, so the two compare under the same load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+
+SOCKET = f"cockpit-bench-{os.getpid()}"  # a tmux server of our own
+SIZE = (200, 50)
+POLL_S = 0.02
+TIMEOUT_S = 30.0
+DONE = "__kubectl_done__"
+
+
+def tmux(*args: str) -> str:
+    done = subprocess.run(
+        ["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=False
+    )
+    return done.stdout
+
+
+def timed_in_tmux(command: str, env: dict[str, str], stamp: Path, ready: re.Pattern[str]) -> float:
+    """Seconds from the shell's stamp until the pane matches `ready`."""
+    stamp.unlink(missing_ok=True)
+    assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    shell = f"date +%s.%N > {shlex.quote(str(stamp))}; exec {command}"
+    window = f"env -i {assignments} sh -c {shlex.quote(shell)}"
+    width, height = SIZE
+    tmux("new-session", "-d", "-s", "bench", "-x", str(width), "-y", str(height), window)
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            screen = tmux("capture-pane", "-p", "-t", "bench")
+            seen = time.time()
+            if ready.search(screen) and stamp.exists():
+                return seen - float(stamp.read_text())
+            time.sleep(POLL_S)
+        raise TimeoutError(f"nothing like {ready.pattern!r} on screen in {TIMEOUT_S:g} s")
+    finally:
+        tmux("kill-server")
+
+
+def cockpit_ready(size: int) -> re.Pattern[str]:
+    return re.compile(rf"Pods \({size}\b[^\n]*\n(?:.*\n)*?.*Running", re.MULTILINE)
+
+
+def cockpit_time(tree: Path, size: int, sim: common.SimProcess, work: Path) -> float:
+    env = common.cockpit_env(work / "home", sim.kubeconfig)
+    env["PYTHONPATH"] = str(tree)  # this checkout's cockpit, the same interpreter
+    command = f"{shlex.quote(common.PYTHON)} -m cockpit run --context {common.CONTEXT}"
+    return timed_in_tmux(command, env, work / "stamp", cockpit_ready(size))
+
+
+def kubectl_time(sim: common.SimProcess, work: Path) -> float:
+    env = common.kubectl_env(sim.kubeconfig, work / "kubectl-home")
+    command = (
+        f"sh -c '{common.KUBECTL} get pods -n {common.NAMESPACE} >/dev/null; echo {DONE}; sleep 60'"
+    )
+    return timed_in_tmux(command, env, work / "stamp", re.compile(DONE))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--sizes", default="1000,5000")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--against", type=Path, default=None, help="another checkout")
+    args = parser.parse_args(argv)
+    trees = [("this", ROOT)] + ([("against", args.against.resolve())] if args.against else [])
+    print(f"== first screen from outside, tmux {SIZE[0]}x{SIZE[1]} ({common.now_text()})")
+    print(f"   {common.machine()}")
+    for tree_name, tree in trees:
+        print(f"   {tree_name}: {tree}")
+    rows = [["pods", "kubectl", *(name for name, _ in trees)]]
+    with common.scratch_dir("tmux") as scratch:
+        work = Path(scratch)
+        for size in (int(s) for s in args.sizes.split(",")):
+            times: dict[str, list[float]] = {name: [] for name, _ in trees}
+            times["kubectl"] = []
+            with common.large_sim(work / f"sim-{size}", size=size) as sim:
+                cockpit_time(ROOT, size, sim, work)  # warm-up: caches, the sim's first lists
+                kubectl_time(sim, work)
+                for n in range(args.rounds):
+                    times["kubectl"].append(kubectl_time(sim, work))
+                    for name, tree in trees if n % 2 == 0 else trees[::-1]:
+                        times[name].append(cockpit_time(tree, size, sim, work))
+                    print(
+                        f"   {size:,} pods, round {n + 1}: "
+                        + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items())
+                        + f"   [{common.load_text()}]"
+                    )
+            medians = {k: common.median(v) for k, v in times.items()}
+            rows.append(
+                [
+                    f"{size:,}",
+                    f"{medians['kubectl']:.2f} s",
+                    *(
+                        f"{medians[name]:.2f} s ({medians[name] / medians['kubectl']:.2f}x)"
+                        for name, _ in trees
+                    ),
+                ]
+            )
+    print("   medians (ratio to kubectl):")
+    print(common.text_table(rows, indent="   "))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
