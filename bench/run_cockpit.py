@@ -287,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         app.run(headless=True, size=(160, 45))
     else:
         app.run()
-    return 0
+    from cockpit.cli import exit_status
+
+    return exit_status(app)  # a crash is not a measurement: non-zero, as `cockpit run`
 
 
 if __name__ == "__main__":

@@ -183,7 +183,7 @@ def install() -> None:
     _wrap(kube_source.KubeSource, "top_snapshot", "KubeSource.top_snapshot")
     _wrap(PodsPane, "render_rows", "PodsPane.render_rows")
     _wrap(KeyedTable, "apply", "KeyedTable.apply", lambda self, rows: f"{len(rows)} rows")
-    _wrap(VirtualTable, "apply", "VirtualTable.apply", lambda self, rows: f"{len(rows)} rows")
+    _wrap(VirtualTable, "apply", "VirtualTable.apply", lambda self, rows, *_: f"{len(rows)} rows")
     _wrap(
         DataTable,
         "_update_column_widths",

@@ -176,8 +176,9 @@ class MainScreen(Screen):
     async def _mount_later(self) -> None:
         await asyncio.to_thread(import_modules, LATER_MODULES)
         later = self._later_panes()
-        for container, panes in later.items():  # a row per turn of the loop: keys go on
-            await self.query_one(container).mount_all(panes)
+        for container, panes in later.items():
+            for pane in panes:  # one per turn of the loop (30-100 ms each): keys go on
+                await self.query_one(container).mount(pane)
         for pane in (pane for panes in later.values() for pane in panes):
             for source in pane.SOURCES:  # the pods, shown before these panes were there
                 if (snapshot := self.latest.get(source)) is not None:
