@@ -35,21 +35,37 @@ TIMEOUT_S = 30.0
 DONE = "__kubectl_done__"
 
 
-def tmux(*args: str) -> str:
+def tmux(*args: str, check: bool = False) -> str:
     done = subprocess.run(
         ["tmux", "-L", SOCKET, *args], capture_output=True, text=True, check=False
     )
+    if check and done.returncode != 0:
+        raise RuntimeError(f"tmux {args[0]}: {done.stderr.strip()}")
     return done.stdout
 
 
-def timed_in_tmux(command: str, env: dict[str, str], stamp: Path, ready: re.Pattern[str]) -> float:
-    """Seconds from the shell's stamp until the pane matches `ready`."""
+def kill_server() -> None:
+    """Stop our tmux server and wait until it is gone (a new session right after a
+    kill could reach the server on its way out)."""
+    tmux("kill-server")
+    for _ in range(100):
+        if subprocess.run(["tmux", "-L", SOCKET, "has-session"], capture_output=True).returncode:
+            return
+        time.sleep(0.02)
+
+
+def timed_in_tmux(
+    command: str, env: dict[str, str], stamp: Path, ready: re.Pattern[str], cwd: Path = ROOT
+) -> float:
+    """Seconds from the shell's stamp until the pane matches `ready`.  `python -m` puts
+    the working directory first on sys.path: `cwd` is the checkout that runs."""
     stamp.unlink(missing_ok=True)
     assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     shell = f"date +%s.%N > {shlex.quote(str(stamp))}; exec {command}"
     window = f"env -i {assignments} sh -c {shlex.quote(shell)}"
     width, height = SIZE
-    tmux("new-session", "-d", "-s", "bench", "-x", str(width), "-y", str(height), window)
+    size = ("-x", str(width), "-y", str(height))
+    tmux("new-session", "-d", "-s", "bench", "-c", str(cwd), *size, window, check=True)
     try:
         deadline = time.monotonic() + TIMEOUT_S
         while time.monotonic() < deadline:
@@ -60,7 +76,7 @@ def timed_in_tmux(command: str, env: dict[str, str], stamp: Path, ready: re.Patt
             time.sleep(POLL_S)
         raise TimeoutError(f"nothing like {ready.pattern!r} on screen in {TIMEOUT_S:g} s")
     finally:
-        tmux("kill-server")
+        kill_server()
 
 
 def cockpit_ready(size: int) -> re.Pattern[str]:
@@ -71,7 +87,7 @@ def cockpit_time(tree: Path, size: int, sim: common.SimProcess, work: Path) -> f
     env = common.cockpit_env(work / "home", sim.kubeconfig)
     env["PYTHONPATH"] = str(tree)  # this checkout's cockpit, the same interpreter
     command = f"{shlex.quote(common.PYTHON)} -m cockpit run --context {common.CONTEXT}"
-    return timed_in_tmux(command, env, work / "stamp", cockpit_ready(size))
+    return timed_in_tmux(command, env, work / "stamp", cockpit_ready(size), cwd=tree)
 
 
 def kubectl_time(sim: common.SimProcess, work: Path) -> float:
