@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from textual import on
@@ -138,6 +139,7 @@ class PodsPane(Pane):
         # (sort, filter) of the rows on the table: the order lags a key by a frame or so.
         self.shown_order: tuple[str, str] = (self.sort_name, self.filter_text)
         self._shown = 0  # rows the filter lets through
+        self._ordered = False  # a pod list has been put in order (and shown) once
         self._failing: list[str] = []
 
     def compose(self) -> ComposeResult:
@@ -248,7 +250,10 @@ class PodsPane(Pane):
         self._set_title()
         sort_name, match = self.sort_name, self._match
         wanted = (sort_name, self.filter_text)
-        if len(order.pods) < INLINE_ROWS or order.known(sort_name, match):
+        # The first pods: nothing to keep answering keys for yet, and the loop would
+        # only wait for the worker (sharing the GIL with it): sorted here.
+        first = not self._ordered
+        if len(order.pods) < INLINE_ROWS or first or order.known(sort_name, match):
             self._orderer.cancel()
             self._show_order(order.keys(sort_name, match), wanted)
         else:
@@ -258,10 +263,15 @@ class PodsPane(Pane):
             )
         if len(order.pods) >= INLINE_ROWS:
             # `S` goes round the sorts in turn: the next one, sorted ahead in the worker,
-            # is then shown with the title, in one frame and with no thread hop.
+            # is then shown with the title, in one frame and with no thread hop.  Not
+            # before the first pods are drawn: it would share the GIL with that frame.
             ahead = next_sort(sort_name)
             if not order.known(ahead, None):
-                self._orderer.later(lambda: order.sorted_indexes(ahead))
+                sort_ahead = partial(self._orderer.later, lambda: order.sorted_indexes(ahead))
+                if first:
+                    self.call_after_refresh(sort_ahead)
+                else:
+                    sort_ahead()
 
     def _show_order(self, keys: list[str], wanted: tuple[str, str]) -> None:
         table = self.table
@@ -284,6 +294,7 @@ class PodsPane(Pane):
         else:
             table.reorder(keys)
         self.shown_order = wanted
+        self._ordered = True
         self._shown = len(keys)
         self._set_title()
 
