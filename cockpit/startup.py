@@ -363,10 +363,12 @@ class Sources:
         """`df` in the data pods over exec (slowly: exec is not free)."""
         from cockpit.sources.disk import DiskSource
 
-        target = self.kube_target
-        if target is None:
+        target, kube = self.kube_target, self.kube
+        if target is None or kube is None:
             return
-        disk = DiskSource(self.settings, target.api.configuration, target.namespace)
+        disk = DiskSource(
+            self.settings, target.api.configuration, target.namespace, pod_rows=kube.pod_rows
+        )
         self._to_close.append(disk.close)
         self.start_poller("disk", disk.snapshot, self.settings.disk.interval)
 

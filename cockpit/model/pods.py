@@ -50,6 +50,9 @@ class PodRow:
     mem_request: int | None = None  # bytes
     mem_limit: int | None = None
     resource_version: str = ""
+    # Each container in the spec's order with the paths where it mounts a persistent
+    # volume claim: what the disk pane's `df` looks at (no list of every pod for it).
+    pvc_mounts: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def ready_text(self) -> str:

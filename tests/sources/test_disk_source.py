@@ -131,3 +131,31 @@ def test_parse_df_is_strict() -> None:
     ):
         with pytest.raises(DfError):
             parse_df(bad)
+
+
+def test_the_watched_pods_give_the_same_data_pods_without_a_list(incident: SimCluster) -> None:
+    """In the cockpit the disk source takes the pods from the pods watch (their PVC
+    mounts come with each row): the same pods and mounts as a list would give, and not
+    one page of the 5,000-pod list every minute."""
+    from cockpit.sources.kube.client import connect
+    from cockpit.sources.kube.source import KubeSource
+
+    settings = Settings()
+    listed, pages = paged_snap(incident)
+    assert pages >= 1
+
+    async def go():
+        kube = KubeSource(connect(settings.kube, incident.client_configuration()), settings)
+        kube.start()
+        src = DiskSource(settings, incident.client_configuration(), NS, pod_rows=kube.pod_rows)
+        try:
+            return await src.snapshot(), src.list_pages
+        finally:
+            await src.close()
+            await asyncio.to_thread(kube.stop)
+
+    watched, pages = asyncio.run(go())
+    assert pages == 0
+    shown = [(p.pod, [(m.mount, m.persistent) for m in p.mounts]) for p in watched.pods]
+    assert shown == [(p.pod, [(m.mount, m.persistent) for m in p.mounts]) for p in listed.pods]
+    assert ("postgres-0", [("/var/lib/postgresql/data", True), ("/", False)]) in shown

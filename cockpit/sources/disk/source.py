@@ -9,6 +9,7 @@ the others still report.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,9 +18,10 @@ from kubernetes import client
 
 from cockpit.config import Settings
 from cockpit.errors import SourceError, describe
-from cockpit.model import DiskSnapshot, Level, PodDisk, PodMount
+from cockpit.model import DiskSnapshot, Level, PodDisk, PodMount, PodRow
 from cockpit.sources.disk.df import DF_ARGV, DfError, parse_df
 from cockpit.sources.disk.podexec import ExecClient
+from cockpit.sources.kube.convert import pod_row
 from cockpit.sources.kube.paths import namespaced_path
 from cockpit.sources.kube.raw import raw_json
 from cockpit.textsafe import one_line
@@ -51,36 +53,22 @@ class DataPod:
 
 
 def data_pods(
-    pods: list[dict[str, Any]],
+    pods: Iterable[PodRow],
     names: tuple[str, ...],
     persistent: bool,
     container: str | None = None,
 ) -> list[DataPod]:
-    """The pods to watch, from raw pod JSON, named ones first, then by name."""
+    """The pods to watch, named ones first, then by name."""
     found: list[DataPod] = []
     for pod in pods:
-        meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
-        name = str(meta.get("name") or "")
-        claims = {
-            v.get("name")
-            for v in spec.get("volumes") or []
-            if isinstance(v, dict) and v.get("persistentVolumeClaim")
-        }
-        containers = spec.get("containers") or []
-        chosen = next((c for c in containers if c.get("name") == container), None) or (
-            containers[0] if containers else {}
+        specs = pod.pvc_mounts
+        chosen = next((c for c in specs if c[0] == container), None) or (
+            specs[0] if specs else (None, ())
         )
-        mounts = tuple(
-            str(vm["mountPath"])
-            for vm in chosen.get("volumeMounts") or []
-            if vm.get("name") in claims and vm.get("mountPath")
-        )
-        if name not in names and not (persistent and mounts):
+        if pod.name not in names and not (persistent and chosen[1]):
             continue
-        running = (pod.get("status") or {}).get("phase") == "Running" and not meta.get(
-            "deletionTimestamp"
-        )
-        found.append(DataPod(name, chosen.get("name"), mounts, running))
+        running = pod.phase == "Running" and not pod.deleting
+        found.append(DataPod(pod.name, chosen[0], chosen[1], running))
     found.sort(key=lambda p: (p.name not in names, p.name))
     return found
 
@@ -119,8 +107,12 @@ class DiskSource:
         configuration: client.Configuration,
         namespace: str,
         list_chunk: int = LIST_CHUNK,
+        pod_rows: Callable[[], Awaitable[Iterable[PodRow]]] | None = None,
     ) -> None:
+        """`pod_rows`: the pods as the cockpit's watch has them (then no list is read);
+        without it (`cockpit check`) each poll lists the pods a page at a time."""
         self.settings = settings
+        self.pod_rows = pod_rows
         self.namespace = namespace
         self.list_chunk = list_chunk
         self.list_pages = 0  # pages read, over every poll (tests)
@@ -182,9 +174,11 @@ class DiskSource:
 
     async def snapshot(self) -> DiskSnapshot:
         cfg = self.settings.disk
-        pods = data_pods(
-            await asyncio.to_thread(self._list_pods), cfg.pods, cfg.persistent_pods, cfg.container
-        )
+        if self.pod_rows is not None:
+            rows: Iterable[PodRow] = await self.pod_rows()
+        else:
+            rows = [pod_row(p) for p in await asyncio.to_thread(self._list_pods)]
+        pods = data_pods(rows, cfg.pods, cfg.persistent_pods, cfg.container)
         now = datetime.now(UTC)
         found = {p.name for p in pods}
         # A configured pod that is not there is news (postgres-0 being recreated, a typo).

@@ -267,6 +267,29 @@ def workload_of(meta: dict, owner_kind: str, owner_name: str) -> str:
     return owner_name or labels.get("app", "")
 
 
+def pvc_mounts(pod: dict) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each container of the spec, in order, with the paths where it mounts a
+    persistentVolumeClaim volume."""
+    spec = pod.get("spec") or {}
+    claims = {
+        v.get("name")
+        for v in spec.get("volumes") or []
+        if isinstance(v, dict) and v.get("persistentVolumeClaim")
+    }
+    return tuple(
+        (
+            str(c.get("name") or ""),
+            tuple(
+                str(vm["mountPath"])
+                for vm in c.get("volumeMounts") or []
+                if isinstance(vm, dict) and vm.get("name") in claims and vm.get("mountPath")
+            ),
+        )
+        for c in spec.get("containers") or []
+        if isinstance(c, dict)
+    )
+
+
 def pod_row(pod: dict) -> PodRow:
     meta = pod.get("metadata") or {}
     spec = pod.get("spec") or {}
@@ -315,6 +338,7 @@ def pod_row(pod: dict) -> PodRow:
         mem_request=mem_req,
         mem_limit=mem_lim,
         resource_version=meta.get("resourceVersion", ""),
+        pvc_mounts=pvc_mounts(pod),
     )
 
 

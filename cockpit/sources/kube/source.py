@@ -220,6 +220,12 @@ class KubeSource:
             if not informer.synced.is_set():
                 raise SourceError(f"{informer.name}: still listing", "the API server is slow")
 
+    async def pod_rows(self) -> list[PodRow]:
+        """Every pod as the watch has it (once listed): for the disk source, which
+        would otherwise list them all again each poll."""
+        await self._synced(self.pods)
+        return self.pods.rows()
+
     async def kube_snapshot(self) -> KubeSnapshot:
         if self._table_first and not self.pods.synced.is_set() and self.pods.error is None:
             # Prefetched: no hop to a thread, so the rows can make the very first frame.
