@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import signal
@@ -242,11 +241,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(recording_cli.glue_moments(sys.argv[1:] if argv is None else argv))
     if (args.command or "run") == "run":
+        from cockpit import gctuning
         from cockpit.sources.kube import early
 
-        # No cyclic collection until the first screen is drawn (gctuning.settle): the
-        # settings' and the UI's imports make no garbage worth the collections' time.
-        gc.disable()
+        # No cyclic collection until the first screen is drawn (gctuning.settle), from
+        # here: the settings' imports make no garbage worth the collections' time either.
+        gctuning.hold_for_startup()
         # The pods' Table, asked before the settings and the UI are imported (early.py).
         early.begin(args.context, args.namespace)
     try:
@@ -332,10 +332,9 @@ def cmd_run(settings: Settings, context: str | None, namespace: str | None) -> i
     from cockpit.sources.kube import prefetch
 
     mark("settings_loaded")
-    # Before the first thread (see cockpit/gctuning.py): two malloc arenas, collections
-    # only once the first screen is drawn, free pages handed back every few seconds.
+    # See cockpit/gctuning.py: two malloc arenas, free pages handed back every few
+    # seconds (collections are held since main(), until the first screen is drawn).
     gctuning.cap_malloc_arenas()
-    gctuning.hold_for_startup()
     gctuning.start_trimming()
     # The API server works on the first screen's pods while the UI is imported.
     prefetch.start(settings.kube, context, namespace)

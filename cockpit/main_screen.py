@@ -208,7 +208,7 @@ class MainScreen(Screen):
         self._refresh_sources((message.source,))  # what the pane now shows, at once
 
     def _route(self, message: SnapshotReady | SourceFailed) -> None:
-        source = message.source if isinstance(message, SnapshotReady) else message.failure.source
+        source = message.source
         if not self.later_mounted and (source != "pods" or not self.panes):
             self._held.append(message)  # only the pods pane is there (or none yet)
             return

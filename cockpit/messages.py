@@ -23,3 +23,7 @@ class SourceFailed(Message):
     def __init__(self, failure: SourceFailure) -> None:
         super().__init__()
         self.failure = failure
+
+    @property
+    def source(self) -> str:
+        return self.failure.source

@@ -2,9 +2,9 @@
 
 The order is for the first screen: Kubernetes connects and lists pods first (off the
 loop); metrics, events, logs and the RBAC check follow once the pods are on screen
-(they load the client's generated API classes, a second of CPU); the host, PostgreSQL, Redis and
-S3 start then too, or after LOCAL_SOURCES_AT_LATEST when the API server is slow, or at
-once when Kubernetes cannot be reached.  Every poller posts to the main screen, so a
+(they load the client's generated API classes, a second of CPU); the host, PostgreSQL,
+Redis and S3 start then too, or after LOCAL_SOURCES_AT_LATEST when the API server is
+slow, or at once when Kubernetes cannot be reached.  Every poller posts to the main screen, so a
 snapshot that arrives after the screen is gone is simply dropped.
 """
 

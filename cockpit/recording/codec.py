@@ -2,8 +2,9 @@
 
 Encoding is orjson's own dataclass support (datetimes become RFC 3339 strings, levels
 ints, tuples lists); decoding validates the plain value back into the model's frozen
-dataclasses with pydantic, by the class name stored beside it.  Only cockpit.model's
-classes (its submodules') can be named, so a recording cannot make the reader build anything else.
+dataclasses with pydantic, by the class name stored beside it.  Only the classes of
+cockpit.model and its submodules can be named, so a recording cannot make the reader
+build anything else.
 """
 
 from __future__ import annotations

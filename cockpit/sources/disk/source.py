@@ -21,7 +21,7 @@ from cockpit.errors import SourceError, describe
 from cockpit.model import DiskSnapshot, Level, PodDisk, PodMount, PodRow
 from cockpit.sources.disk.df import DF_ARGV, DfError, parse_df
 from cockpit.sources.disk.podexec import ExecClient
-from cockpit.sources.kube.convert import pod_row
+from cockpit.sources.kube.convert import pod_row, pvc_mounts
 from cockpit.sources.kube.paths import namespaced_path
 from cockpit.sources.kube.raw import raw_json
 from cockpit.textsafe import one_line
@@ -33,13 +33,10 @@ LIST_CHUNK = 500
 
 
 def may_matter(pod: dict[str, Any], names: tuple[str, ...], persistent: bool) -> bool:
-    """A configured pod, or (with `persistent`) one with a PVC volume: data_pods decides."""
+    """A configured pod, or (with `persistent`) one that mounts a PVC: data_pods decides."""
     if (pod.get("metadata") or {}).get("name") in names:
         return True
-    volumes = (pod.get("spec") or {}).get("volumes") or []
-    return persistent and any(
-        isinstance(v, dict) and v.get("persistentVolumeClaim") for v in volumes
-    )
+    return persistent and any(mounts for _, mounts in pvc_mounts(pod))
 
 
 @dataclass(frozen=True)
