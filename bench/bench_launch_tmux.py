@@ -9,6 +9,8 @@ in a fresh tmux window of 200x50, a shell that writes the time and then execs
 (the process start) to that read.  `kubectl get pods -n excel-unified` is timed the same
 way, to the end of its output.  With `--against PATH` (another checkout, say main), its
 cockpit runs in the same rounds, interleaved, so the two compare under the same load.
+With `--marks`, each cockpit run also writes its marks (cockpit/marks.py), printed after
+the round as seconds from the process start: where the time before the screen went.
 """
 
 from __future__ import annotations
@@ -83,11 +85,23 @@ def cockpit_ready(size: int) -> re.Pattern[str]:
     return re.compile(rf"Pods \({size}\b[^\n]*\n(?:.*\n)*?.*Running", re.MULTILINE)
 
 
-def cockpit_time(tree: Path, size: int, sim: common.SimProcess, work: Path) -> float:
-    env = common.cockpit_env(work / "home", sim.kubeconfig)
+def cockpit_time(
+    tree: Path, size: int, sim: common.SimProcess, work: Path, marks: Path | None = None
+) -> float:
+    env = common.cockpit_env(work / "home", sim.kubeconfig, marks)
     env["PYTHONPATH"] = str(tree)  # this checkout's cockpit, the same interpreter
     command = f"{shlex.quote(common.PYTHON)} -m cockpit run --context {common.CONTEXT}"
     return timed_in_tmux(command, env, work / "stamp", cockpit_ready(size), cwd=tree)
+
+
+def marks_text(marks: Path, started: float, until: float) -> str:
+    """Each mark's first time, in seconds from the process start, up to `until`."""
+    firsts: dict[str, float] = {}
+    for line in marks.read_text().splitlines():
+        event, stamp, *_ = line.split()
+        firsts.setdefault(event, float(stamp) - started)
+    shown = sorted((t, e) for e, t in firsts.items() if t <= until)
+    return " ".join(f"{event} {t:.3f}" for t, event in shown)
 
 
 def kubectl_time(sim: common.SimProcess, work: Path) -> float:
@@ -103,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,5000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--against", type=Path, default=None, help="another checkout")
+    parser.add_argument("--marks", action="store_true", help="print each run's marks")
     args = parser.parse_args(argv)
     trees = [("this", ROOT)] + ([("against", args.against.resolve())] if args.against else [])
     print(f"== first screen from outside, tmux {SIZE[0]}x{SIZE[1]} ({common.now_text()})")
@@ -121,7 +136,14 @@ def main(argv: list[str] | None = None) -> int:
                 for n in range(args.rounds):
                     times["kubectl"].append(kubectl_time(sim, work))
                     for name, tree in trees if n % 2 == 0 else trees[::-1]:
-                        times[name].append(cockpit_time(tree, size, sim, work))
+                        marks = work / f"marks-{name}" if args.marks else None
+                        if marks is not None:
+                            marks.unlink(missing_ok=True)
+                        times[name].append(cockpit_time(tree, size, sim, work, marks))
+                        if marks is not None and marks.exists():
+                            started = float((work / "stamp").read_text())
+                            text = marks_text(marks, started, times[name][-1] + 0.5)
+                            print(f"      {name} marks: {text}")
                     print(
                         f"   {size:,} pods, round {n + 1}: "
                         + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items())
