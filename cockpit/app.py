@@ -115,6 +115,7 @@ class CockpitApp(App[None]):
             on_snapshot=self.sources.on_snapshot,
             on_failure=self.sources.on_failure,
             on_overall=self.update_overall,
+            first_pods=self.sources.first_pods,
         )
 
     async def on_event(self, event: events.Event) -> None:

@@ -72,6 +72,7 @@ class MainScreen(Screen):
         on_snapshot: Callable[[str, Any], None],
         on_failure: Callable[[SourceFailure], None],
         on_overall: Callable[[], None],
+        first_pods: Callable[[], Any] = lambda: None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -80,6 +81,7 @@ class MainScreen(Screen):
         self._on_snapshot = on_snapshot
         self._on_failure = on_failure
         self._on_overall = on_overall
+        self._first_pods = first_pods  # pods to show before the first paint, or None
         self.latest: dict[str, Any] = {}  # the newest snapshot of each source
         # What panes asked of their sources beyond the default (read by the pollers).
         self.source_options: dict[str, dict[str, Any]] = {}
@@ -162,6 +164,10 @@ class MainScreen(Screen):
         self.query_one("#pods-table").focus()
         self.set_timer(LATER_PANES_AT_LATEST, self._mount_later_soon)
         self._route_held()
+        # Rows that are in already go in the first paint: as a message, they would be
+        # handled after it (an empty pane painted first, then the rows, 30-50 ms later).
+        if (pods := self._first_pods()) is not None:
+            self._route(SnapshotReady("pods", pods))
 
     def _take_panes(self) -> None:
         self.panes = list(self.query(Pane))

@@ -11,6 +11,7 @@ snapshot that arrives after the screen is gone is simply dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 # Each says "cannot reach Kubernetes" while the kubeconfig does not work.
 KUBE_SOURCES = ("pods", "top", "events", "logs", "slo")
 LOCAL_SOURCES_AT_LATEST = 5.0  # seconds after start, when the pods take longer (a slow API)
+SCREEN_MOUNT_WAIT_S = 2.0  # for the main screen to take the early rows (first_pods)
 
 
 LATER_MODULES = (
@@ -94,6 +96,8 @@ class Sources:
         # once they are painted, when the client may load.
         self._early_shown = False
         self._early_painted = asyncio.Event()
+        # The main screen is mounted and was offered the early rows (first_pods).
+        self._screen_mounted = asyncio.Event()
         self._importing = False  # the later sources' modules are being imported (thread)
         self._to_close: list[Callable[[], Awaitable[None]]] = []
         # Told before a refresh polls them: read everything, not only what moves.
@@ -136,9 +140,12 @@ class Sources:
         return poller
 
     def _post_result(self, source: str, snapshot: Any) -> None:
+        self._record(source, snapshot)
+        self._post(SnapshotReady(source, snapshot))
+
+    def _record(self, source: str, snapshot: Any) -> None:
         if (recorder := self.app.recorder) is not None:
             recorder.snapshot(source, snapshot)
-        self._post(SnapshotReady(source, snapshot))
 
     def _post_failure(self, failure: SourceFailure) -> None:
         if (recorder := self.app.recorder) is not None:
@@ -238,11 +245,31 @@ class Sources:
             kube.list_pods()
             self._start_rest()
 
+    def first_pods(self) -> Any:
+        """The main screen is mounting: the early Table's rows if they are in already
+        (`cockpit run`, see prefetch.py), for it to show before its first paint.  None:
+        they come later as a message (`_show_early_rows`), or not at all."""
+        self._screen_mounted.set()
+        if self.app.launch.kube_configuration is not None or self._early_shown:
+            return None
+        snapshot = prefetch.early_snapshot()
+        if snapshot is None or self.app.quitting:
+            return None
+        self._early_shown = True
+        self._record("pods", snapshot)
+        return snapshot
+
     async def _show_early_rows(self) -> bool:
         """Post the early Table's rows as the first pods snapshot, before the client
-        is imported (`cockpit run` with a plain kubeconfig, see prefetch.py)."""
+        is imported (`cockpit run` with a plain kubeconfig, see prefetch.py), unless the
+        main screen took them as it mounted (first_pods)."""
         if self.app.launch.kube_configuration is not None:
             return False
+        # A message posted now would be handled after the screen's first, empty paint.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._screen_mounted.wait(), SCREEN_MOUNT_WAIT_S)
+        if self._early_shown:
+            return True
         snapshot = prefetch.early_snapshot()
         if snapshot is None and prefetch.pending():
             # Not decided yet (the request is under way): a short wait, off the loop.

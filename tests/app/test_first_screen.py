@@ -8,11 +8,17 @@ the pods shown before it existed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from cockpit.app import Launch
+import pytest
+
+from cockpit.app import CockpitApp, Launch
 from cockpit.config import KubeSettings, Settings
 from cockpit.main_screen import SnapshotReady
+from cockpit.sources.kube import early, prefetch
+from tests.pilot import cockpit_running
 from widgets.errorlog import ErrorLogPane
 from widgets.pods import PodsPane
 from widgets.postgres import PostgresPane
@@ -56,3 +62,39 @@ async def test_the_panes_around_the_pods_come_after_them_and_miss_nothing(
         await wait_for(pilot, lambda: app.query_one(WorkloadsPane).snapshot is later)
         await pilot.press("9")  # the ninth pane in screen order: PostgreSQL
         assert main.focused_pane() is app.query_one(PostgresPane)
+
+
+class PaintRecording(CockpitApp):
+    """Remembers, at each frame it writes, how many pods the pods pane shows."""
+
+    def __init__(self, launch: Launch) -> None:
+        super().__init__(launch)
+        self.pods_painted: list[int] = []
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        if renderable is not None and self.screen_stack:
+            panes = self.screen_stack[0].query(PodsPane)
+            shown = panes.first().snapshot if panes else None
+            self.pods_painted.append(len(shown.pods) if shown is not None else 0)
+        super()._display(screen, renderable)
+
+
+async def test_the_early_rows_are_in_the_first_paint(
+    make_sim: Callable[..., Any],
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`cockpit run` with a plain kubeconfig: the Table asked before the imports is in
+    when the screen mounts, so the first frame has the pods, not an empty pane that
+    the rows fill a frame later."""
+    sim = make_sim("incident")
+    settings = make_settings(sim)
+    monkeypatch.setenv("KUBECONFIG", str(settings.kube.kubeconfig))  # what early.py reads
+    early.begin("cockpit-sim", None)
+    prefetch.start(settings.kube, "cockpit-sim", None)
+    assert prefetch.early_snapshot(10.0) is not None  # in before the app starts, as it is
+    app = PaintRecording(Launch(settings=settings, context="cockpit-sim"))
+    async with cockpit_running(app, size=(160, 45)) as pilot:
+        pods = app.query_one(PodsPane)
+        await wait_for(pilot, lambda: pods.snapshot and not pods.snapshot.provisional)
+        assert app.pods_painted[0] == len(sim.list_objects("pods", scenes.NS)) > 0
