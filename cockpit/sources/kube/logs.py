@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import urllib3
-from kubernetes.watch.watch import iter_resp_lines
 
 from cockpit.config import Threshold, Thresholds
 from cockpit.model import LogBatch, LogLine, PodRow, rate_of
 from cockpit.sources.kube.client import kube_error
 from cockpit.sources.kube.convert import parse_time
+from cockpit.sources.kube.lines import resp_lines
 from cockpit.textsafe import clean
 from cockpit.thresholds import level_for
 
@@ -60,10 +60,10 @@ class _Stream:
         on_end: Callable[[_Stream, BaseException | None], None],
         *,
         split: Callable[[str], tuple[Any, str]] = split_timestamp,
-        lines: Callable[[Any], Iterable[str]] = iter_resp_lines,
+        lines: Callable[[Any], Iterable[str]] = resp_lines,
     ) -> None:
         # split/lines: how a line's time is read and how the response is cut into
-        # lines; the SLO follower passes faster ones (cockpit/sources/traffic/).
+        # lines; the SLO follower passes a faster split (cockpit/sources/traffic/).
         self._open = open_stream
         self._on_line = on_line
         self._on_end = on_end

@@ -24,13 +24,16 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 from kubernetes.client.exceptions import ApiException
-from kubernetes.watch.watch import iter_resp_lines
 
 from cockpit.errors import SourceError
 from cockpit.polling import backoff_delay
 from cockpit.sources.kube.client import kube_error
+from cockpit.sources.kube.lines import resp_lines
 
 Row = TypeVar("Row")
+# A watch event is one object on one line; etcd stores none over 1.5 MiB.  Longer is cut
+# (and fails to parse: the informer lists again) rather than held without end.
+MAX_EVENT_BYTES = 8 << 20
 ListCall = Callable[..., Any]  # a kubernetes API list method, e.g. CoreV1Api.list_namespaced_pod
 
 
@@ -205,7 +208,7 @@ class Informer(Generic[Row]):
         )
         self._contact()
         try:
-            for line in iter_resp_lines(response):
+            for line in resp_lines(response, MAX_EVENT_BYTES):
                 if self._stop.is_set():
                     break
                 if not line:

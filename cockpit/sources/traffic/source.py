@@ -30,7 +30,6 @@ from cockpit.slo.parse import AccessParser, split_kubelet
 from cockpit.slo.windows import SloWindows
 from cockpit.sources.kube.client import kube_error
 from cockpit.sources.kube.logs import FOLLOW_READ_TIMEOUT_S, _Stream
-from cockpit.sources.traffic.lines import resp_lines
 from cockpit.textsafe import one_line
 
 RETRY_AFTER_END_S = 1.0  # a stream that ended (restart, read timeout) reopens soon
@@ -201,7 +200,7 @@ class TrafficSource:
         def on_end(stream: _Stream, error: BaseException | None) -> None:
             self._ended(follow, stream, error)
 
-        stream = _Stream(open_stream, on_line, on_end, split=split_kubelet, lines=resp_lines)
+        stream = _Stream(open_stream, on_line, on_end, split=split_kubelet)
         with self._lock:
             follow.stream = stream
             follow.opened_at = now

@@ -7,7 +7,7 @@ import random
 
 from kubernetes.watch.watch import iter_resp_lines
 
-from cockpit.sources.traffic.lines import MAX_PENDING, resp_lines
+from cockpit.sources.kube.lines import MAX_PENDING, resp_lines
 
 
 class Chunks:
@@ -51,3 +51,13 @@ def test_a_line_without_end_is_bounded() -> None:
     chunks = [b"y" * 65_536] * 64 + [b"\nnext\n"]  # 4 MiB without a newline
     lines = list(resp_lines(Chunks(chunks)))
     assert len(lines[0]) == MAX_PENDING and lines[1] == "next"
+
+
+def test_a_watch_keeps_an_object_longer_than_a_log_line() -> None:
+    """The informers pass a bound above etcd's largest object: a 2 MiB event is whole."""
+    from cockpit.sources.kube.watch import MAX_EVENT_BYTES
+
+    event = b'{"object": "' + b"z" * (2 << 20) + b'"}'
+    chunks = [event[i : i + 65_536] for i in range(0, len(event), 65_536)] + [b"\n"]
+    assert list(resp_lines(Chunks(chunks), MAX_EVENT_BYTES)) == [event.decode()]
+    assert len(next(iter(resp_lines(Chunks(chunks))))) == MAX_PENDING  # a log line's bound
