@@ -229,15 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # As `cockpit run` (cockpit/cli.py): the pods' Table asked before the heavy imports,
     # the client built while the UI is imported.
+    from cockpit import gctuning
     from cockpit.sources.kube import early
 
-    early.begin(args.context, args.namespace)
-    from cockpit import gctuning
-    from cockpit.config import load_settings
-    from cockpit.sources.kube import prefetch
-
-    # As cmd_run does: the arena cap (or the one asked for) and no collection until the
-    # first screen.
+    # As main() does: no collection until the first screen, and the arena cap (or the
+    # one asked for) before the first thread.
+    gctuning.hold_for_startup()
     if args.arena_max is not None:
         import ctypes
 
@@ -245,7 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, args.arena_max)
     else:
         gctuning.cap_malloc_arenas()
-    gctuning.hold_for_startup()
+    early.begin(args.context, args.namespace)
+    from cockpit.config import load_settings
+    from cockpit.sources.kube import prefetch
+
     gctuning.start_trimming()
     if args.alloc_after is not None:
         import tracemalloc

@@ -247,6 +247,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # No cyclic collection until the first screen is drawn (gctuning.settle), from
         # here: the settings' imports make no garbage worth the collections' time either.
         gctuning.hold_for_startup()
+        # Two malloc arenas, set before the first thread (early.begin starts one): a
+        # thread keeps the arena it first used (see cockpit/gctuning.py).
+        gctuning.cap_malloc_arenas()
         # The pods' Table, asked before the settings and the UI are imported (early.py).
         early.begin(args.context, args.namespace)
     try:
@@ -332,9 +335,8 @@ def cmd_run(settings: Settings, context: str | None, namespace: str | None) -> i
     from cockpit.sources.kube import prefetch
 
     mark("settings_loaded")
-    # See cockpit/gctuning.py: two malloc arenas, free pages handed back every few
-    # seconds (collections are held since main(), until the first screen is drawn).
-    gctuning.cap_malloc_arenas()
+    # See cockpit/gctuning.py: free pages handed back every few seconds (the arenas are
+    # capped and collections held since main(), until the first screen is drawn).
     gctuning.start_trimming()
     # The API server works on the first screen's pods while the UI is imported.
     prefetch.start(settings.kube, context, namespace)
