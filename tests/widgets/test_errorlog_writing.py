@@ -6,14 +6,17 @@ The first batch carries up to 300 lines of backlog and a filter change rewrites 
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from math import inf
 
 from textual.app import App, ComposeResult
 
+from cockpit.model import LogLine
 from tests.app import scenes
 from tests.pilot import wait_for
-from widgets.errorlog import WRITE_PER_TURN, ErrorLogPane
+from widgets.errorlog import WRITE_PER_TURN, ErrorLogPane, newest
 
 LINES = 300
 
@@ -56,3 +59,18 @@ async def test_a_backlog_is_written_a_turn_at_a_time_in_order() -> None:
         # The filter set while writing rewrote the log: every (rails) line, in order.
         positions = [text.find(f"line {n:04d} ") for n in range(LINES)]
         assert -1 not in positions and positions == sorted(positions)
+
+
+def test_newest_picks_by_time_as_a_full_sort_would() -> None:
+    """A first batch's history comes in stream order, pods interleaved; the newest
+    `limit` lines come out oldest first, lines without a time counting as newest."""
+    rng = random.Random(5)
+    base = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    lines = [
+        LogLine(seq, None if seq % 97 == 0 else base + timedelta(seconds=rng.randrange(600)),
+                f"rails-{seq % 7}", "rails", "rails", f"ERROR {seq}")
+        for seq in range(3000)
+    ]  # fmt: skip
+    by_time = sorted(lines, key=lambda x: (x.time.timestamp() if x.time else inf, x.seq))
+    for limit in (1, 40, 300, 2999, 3000, 5000):
+        assert newest(lines, limit) == by_time[-limit:]
