@@ -46,6 +46,10 @@ class ViewerSources:
     def on_failure(self, failure: SourceFailure) -> None:
         pass
 
+    def first_pods(self) -> Any:
+        """No early rows to paint: the feed's pods come as any snapshot does."""
+        return None
+
     async def close(self) -> None:
         pass
 
