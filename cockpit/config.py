@@ -685,6 +685,12 @@ def masked(value: Any, key: str = "") -> Any:
     return value
 
 
+# What each pattern of redact() needs in a text to match (case aside): a DSN's scheme
+# separator, a password=.  audit.scrub_text skips texts with none of these (and no known
+# secret); a new pattern here names what it needs here too.
+REDACT_NEEDS = ("://", "password")
+
+
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     """Mask DSN passwords and known secret values inside free text (errors, journal)."""
     text = re.sub(
