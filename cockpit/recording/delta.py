@@ -38,12 +38,12 @@ def _diff_rows(old: list[Any], new: list[Any]) -> Any:
         change["set"] = changed
     if gone := set(before).difference(order):
         change["del"] = [k for k in before if k in gone]
-    if _implied_order(list(before), change) != order:
+    if implied_order(list(before), change) != order:
         change["order"] = order
     return {ROWS: change} if len(change) > 1 else None
 
 
-def _implied_order(old_keys: list[Any], change: dict[str, Any]) -> list[Any]:
+def implied_order(old_keys: list[Any], change: dict[str, Any]) -> list[Any]:
     """The order `apply` gives without an explicit one: the rows kept, in their old
     order, then the new ones."""
     key, gone = change["key"], set(change.get("del", ()))
@@ -91,7 +91,7 @@ def apply(old: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
 def _apply_rows(old: list[Any], change: dict[str, Any]) -> list[Any]:
     key = change["key"]
     rows = {row[key]: row for row in old}
-    order = change.get("order") or _implied_order(list(rows), change)
+    order = change.get("order") or implied_order(list(rows), change)
     for k in change.get("del", ()):
         rows.pop(k, None)
     rows.update((row[key], row) for row in change.get("set", ()))

@@ -137,7 +137,7 @@ class Recorder:
         with self._lock:
             self._listeners.append(listener)
             for source, event in self._present.items():
-                if isinstance(event.body, codec.Encoded):  # decoded once, for the viewers
+                if codec.kept_encoded(event.body):  # decoded once, for the viewers
                     self._present[source] = _decoded(event)
             return [*self._present.values(), *self._failures.values()]
 
@@ -149,7 +149,7 @@ class Recorder:
     def _publish(self, event: FeedEvent) -> None:
         with self._lock:
             listeners = list(self._listeners)
-        if listeners and isinstance(event.body, codec.Encoded):
+        if listeners and codec.kept_encoded(event.body):
             event = _decoded(event)
         for listener in listeners:
             listener(event)

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.model import SourceFailure
-from cockpit.recording import codec
-from cockpit.recording.delta import apply, diff
+from cockpit.recording import codec, jsonrows
+from cockpit.recording.delta import apply
 
 KEY, DELTA, FAILURE, ACTION = 0, 1, 2, 3
 JOURNAL = "journal"  # the source name of journal entries
@@ -111,7 +111,7 @@ class _Last:
     """What the writer knows of a source's previous row."""
 
     row: int
-    state: Any  # the plain snapshot, or codec.Encoded until a change needs it
+    state: Any  # the plain snapshot (its rows maybe JsonRows), or codec.Encoded
     snapshot: Any
     type: str
     keyframe_at: float
@@ -127,7 +127,8 @@ class _Last:
 class Written:
     """What a write did, for the live feed: the row's kind, the snapshot's class, what
     was stored (a whole snapshot, a change, None for "the same again") and the state.
-    A whole snapshot may come `codec.Encoded` (see RecordingWriter._whole)."""
+    A whole snapshot may come `codec.Encoded` (see RecordingWriter._whole), or with
+    its rows as `jsonrows.JsonRows` (codec.RowCache): `codec.decoded` gives the dicts."""
 
     kind: str  # "key" / "delta" / "same" / "failure"
     type: str
@@ -181,7 +182,7 @@ class RecordingWriter:
             row = self._insert(when, source, KEY, name, plain, _level(snapshot))
             self._last[source] = _Last(row, plain, snapshot, name, when)
             return Written("key", name, plain, plain)
-        change = diff(last.plain, plain)
+        change = jsonrows.diff(last.plain, plain)  # its rows may be JsonRows
         row = self._insert(when, source, DELTA, name, change, _level(snapshot))
         self._last[source] = _Last(row, plain, snapshot, name, last.keyframe_at)
         return Written("delta", name, change, plain)
@@ -192,7 +193,7 @@ class RecordingWriter:
         scrubs nothing for these sources.)"""
         data = codec.dumps(snapshot)
         row = self._insert_body(when, source, KEY, name, _compress(data), _level(snapshot))
-        state = codec.Encoded(data)
+        state = codec.Encoded(codec.kept(data))
         self._caches.pop(source, None)  # none of its rows are in this snapshot
         self._last[source] = _Last(row, state, snapshot, name, when)
         return Written("key", name, state, state)
