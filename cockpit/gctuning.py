@@ -12,9 +12,14 @@ typing: a key pressed during the stall would wait for it.
 
 Until then (`cockpit run`), no collection at all: importing the app and drawing the first
 screen create a few hundred thousand objects and no cyclic garbage worth the ~0.1 s
-that the collections among them cost.  The C allocator gets two arenas, not one per
-thread (the pollers' threads each kept their own, holding freed parse buffers), and
-gives freed memory back to the system every few seconds and after each full collection.
+that the collections among them cost.  The garbage among them (some 20,000 objects,
+mostly Textual's throwaway style nodes) is frozen with the rest and never swept: a
+collection that could find it walks every object (0.25-0.3 s at 5,000 pods, a stall),
+and sweeping it gave no memory back (the blocks stay in the allocator's arenas).
+
+The C allocator gets two arenas, not one per thread (the pollers' threads each kept
+their own, holding freed parse buffers), and gives freed memory back to the system every
+few seconds and after each full collection.
 """
 
 from __future__ import annotations
@@ -45,7 +50,6 @@ TRIM_EVERY_S = 10.0
 
 
 _settled = False
-_sweep_pending = False  # settle() froze startup's garbage with the rest
 
 
 def hold_for_startup() -> None:
@@ -58,29 +62,18 @@ def settle() -> None:
     """Call once everything is imported: freeze it and take full collections over.
     Only the first call does anything (tests start many apps in one process).
 
-    No collection here: with the collector held since startup, every object is young,
-    so one would walk all of them (459,000 at 5,000 pods: 0.19 s) just as the first
-    screen is up and the first keys come.  The garbage among them (some 17,000 objects)
-    is swept at the first pause in the keys instead (`FullCollector`)."""
-    global _settled, _sweep_pending
+    No collection, now or later, over what is frozen here: with the collector held since
+    startup every object is young, so one would walk all of them (400,000 at 5,000 pods:
+    0.25-0.3 s) just as the first screen is up and the first keys come.  What startup
+    left as garbage (some 20,000 objects, 2 MB) stays frozen with the rest."""
+    global _settled
     if _settled:
         return
     _settled = True
-    _sweep_pending = True
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, _NEVER)
     gc.enable()  # after hold_for_startup()
-
-
-def _sweep_startup() -> int:
-    """The collection settle() put off: thaw, collect, freeze what lives."""
-    global _sweep_pending
-    _sweep_pending = False
-    gc.unfreeze()
-    found = gc.collect()
-    gc.freeze()
-    return found
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -150,8 +143,6 @@ class FullCollector:
 
     def due(self) -> bool:
         now = self._clock()
-        if _sweep_pending and now - self.last_input >= QUIET_S:
-            return True  # startup's garbage, at the first pause
         waited = now - self.last_collection
         if waited >= OVERDUE_S:
             return True
@@ -161,7 +152,7 @@ class FullCollector:
         """Collect if due; the number of objects collected, or None if not now."""
         if not self.due():
             return None
-        found = _sweep_startup() if _sweep_pending else full_collection()
+        found = full_collection()
         release_free_memory()
         self.last_collection = self._clock()
         self.collections += 1
