@@ -133,6 +133,10 @@ class VirtualTable(SizedByFrame, ScrollView, can_focus=True):
     def keys_in_order(self) -> list[str]:
         return list(self._keys)
 
+    def has_row(self, key: str) -> bool:
+        """Whether the row set holds `key` (shown or hidden by `reorder`)."""
+        return key in self._cells
+
     def row_cells(self, key: str) -> Cells | None:
         """A shown row's cells (None for a row hidden by `reorder`)."""
         if key not in self._index:
@@ -185,6 +189,23 @@ class VirtualTable(SizedByFrame, ScrollView, can_focus=True):
         self._widths = self._measure(rows, same_rows)
         self._show(keys)
         return True
+
+    def apply_keeping(
+        self, keys: Sequence[str], fresh: dict[str, Cells], order: Sequence[str] | None = None
+    ) -> bool:
+        """As `apply`, for a row set given as `keys`: rows in `fresh` get those cells,
+        rows already in the table keep theirs, marked stale (`row_source` rebuilds them
+        when drawn or read), so that a new list of mostly the same rows builds and
+        measures only the new ones.  A key in neither is left out."""
+        cells = self._cells
+        rows = [
+            (key, row)
+            for key in keys
+            if (row := fresh.get(key)) is not None or (row := cells.get(key)) is not None
+        ]
+        changed = self.apply(rows, order)
+        self._stale.update(key for key, _ in rows if key not in fresh)
+        return changed
 
     def reorder(self, keys: Sequence[str]) -> bool:
         """Show the rows of `keys` (those of the set), in this order: O(rows) list
