@@ -25,6 +25,7 @@ from cockpit.messages import SnapshotReady, SourceFailed
 from cockpit.model import Level, SourceFailure, worst
 from widgets.actionbar import ActionBar
 from widgets.footer import KeyFooter
+from widgets.frametimer import FramePaced
 from widgets.header import CockpitHeader
 from widgets.messages import SourceOptions
 from widgets.pane import Pane
@@ -56,7 +57,7 @@ LATER_MODULES = (
 LATER_PANES_AT_LATEST = 0.5  # seconds after mount, when no pods came (or failed) by then
 
 
-class MainScreen(Screen):
+class MainScreen(FramePaced, Screen):
     # f5 and z are the app's (global keys, in the footer after q and ?); they land here.
     BINDINGS = [
         *(Binding(str(n), f"focus_pane({n})", f"Pane {n}", show=False) for n in range(1, 10)),

@@ -18,6 +18,7 @@ from cockpit.textsafe import clean
 from cockpit.units import ago, bytes_text, millicores, since
 from widgets.cells import LEVEL_STYLE
 from widgets.filter import FilterBar, matcher
+from widgets.frametimer import FramePaced
 from widgets.keys import Key
 from widgets.messages import ActionRequested
 from widgets.offloop import Newest
@@ -39,6 +40,9 @@ COLUMNS = (
 # Below this many pods the order costs a few ms: computed at once, with no thread hop
 # and no frame without it.  Above, in a worker thread (widgets/podorder.py).
 INLINE_ROWS = 1000
+# A worker's order comes 4-6 ms after the key at 5,000 pods: the screen's next frame
+# waits this long for it, so that the key's echo and the rows are drawn together.
+ORDER_HOLD_S = 0.010
 
 
 def restarts_text(pod: PodRow, now: datetime) -> str:
@@ -255,12 +259,12 @@ class PodsPane(Pane):
         first = not self._ordered
         if len(order.pods) < INLINE_ROWS or first or order.known(sort_name, match):
             self._orderer.cancel()
-            self._show_order(order.keys(sort_name, match), wanted)
+            paced = self._hold_frames()
+            changed = self._show_order(order.keys(sort_name, match), wanted)
+            if paced is not None:  # the table asks for its repaint a message later
+                paced.release_frames(self.table if changed else None)
         else:
-            self._orderer.request(
-                lambda: order.keys(sort_name, match),
-                lambda keys: self._show_order(keys, wanted),
-            )
+            self._order_in_worker(lambda: order.keys(sort_name, match), wanted)
         if len(order.pods) >= INLINE_ROWS:
             # `S` goes round the sorts in turn: the next one, sorted ahead in the worker,
             # is then shown with the title, in one frame and with no thread hop.  Not
@@ -273,7 +277,27 @@ class PodsPane(Pane):
                 else:
                     sort_ahead()
 
-    def _show_order(self, keys: list[str], wanted: tuple[str, str]) -> None:
+    def _hold_frames(self) -> FramePaced | None:
+        """Hold the screen's next frame (ORDER_HOLD_S at most) for the rows in their new
+        order: the key's echo (the title, the typed text) and the rows in one frame."""
+        screen = self.screen
+        if not isinstance(screen, FramePaced):
+            return None
+        screen.hold_frames(ORDER_HOLD_S)
+        return screen
+
+    def _order_in_worker(self, keys: Callable[[], list[str]], wanted: tuple[str, str]) -> None:
+        paced = self._hold_frames()
+
+        def deliver(found: list[str]) -> None:
+            changed = self._show_order(found, wanted)
+            if paced is not None:  # the rows drawn with the key's echo
+                paced.release_frames(self.table if changed else None)
+
+        self._orderer.request(keys, deliver)
+
+    def _show_order(self, keys: list[str], wanted: tuple[str, str]) -> bool:
+        """Show `keys` in order; whether the table changed."""
         table = self.table
         if self._rebuild and self.snapshot is not None:
             self._rebuild = False
@@ -296,14 +320,15 @@ class PodsPane(Pane):
                 for cache in (self._base, self._usage_cells, self._rows):
                     for uid in [uid for uid in cache if uid not in self._by_uid]:
                         del cache[uid]
-            table.apply_keeping([p.uid for p in pods], fresh, keys)
+            changed = table.apply_keeping([p.uid for p in pods], fresh, keys)
             table.freshen(table.visible_keys())
         else:
-            table.reorder(keys)
+            changed = table.reorder(keys)
         self.shown_order = wanted
         self._ordered = True
         self._shown = len(keys)
         self._set_title()
+        return changed
 
     def _set_title(self) -> None:
         if self.snapshot is None:
