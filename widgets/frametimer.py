@@ -63,6 +63,7 @@ class FrameTimer(Timer):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._released.wait(), held)
                 self._held_until = 0.0
+                await self._active.wait()  # paused meanwhile: not until resumed
             if self._reset:
                 self._reset = False
                 last = None

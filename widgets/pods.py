@@ -245,9 +245,10 @@ class PodsPane(Pane):
         self._rebuild = True
         self._want_order()
 
-    def _want_order(self) -> None:
+    def _want_order(self, typed: bool = False) -> None:
         """Sort and filter: at once for a few pods, else in the worker; the rows change
-        when the order is ready, the title (sort, filter) at once."""
+        when the order is ready, the title (sort, filter) at once.  `typed`: the filter
+        bar shows the change, a repaint of its own that the rows' must join."""
         order = self._order
         if order is None:
             return
@@ -259,7 +260,9 @@ class PodsPane(Pane):
         first = not self._ordered
         if len(order.pods) < INLINE_ROWS or first or order.known(sort_name, match):
             self._orderer.cancel()
-            paced = self._hold_frames()
+            # The title changes with the rows, in one repaint; the filter bar's text
+            # asked for its own already: the frame waits for the table's.
+            paced = self._hold_frames() if typed else None
             changed = self._show_order(order.keys(sort_name, match), wanted)
             if paced is not None:  # the table asks for its repaint a message later
                 paced.release_frames(self.table if changed else None)
@@ -385,7 +388,7 @@ class PodsPane(Pane):
     def _filter_changed(self, event: FilterBar.FilterChanged) -> None:
         self.filter_text = event.text
         self._match = matcher(event.text)
-        self._want_order()
+        self._want_order(typed=True)
 
     def action_cycle_sort(self) -> None:
         self.sort_name = next_sort(self.sort_name)
