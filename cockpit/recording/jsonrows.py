@@ -66,7 +66,11 @@ def _row_key(rows: list[object]) -> str | None:
     if not rows:
         return None
     for key in ROW_KEYS:
-        values = [getattr(row, key, None) for row in rows]
+        # Fields only, as the JSON has them (a property of that name is not in it).
+        values = [
+            getattr(row, key) if key in getattr(row, "__dataclass_fields__", ()) else None
+            for row in rows
+        ]
         if all(isinstance(v, str | int) for v in values) and len(set(values)) == len(values):
             return key
     return None

@@ -9,6 +9,7 @@ import tracemalloc
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -146,7 +147,27 @@ class Sample:
     value: float
 
 
-def as_json_rows(rows: list[Sample]) -> JsonRows:
+@dataclass(frozen=True)
+class Named:
+    """A row whose `name` is a property: not in its JSON, so not a key."""
+
+    value: int
+
+    @property
+    def name(self) -> str:
+        return f"n{self.value}"
+
+
+def test_a_property_is_not_a_key() -> None:
+    old, new = [Named(1), Named(2)], [Named(2), Named(3)]
+    expected = diff(
+        {"rows": orjson.loads(orjson.dumps(old))}, {"rows": orjson.loads(orjson.dumps(new))}
+    )
+    got = jsonrows.diff({"rows": as_json_rows(old)}, {"rows": as_json_rows(new)})
+    assert got == expected == {"rows": [{"value": 2}, {"value": 3}]}
+
+
+def as_json_rows(rows: list[Any]) -> JsonRows:
     return JsonRows([(row, orjson.dumps(row)) for row in rows])
 
 
