@@ -148,34 +148,24 @@ class RowCache:
                 for f in dataclasses.fields(obj)}  # fmt: skip
 
     def _rows_of(self, field: str, rows: tuple[Any, ...]) -> Any:
-        if self.source in NOTHING_SECRET:
-            return self._json_rows_of(field, rows)
+        """The rows' plain values; only the rows not seen last time are encoded.  Rows
+        nothing scrubs are kept as their JSON (JsonRows, see jsonrows.py)."""
+        as_json = self.source in NOTHING_SECRET
         seen = self._rows.get(field, {})
         missing = [row for row in rows if seen.get(id(row), (None,))[0] is not row]
-        fresh = iter(to_plain(missing, self.source, self.secrets) if missing else ())
-        now: dict[int, tuple[object, Any]] = {}
-        out = []
-        for row in rows:
-            hit = seen.get(id(row))
-            entry = hit if hit is not None and hit[0] is row else (row, next(fresh))
-            now[id(row)] = entry
-            out.append(entry[1])
-        self._rows[field] = now  # only the rows of this snapshot are kept (and alive)
-        return out
-
-    def _json_rows_of(self, field: str, rows: tuple[Any, ...]) -> jsonrows.JsonRows:
-        """Rows nothing scrubs, kept as their JSON (see jsonrows.py): only the rows not
-        seen last time are encoded."""
-        seen = self._rows.get(field, {})
+        if as_json:
+            fresh = iter([kept(orjson.dumps(row)) for row in missing])
+        else:
+            fresh = iter(to_plain(missing, self.source, self.secrets) if missing else ())
         now: dict[int, tuple[object, Any]] = {}
         entries = []
         for row in rows:
             hit = seen.get(id(row))
-            entry = hit if hit is not None and hit[0] is row else (row, kept(orjson.dumps(row)))
+            entry = hit if hit is not None and hit[0] is row else (row, next(fresh))
             now[id(row)] = entry
             entries.append(entry)
-        self._rows[field] = now
-        return jsonrows.JsonRows(entries)
+        self._rows[field] = now  # only the rows of this snapshot are kept (and alive)
+        return jsonrows.JsonRows(entries) if as_json else [plain for _, plain in entries]
 
 
 @cache

@@ -8,6 +8,7 @@ state (a log batch's new lines) are kept whole: they never repeat.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 ROW_KEYS = ("uid", "pid", "key", "id", "name")
@@ -15,14 +16,20 @@ EVENT_FIELDS = frozenset({"lines"})  # LogBatch.lines: the lines since the last 
 ROWS = "~rows"
 
 
-def _row_key(rows: list[Any]) -> str | None:
-    if not rows or not all(isinstance(row, dict) for row in rows):
-        return None
+def key_among(values_of: Callable[[str], list[Any]]) -> str | None:
+    """The field rows are keyed by: the first of ROW_KEYS whose values (`values_of(key)`,
+    one per row) are all strings or ints, all different; None if there is none."""
     for key in ROW_KEYS:
-        values = [row.get(key) for row in rows]
+        values = values_of(key)
         if all(isinstance(v, str | int) for v in values) and len(set(values)) == len(values):
             return key
     return None
+
+
+def _row_key(rows: list[Any]) -> str | None:
+    if not rows or not all(isinstance(row, dict) for row in rows):
+        return None
+    return key_among(lambda key: [row.get(key) for row in rows])
 
 
 def _diff_rows(old: list[Any], new: list[Any]) -> Any:

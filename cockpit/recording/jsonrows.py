@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from cockpit.recording import delta
-from cockpit.recording.delta import ROW_KEYS, ROWS, implied_order
+from cockpit.recording.delta import ROWS, implied_order, key_among
 
 _UNSET: Any = object()
 
@@ -41,8 +41,8 @@ class JsonRows:
         return orjson.loads(self.json())  # type: ignore[no-any-return]
 
     def key(self) -> str | None:
-        """The field `delta` keys these rows by (the first of ROW_KEYS whose values are
-        strings or ints, all different), as it would find it in the plain rows."""
+        """The field `delta` keys these rows by (`delta.key_among`), as it would find it
+        in the plain rows."""
         if self._key is _UNSET:
             self._key = _row_key([row for row, _ in self.entries])
         return self._key
@@ -65,15 +65,13 @@ def _plain_key(value: Any) -> Any:
 def _row_key(rows: list[object]) -> str | None:
     if not rows:
         return None
-    for key in ROW_KEYS:
-        # Fields only, as the JSON has them (a property of that name is not in it).
-        values = [
+    # Fields only, as the JSON has them (a property of that name is not in it).
+    return key_among(
+        lambda key: [
             getattr(row, key) if key in getattr(row, "__dataclass_fields__", ()) else None
             for row in rows
         ]
-        if all(isinstance(v, str | int) for v in values) and len(set(values)) == len(values):
-            return key
-    return None
+    )
 
 
 def diff_rows(old: JsonRows, new: JsonRows) -> Any:
