@@ -262,12 +262,14 @@ class PodsPane(Pane):
             self._orderer.cancel()
             # The title changes with the rows, in one repaint; the filter bar's text
             # asked for its own already: the frame waits for the table's.
-            paced = self._hold_frames() if typed else None
-            changed = self._show_order(order.keys(sort_name, match), wanted)
-            if paced is not None:  # the table asks for its repaint a message later
-                paced.release_frames(self.table if changed else None)
+            held = self._hold_frames() if typed else None
+            self._show_order(order.keys(sort_name, match), wanted, held)
         else:
-            self._order_in_worker(lambda: order.keys(sort_name, match), wanted)
+            held = self._hold_frames()
+            self._orderer.request(
+                lambda: order.keys(sort_name, match),
+                lambda keys: self._show_order(keys, wanted, held),
+            )
         if len(order.pods) >= INLINE_ROWS:
             # `S` goes round the sorts in turn: the next one, sorted ahead in the worker,
             # is then shown with the title, in one frame and with no thread hop.  Not
@@ -289,18 +291,11 @@ class PodsPane(Pane):
         screen.hold_frames(ORDER_HOLD_S)
         return screen
 
-    def _order_in_worker(self, keys: Callable[[], list[str]], wanted: tuple[str, str]) -> None:
-        paced = self._hold_frames()
-
-        def deliver(found: list[str]) -> None:
-            changed = self._show_order(found, wanted)
-            if paced is not None:  # the rows drawn with the key's echo
-                paced.release_frames(self.table if changed else None)
-
-        self._orderer.request(keys, deliver)
-
-    def _show_order(self, keys: list[str], wanted: tuple[str, str]) -> bool:
-        """Show `keys` in order; whether the table changed."""
+    def _show_order(
+        self, keys: list[str], wanted: tuple[str, str], held: FramePaced | None = None
+    ) -> None:
+        """Show `keys` in order, then let the frame `held` for them go: once the table
+        has asked for its repaint (a message later), if they changed it."""
         table = self.table
         if self._rebuild and self.snapshot is not None:
             self._rebuild = False
@@ -331,7 +326,8 @@ class PodsPane(Pane):
         self._ordered = True
         self._shown = len(keys)
         self._set_title()
-        return changed
+        if held is not None:
+            held.release_frames(table if changed else None)
 
     def _set_title(self) -> None:
         if self.snapshot is None:
