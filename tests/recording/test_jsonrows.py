@@ -4,7 +4,6 @@ changes in the file as diffing them as dicts, a third of the memory."""
 from __future__ import annotations
 
 import random
-import time
 import tracemalloc
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -17,8 +16,8 @@ from cockpit.model import ContainerRow, KubeSnapshot, Level, PodRow
 from cockpit.recording import codec, jsonrows
 from cockpit.recording.delta import diff
 from cockpit.recording.jsonrows import JsonRows
-from cockpit.recording.recorder import Recorder
 from cockpit.recording.store import RecordingReader, RecordingWriter
+from tests.recording.live import record_and_watch
 
 T0 = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 
@@ -116,21 +115,13 @@ def test_the_writer_holds_the_rows_as_json_a_third_of_the_dicts() -> None:
 
 
 def test_a_viewer_gets_the_rows_as_dicts(tmp_path: Path) -> None:
-    recorder = Recorder(tmp_path / "r.db")
-    seen = []
-    recorder.subscribe(seen.append)
-    recorder.start()
     pods = [pod(i) for i in range(40)]
-    try:
-        recorder.snapshot("pods", kube(pods, T0), T0)
-        changed = [pod(0, restarts=3, status="CrashLoopBackOff"), *pods[1:]]
-        recorder.snapshot("pods", kube(changed, T0 + timedelta(seconds=1)), T0)
-        deadline = time.monotonic() + 15
-        while len(seen) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        present = {e.source: e for e in recorder.subscribe(lambda _e: None)}
-    finally:
-        recorder.stop()
+    changed = [pod(0, restarts=3, status="CrashLoopBackOff"), *pods[1:]]
+    seen, present = record_and_watch(
+        tmp_path / "r.db",
+        [("pods", kube(pods, T0), T0), ("pods", kube(changed, T0 + timedelta(seconds=1)), T0)],
+        events=2,
+    )
     assert [event.kind for event in seen] == ["key", "delta"]
     assert isinstance(seen[0].body["pods"], list)  # decoded for the viewers
     assert codec.from_plain("KubeSnapshot", seen[0].body) == kube(pods, T0)

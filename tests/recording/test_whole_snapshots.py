@@ -4,7 +4,6 @@ whole, encoded straight from the snapshot; they read back, feed and diff as befo
 from __future__ import annotations
 
 import sqlite3
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +12,8 @@ import orjson
 from cockpit.model import Level, PodUsage, TopSnapshot
 from cockpit.recording import codec
 from cockpit.recording.feed import FeedState
-from cockpit.recording.recorder import Recorder
 from cockpit.recording.store import RecordingReader, RecordingWriter
+from tests.recording.live import record_and_watch
 
 T0 = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 PODS = 200
@@ -65,20 +64,10 @@ def test_the_whole_snapshot_is_the_json_of_its_plain_value() -> None:
 
 
 def test_a_viewer_gets_the_whole_snapshot_as_plain_values(tmp_path: Path) -> None:
-    recorder = Recorder(tmp_path / "r.db")
-    seen = []
-    recorder.subscribe(seen.append)
-    recorder.start()
-    try:
-        for poll in range(3):
-            snap = top(poll)
-            recorder.snapshot("top", snap, snap.taken_at)
-        deadline = time.monotonic() + 15
-        while len(seen) < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        present = {e.source: e for e in recorder.subscribe(lambda _e: None)}
-    finally:
-        recorder.stop()
+    polls = [top(poll) for poll in range(3)]
+    seen, present = record_and_watch(
+        tmp_path / "r.db", [("top", snap, snap.taken_at) for snap in polls], events=3
+    )
     assert [event.kind for event in seen] == ["key", "key", "key"]
     state = FeedState()
     item = state.take(orjson.loads(orjson.dumps({
