@@ -32,6 +32,12 @@ STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 FRAME = 32 * 1024
 MAX_STDIN = 1024 * 1024
 MAX_SLEEP_S = 60.0
+# A container runtime takes tens of milliseconds to start an exec'd process, and
+# kubectl relies on it: client-go registers its stdout/stderr streams only after it has
+# started reading, and drops a frame that comes first ("Unknown stream id 1, discarding
+# message"; kubernetes/kubernetes#124571).  Answering at once lost kubectl's output on a
+# loaded machine, so the first frame waits this long, as a real node's would.
+EXEC_START_S = 0.05
 # Commands that read stdin when given no file operand (then we wait for the client's stdin).
 _STDIN_READERS = {"cat": 0, "wc": 0, "sort": 0, "head": 0, "tail": 0, "grep": 1, "sh": 0, "bash": 0}
 
@@ -201,11 +207,10 @@ class _Session:
                 return
             text = self.stdin.decode("utf-8", "replace")
             result, slept = self.server.run(self.pod, self.container, self.argv, text, self.tty)
-            if slept:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.gone.wait(), min(slept, MAX_SLEEP_S))
-                if self.gone.is_set():
-                    return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.gone.wait(), EXEC_START_S + min(slept, MAX_SLEEP_S))
+            if self.gone.is_set():
+                return
             out, err = result.out, result.err
             if self.tty:  # a terminal merges stderr into stdout and turns \n into \r\n
                 out = (out + err).replace("\r\n", "\n").replace("\n", "\r\n")

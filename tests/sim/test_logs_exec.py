@@ -23,7 +23,7 @@ from aiohttp import web
 from kubernetes import client as k8s
 from kubernetes.stream import stream
 
-from cockpit.sim.exec import ExecServer
+from cockpit.sim.exec import EXEC_START_S, ExecServer
 from cockpit.sim.logs import LogBook
 from cockpit.sim.pace import Pace
 
@@ -824,6 +824,28 @@ def test_exec_errors_and_other_framings(mini: MiniCluster) -> None:
     assert status["details"]["causes"] == [{"reason": "ExitCode", "message": "5"}]
     b64 = asyncio.run(raw("base64.channel.k8s.io"))
     assert b64[0] == "1aGkK"  # channel "1", base64("hi\n")
+
+
+def test_exec_output_comes_after_the_process_would_have_started(mini: MiniCluster) -> None:
+    """kubectl drops a frame that arrives before it has registered its streams."""
+    import aiohttp
+
+    async def first_frame_after() -> tuple[float, bytes]:
+        url = (
+            f"{mini.url}/api/v1/namespaces/{NS}/pods/redis-0/exec?command=echo"
+            "&command=hi&stdout=true&stderr=true"
+        )
+        async with (
+            aiohttp.ClientSession() as s,
+            s.ws_connect(url, protocols=("v5.channel.k8s.io",)) as ws,
+        ):
+            upgraded = time.monotonic()
+            msg = await ws.receive()
+            return time.monotonic() - upgraded, msg.data
+
+    waited, data = asyncio.run(first_frame_after())
+    assert data == b"\x01hi\n"
+    assert waited >= EXEC_START_S * 0.9, waited
 
 
 # -- exec through kubectl ----------------------------------------------------------------
