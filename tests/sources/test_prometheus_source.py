@@ -219,13 +219,18 @@ async def test_no_prometheus_service_in_the_cluster_is_not_configured(sim: SimCl
     target = connect(Settings().kube, sim.client_configuration(), namespace=sim.namespace)
     source = PrometheusSource(settings_for(None))
     source.attach(target)
+    assert sim.server is not None
+    before = sim.server.requests["proxy"]
     try:
-        snap = await source.snapshot()
+        snaps = [await source.snapshot() for _ in range(3)]
     finally:
         await source.close()
         target.close()
-    assert not snap.configured
-    assert snap.message == f"{NOT_CONFIGURED}: no prometheus:9090 service in {sim.namespace}"
+    for snap in snaps:
+        assert not snap.configured
+        assert snap.message == f"{NOT_CONFIGURED}: no prometheus:9090 service in {sim.namespace}"
+    # One request a poll finds the service missing; its five queries are never sent.
+    assert sim.server.requests["proxy"] - before == 3
 
 
 async def test_rbac_refusing_the_service_proxy_says_which_permission(sim: SimCluster) -> None:

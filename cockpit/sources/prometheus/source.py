@@ -80,12 +80,15 @@ class PrometheusSource:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._endpoint: _Endpoint | None = None
         self._queries = queries(self.prom.selector)
+        # The discovered service answered the last poll: its queries go in parallel.
+        self._discovered = False
 
     def attach(self, target: KubeTarget | TargetGetter) -> None:
         """Late binding: the Kubernetes target, once connected (for discovery)."""
         self._target = _getter(target)
 
     async def close(self) -> None:
+        self._discovered = False
         if self._endpoint is not None:
             client, self._endpoint = self._endpoint.client, None
             await client.aclose()
@@ -99,15 +102,27 @@ class PrometheusSource:
             return self._not_configured(now)
         names = list(self._queries)
         headers = await auth_headers(endpoint.cfg) if endpoint.via_proxy else {}
-        answers = await asyncio.gather(
-            self._get(endpoint, "/api/v1/alerts", {}, headers),
-            *(
-                self._get(endpoint, "/api/v1/query", {"query": self._queries[n]}, headers)
-                for n in names
-            ),
-            return_exceptions=True,
+        asked_alerts = self._get(endpoint, "/api/v1/alerts", {}, headers)
+        figures_asked = (  # lazy: a request is made only when iterated
+            self._get(endpoint, "/api/v1/query", {"query": self._queries[n]}, headers)
+            for n in names
         )
-        alerts_answer, figure_answers = answers[0], answers[1:]
+        if endpoint.via_proxy and not self._discovered:
+            # Not seen through the proxy yet: one request finds out whether the service
+            # is there (most clusters have none) before its queries are sent.  Without
+            # this, a cluster with no Prometheus got six proxy requests a poll, all 404.
+            (alerts_answer,) = await asyncio.gather(asked_alerts, return_exceptions=True)
+            if isinstance(alerts_answer, _NotDiscovered):
+                return self._not_configured(now, discovered_missing=True)  # none sent
+            figure_answers = (
+                []  # the alerts' failure is the poll's, below
+                if isinstance(alerts_answer, BaseException)
+                else await asyncio.gather(*figures_asked, return_exceptions=True)
+            )
+        else:
+            answers = await asyncio.gather(asked_alerts, *figures_asked, return_exceptions=True)
+            alerts_answer, figure_answers = answers[0], answers[1:]
+        self._discovered = endpoint.via_proxy and not isinstance(alerts_answer, _NotDiscovered)
         if isinstance(alerts_answer, _NotDiscovered):
             return self._not_configured(now, discovered_missing=True)
         if isinstance(alerts_answer, BaseException):
