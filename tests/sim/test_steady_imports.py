@@ -111,6 +111,30 @@ async def test_forbidden_logs_are_a_problem_in_words(kube) -> None:
         await asyncio.to_thread(follower.stop)
 
 
+async def test_the_log_follower_chooses_its_pods_once_per_pods_version(kube) -> None:
+    """Every second the follower is synced; only a new version of the pods (the
+    informer's) makes it scan them again, and then it follows what they say."""
+    _, source = kube()
+    pods = (await source.kube_snapshot()).pods
+    follower = ErrorLogFollower(source.pod_log, ["rails"], "ERROR", timedelta(minutes=5), 100, 4)
+    read: list[int] = []
+
+    def listed(rows: tuple = pods) -> tuple:
+        read.append(len(rows))
+        return rows
+
+    try:
+        follower.sync(listed, version=7)
+        followed = follower.batch().followed
+        assert followed and len(read) == 1
+        follower.sync(lambda: listed(()), version=7)  # the same version: not read
+        assert len(read) == 1 and follower.batch().followed == followed
+        follower.sync(lambda: listed(()), version=8)  # a new one: read, and no rails left
+        assert read == [len(pods), 0] and follower.batch().followed == ()
+    finally:
+        await asyncio.to_thread(follower.stop)
+
+
 async def test_the_log_of_a_missing_pod_says_not_found(kube) -> None:
     _, source = kube()
     await source.kube_snapshot()

@@ -191,3 +191,30 @@ async def test_no_page_before_the_short_window_was_seen_whole(rig: Any) -> None:
     page = next(b for b in snap.burn if b.upstream == "fastapi" and b.long_window == "1h")
     assert page.long_burn is not None and page.long_burn > page.factor
     assert page.covered_s < 120 and not page.firing and page.level is Level.OK
+
+
+class CountedPods(tuple):
+    """A snapshot's pods that count how often they are read."""
+
+    reads = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        CountedPods.reads += 1
+        return super().__iter__()
+
+
+async def test_the_same_pods_again_are_not_scanned_again(rig: Any) -> None:
+    """The SLO poll syncs with the pods pane's last snapshot every few seconds: the same
+    snapshot's pods keep the choice (at 5,000 pods, a scan each poll), new ones make it
+    again."""
+    r = rig("healthy")
+    pods = CountedPods(await r.pods())
+    without_nginx = CountedPods([p for p in pods if p.app != "nginx"])
+    CountedPods.reads = 0
+    r.traffic.sync(pods)
+    r.traffic.sync(pods)
+    assert CountedPods.reads == 1
+    assert (await r.traffic.snapshot()).streams == 2
+    r.traffic.sync(without_nginx)
+    assert CountedPods.reads == 2
+    assert (await r.traffic.snapshot()).streams == 0

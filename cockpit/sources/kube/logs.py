@@ -153,32 +153,46 @@ class ErrorLogFollower:
         self._quick_ends: dict[tuple[str, str], int] = {}
         self._opened: dict[tuple[str, str, bool], float] = {}
         self._capped = 0
+        self._chosen_version = -1  # the pods' version the choice was made from
         self._closed = False
         self.ingested = 0  # every line read, matching or not (for benchmarks)
 
     # -- which pods to follow -------------------------------------------------------------
 
-    def sync(self, pods: Iterable[PodRow]) -> None:
-        """Start streams for new pods of the apps, stop those of pods that are gone."""
+    def sync(
+        self, pods: Iterable[PodRow] | Callable[[], Iterable[PodRow]], version: int = -1
+    ) -> None:
+        """Start streams for new pods of the apps, stop those of pods that are gone,
+        restart those that ended.  `version` (the pods informer's, which bumps on every
+        change): when it is the last call's, the pods are the same and the choice is
+        kept; `pods` may then be a callable, not called (every second, the choice
+        scanned all 5,000 pods of the large scenario on the event loop)."""
         if self._closed:
             return
+        if version < 0 or version != self._chosen_version:
+            self._choose(pods() if callable(pods) else pods)
+            self._chosen_version = version
+        now = time.monotonic()
+        with self._lock:
+            chosen = list(self._pods.values())
+        for pod in chosen:
+            for container in pod.containers:
+                self._ensure_current(pod, container.name, now)
+                if container.restarts > 0:
+                    self._ensure_previous(pod, container.name, container.restarts)
+
+    def _choose(self, pods: Iterable[PodRow]) -> None:
         wanted = [p for p in pods if p.app in self._apps]
         # Broken pods first: when there are more pods than streams, they matter most.
         wanted.sort(key=lambda p: (-p.level, p.name))
         chosen = wanted[: self._max_streams]
         self._capped = len(wanted) - len(chosen)
         chosen_uids = {p.uid for p in chosen}
-        now = time.monotonic()
         with self._lock:
             self._pods = {p.uid: p for p in chosen}
             stale = [key for key in self._streams if key[0] not in chosen_uids]
         for key in stale:
             self._stop_stream(key)
-        for pod in chosen:
-            for container in pod.containers:
-                self._ensure_current(pod, container.name, now)
-                if container.restarts > 0:
-                    self._ensure_previous(pod, container.name, container.restarts)
 
     def _ensure_current(self, pod: PodRow, container: str, now: float) -> None:
         key = (pod.uid, container, False)

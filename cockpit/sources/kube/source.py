@@ -322,7 +322,7 @@ class KubeSource:
     async def log_batch(self) -> LogBatch:
         """New error lines; also starts/stops log streams as pods come and go."""
         await self._synced(self.pods)
-        self.logs.sync(self.pods.rows())
+        self.logs.sync(self.pods.rows, self.pods.version)
         return self.logs.batch()
 
     async def events_snapshot(self) -> EventsSnapshot:

@@ -114,6 +114,9 @@ class TrafficSource:
         self.lines = 0
         self.unparsed = 0
         self.dropped = 0
+        # The pods the choice was last made from (a snapshot's tuple, re-sent every
+        # poll while nothing changes: at 5,000 pods the scan is not done again).
+        self._chosen_from: object = None
 
     # -- which pods --------------------------------------------------------------------
 
@@ -121,6 +124,10 @@ class TrafficSource:
         """Follow the nginx pods among `pods`; stop following those that are gone."""
         if self._closed:
             return
+        if pods is self._chosen_from:  # the same pods as the last poll's: the same choice
+            self._ensure_streams()
+            return
+        self._chosen_from = pods
         app = self._slo.nginx_app
         # Running pods only: a starting one has no log yet (its stream would be refused).
         wanted = sorted(
