@@ -7,6 +7,7 @@ from following; lines keep arriving and are shown when it resumes.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 from collections import deque
 from collections.abc import Callable
@@ -33,8 +34,10 @@ APP_STYLES = ("cyan", "magenta", "green", "blue", "bright_cyan", "bright_magenta
 WRITE_PER_BATCH = 300
 REWRITE_MAX = 2000  # on a filter change or a pause: enough to scroll back through
 # Lines rendered per turn of the loop (about 0.5 ms each, wrapped to the width): the
-# first batch's 300 or a rewrite's 2,000 held keys and frames for 0.15-1 s in one go.
-WRITE_PER_TURN = 40
+# first batch's 300 or a rewrite's 2,000 held keys and frames for 0.15-1 s in one go,
+# and 40 a turn (with the 300 lines' Texts built at once) still held the first batch's
+# turn for 60 ms.  A line's Text is built when it is written.
+WRITE_PER_TURN = 20
 
 
 def line_text(line: LogLine, app_style: str) -> Text:
@@ -91,7 +94,7 @@ class ErrorLogPane(Pane):
         self.filter_text = ""
         self._match: Callable[[str], bool] | None = None
         self._styles = {app: APP_STYLES[i % len(APP_STYLES)] for i, app in enumerate(apps)}
-        self._unwritten: deque[Text] = deque(maxlen=REWRITE_MAX)  # in order, oldest first
+        self._unwritten: deque[LogLine] = deque(maxlen=REWRITE_MAX)  # in order, oldest first
         self._writing_later = False
 
     def compose(self) -> ComposeResult:
@@ -146,23 +149,26 @@ class ErrorLogPane(Pane):
 
     def _write(self, lines: list[LogLine], limit: int = WRITE_PER_BATCH) -> None:
         styles = self._styles
-        self._unwritten.extend(
-            line_text(line, styles.get(line.app, "cyan")) for line in newest(lines, limit)
-        )
+        self._unwritten.extend(newest(lines, limit))
         self._write_some()
 
     def _write_some(self) -> None:
         """The next WRITE_PER_TURN lines now, the rest after what else is waiting."""
-        log, unwritten = self.log_view, self._unwritten
+        log, unwritten, styles = self.log_view, self._unwritten, self._styles
         for _ in range(min(WRITE_PER_TURN, len(unwritten))):
-            log.write(unwritten.popleft())
+            line = unwritten.popleft()
+            log.write(line_text(line, styles.get(line.app, "cyan")))
         if unwritten and not self._writing_later:
             self._writing_later = True
-            self.call_later(self._write_next_turn)
+            # The next turn of the event loop, not of this pane's message queue: turns
+            # queued with call_later ran back to back in one loop callback (the first
+            # batch's 300 lines held keys and frames for 80-110 ms).
+            asyncio.get_running_loop().call_soon(self._write_next_turn)
 
     def _write_next_turn(self) -> None:
         self._writing_later = False
-        self._write_some()
+        if self.is_attached:  # not after the app has gone
+            self._write_some()
 
     @property
     def writing(self) -> bool:

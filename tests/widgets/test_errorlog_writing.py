@@ -6,6 +6,7 @@ The first batch carries up to 300 lines of backlog and a filter change rewrites 
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -52,6 +53,12 @@ async def test_a_backlog_is_written_a_turn_at_a_time_in_order() -> None:
         # Part of it now (the call returns quickly), the rest on later turns.
         assert pane.writing
         assert 0 < len(log.lines) <= 2 * WRITE_PER_TURN  # a line may wrap to two
+        # Turns of the event loop: anything else waiting (a frame, a key from the
+        # input thread) runs between two of them, not after the whole backlog.
+        between: list[bool] = []
+        asyncio.get_running_loop().call_soon(lambda: between.append(pane.writing))
+        await wait_for(pilot, lambda: between, what="a loop callback")
+        assert between == [True]
         await pilot.press("a")  # a key in between is handled, not queued behind it all
         assert pane.app_filter == "rails"
         await wait_for(pilot, lambda: not pane.writing, what="the backlog written")
