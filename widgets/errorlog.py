@@ -148,7 +148,6 @@ class ErrorLogPane(Pane):
         self.log_view.clear()
 
     def _write(self, lines: list[LogLine], limit: int = WRITE_PER_BATCH) -> None:
-        styles = self._styles
         self._unwritten.extend(newest(lines, limit))
         self._write_some()
 
