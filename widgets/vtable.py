@@ -56,6 +56,23 @@ AnyCell = Text | Cell
 Cells = tuple[AnyCell, ...]
 GAP = 2  # spaces between columns
 MAX_COLUMN = 60  # a runaway cell (a huge name) does not push the rest off screen
+
+
+def row_widths(row: Cells) -> tuple[int, ...]:
+    """Each cell's width, at most MAX_COLUMN.  A Cell of printable ASCII (nearly all of
+    them) is measured here, not through its property: the first screen measures
+    40,000 cells at 5,000 pods, 13 ms that way and 5 ms this way."""
+    widths = []
+    for cell in row:
+        if type(cell) is Cell:
+            text = cell.text
+            width = len(text) if text.isascii() and text.isprintable() else cell_len(text)
+        else:
+            width = cell.cell_len
+        widths.append(width if width < MAX_COLUMN else MAX_COLUMN)
+    return tuple(widths)
+
+
 # Rows drawn, kept while their cells, the widths and the cursor stay the same: `down` at
 # the bottom of the screen scrolls by a line, and 44 of the 45 lines were drawn already.
 STRIPS_KEPT = 400
@@ -288,7 +305,7 @@ class VirtualTable(SizedByFrame, ScrollView, can_focus=True):
         for key, row in rows:
             cached = known.get(key)
             if cached is None:
-                cached = (row, tuple(min(MAX_COLUMN, cell.cell_len) for cell in row))
+                cached = (row, row_widths(row))
                 known[key] = cached
                 grown = [max(a, b) for a, b in zip(grown, cached[1], strict=True)]
             elif cached[0] is not row:

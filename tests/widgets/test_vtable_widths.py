@@ -37,3 +37,24 @@ async def test_filtered_out_rows_keep_their_widths_and_columns_fit() -> None:
         table.apply(everything)  # the filter cleared: nothing measured anew
         assert all(table._row_widths[key] is measured[key] for key, _ in everything)
         assert table._widths == full
+
+
+def test_row_widths_are_each_cells_own_measure() -> None:
+    """The inline measure of a row agrees with each cell's cell_len, capped at
+    MAX_COLUMN: plain ASCII, wide and combining characters, control characters, Texts,
+    a runaway cell."""
+    import random
+
+    from rich.text import Text
+
+    from widgets.vtable import MAX_COLUMN, row_widths
+
+    rng = random.Random(12)
+    alphabet = ["a", "Z", "0", " ", "-", "日", "本", "é", "e\u0301", "\t", "\x1b", "🚀", "\u200b"]
+    for _ in range(500):
+        row = []
+        for _ in range(rng.randint(1, 9)):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 5, 30, 90])))
+            row.append(Text(text) if rng.random() < 0.2 else Cell(text, rng.choice(["", "dim"])))
+        expected = tuple(min(MAX_COLUMN, cell.cell_len) for cell in row)
+        assert row_widths(tuple(row)) == expected, row
