@@ -307,7 +307,6 @@ class VirtualTable(SizedByFrame, ScrollView, can_focus=True):
             if cached is None:
                 cached = (row, row_widths(row))
                 known[key] = cached
-                grown = [max(a, b) for a, b in zip(grown, cached[1], strict=True)]
             elif cached[0] is not row:
                 # Re-measure only the cells that are new objects (a metrics poll
                 # changes CPU and MEM, not the name).
@@ -317,7 +316,11 @@ class VirtualTable(SizedByFrame, ScrollView, can_focus=True):
                 )
                 cached = (row, widths)
                 known[key] = cached
-                grown = [max(a, b) for a, b in zip(grown, widths, strict=True)]
+            else:
+                shown.append(cached[1])
+                continue
+            if same_rows:  # else the widths are the columns' maxima below
+                grown = [max(a, b) for a, b in zip(grown, cached[1], strict=True)]
             shown.append(cached[1])
         self._most_rows = max(self._most_rows, len(rows))
         if len(known) > 2 * self._most_rows + 100:  # rows that went for good
