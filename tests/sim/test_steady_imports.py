@@ -125,10 +125,11 @@ async def test_the_log_follower_chooses_its_pods_once_per_pods_version(kube) -> 
 
     try:
         follower.sync(listed, version=7)
-        followed = follower.batch().followed
-        assert followed and len(read) == 1
-        follower.sync(lambda: listed(()), version=7)  # the same version: not read
-        assert len(read) == 1 and follower.batch().followed == followed
+        assert follower.batch().followed and len(read) == 1
+        # The same version: not read, the choice kept.  (Which streams are open can
+        # change meanwhile: the incident's crash-looping rails pod's follow ends at once.)
+        follower.sync(lambda: listed(()), version=7)
+        assert len(read) == 1 and follower.batch().followed
         follower.sync(lambda: listed(()), version=8)  # a new one: read, and no rails left
         assert read == [len(pods), 0] and follower.batch().followed == ()
     finally:
