@@ -43,6 +43,8 @@ from widgets.pane import Pane
 from widgets.pods import PodsPane
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from actions.base import Action
     from actions.kube.context import KubeContext
     from actions.notify.message import IncidentState
@@ -106,6 +108,19 @@ class CockpitApp(App[None]):
         self.flow = ActionFlow(self, self.runner, self.sources.refresh)
         self.collector = gctuning.FullCollector()
         self.incident = IncidentTracker()  # since when things are not OK (for notify)
+
+    def get_driver_class(self) -> type[Driver]:
+        # Textual's Linux driver polls the terminal ten times a second for nothing;
+        # widgets/quietdriver.py's sleeps until there is input.  Any other choice
+        # (TEXTUAL_DRIVER, another platform) stays Textual's.
+        chosen = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if chosen is LinuxDriver:
+            from widgets.quietdriver import QuietLinuxDriver
+
+            return QuietLinuxDriver
+        return chosen
 
     def get_default_screen(self) -> Screen:
         return MainScreen(

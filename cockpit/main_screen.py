@@ -24,6 +24,7 @@ from cockpit.lazy_imports import import_modules
 from cockpit.messages import SnapshotReady, SourceFailed
 from cockpit.model import Level, SourceFailure, worst
 from widgets.actionbar import ActionBar
+from widgets.compositor import RowCropped
 from widgets.footer import KeyFooter
 from widgets.frametimer import FramePaced
 from widgets.header import CockpitHeader
@@ -57,7 +58,7 @@ LATER_MODULES = (
 LATER_PANES_AT_LATEST = 0.5  # seconds after mount, when no pods came (or failed) by then
 
 
-class MainScreen(FramePaced, Screen):
+class MainScreen(RowCropped, FramePaced, Screen):
     # f5 and z are the app's (global keys, in the footer after q and ?); they land here.
     BINDINGS = [
         *(Binding(str(n), f"focus_pane({n})", f"Pane {n}", show=False) for n in range(1, 10)),

@@ -12,6 +12,7 @@ from textual.widgets import Static
 from cockpit.model import Level
 from cockpit.war_room import Figure
 from widgets.bignumber import BigNumber
+from widgets.compositor import RowCropped
 from widgets.header import CockpitHeader
 from widgets.screens import KeysAfterMount
 
@@ -37,7 +38,7 @@ class FigureBox(Vertical):
             self.set_class(level is figure.level, f"level-{level.css}")
 
 
-class WarRoomScreen(KeysAfterMount, Screen):
+class WarRoomScreen(RowCropped, KeysAfterMount, Screen):
     BINDINGS = [Binding("w,escape", "close", "Back to panes")]
 
     def compose(self) -> ComposeResult:
