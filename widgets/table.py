@@ -8,11 +8,11 @@ selected by key however the order changes, so the cursor never jumps to another 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist, RowKey
+from textual.widgets.data_table import CellDoesNotExist, CellKey, RowDoesNotExist, RowKey
 
 Cells = tuple[Text, ...]
 
@@ -22,7 +22,34 @@ def same_cell(a: Text, b: Text) -> bool:
     return a.plain == b.plain and a.style == b.style and a.spans == b.spans
 
 
-class KeyedTable(DataTable):
+class MeasuredTable(DataTable):
+    """A DataTable whose rows drawn before their columns were measured are drawn again.
+
+    DataTable measures new and widened cells when it is next idle, and keys its renders
+    by its update count, not by the columns' widths: a frame drawn before the measure
+    (a busy start-up) kept its rows cut to the header's width ("fas…") until the next
+    change of the table.  A measure that changes a width drops those renders."""
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        before = self._column_widths()
+        super()._update_dimensions(new_rows)
+        self._redraw_if_widths_changed(before)
+
+    def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
+        before = self._column_widths()
+        super()._update_column_widths(updated_cells)
+        self._redraw_if_widths_changed(before)
+
+    def _column_widths(self) -> list[int]:
+        return [column.content_width for column in self.columns.values()]
+
+    def _redraw_if_widths_changed(self, before: list[int]) -> None:
+        if self._column_widths() != before:
+            self._clear_caches()
+            self.refresh()
+
+
+class KeyedTable(MeasuredTable):
     DEFAULT_CSS = """
     KeyedTable { height: 1fr; }
     """

@@ -51,6 +51,7 @@ from widgets.restore import (
     steps_text,
 )
 from widgets.screens import KeysAfterMount
+from widgets.table import MeasuredTable
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
@@ -120,7 +121,7 @@ class RestoreScreen(KeysAfterMount, Screen[None]):
             yield Static(id="restore-steps")
             yield ProgressBar(id="restore-progress", total=1.0, show_eta=False)
             yield Static(id="restore-status")
-            yield DataTable(id="restore-table", cursor_type="row", zebra_stripes=True)
+            yield MeasuredTable(id="restore-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -1,4 +1,5 @@
-"""KeyedTable under a poller: rows updated every few seconds keep its renders bounded."""
+"""KeyedTable under a poller: rows updated every few seconds keep its renders bounded,
+and rows drawn before their columns were measured are drawn again."""
 
 from __future__ import annotations
 
@@ -37,3 +38,20 @@ async def test_renders_from_before_an_update_are_dropped() -> None:
         shown = [strip.text for strip in (table.render_line(y) for y in range(1, 31))]
         assert all("-59" in line for line in shown), shown[:3]  # the last poll on screen
         assert not table.apply(rows(59))  # nothing changed: nothing dropped either
+
+
+async def test_a_row_drawn_before_its_columns_are_measured_is_drawn_again() -> None:
+    # DataTable measures new rows' cells when it is next idle.  A frame in between (a
+    # busy start-up) renders them at the header's width, "fas…"; the measured widths
+    # must then replace those renders, not leave them cached until the next change.
+    app = OneTable()
+    async with app.run_test(size=(160, 45)) as pilot:
+        table = app.query_one(KeyedTable)
+        wide = tuple(Text(f"fastapi-worker-{c}") for c in range(8))
+        table.apply([("r0", wide)])
+        early = table.render_line(1).text  # drawn before the table was idle
+        assert "fastapi-worker-0" not in early  # cut to the header's width
+        await pilot.pause()
+        await pilot.pause()
+        assert not table._require_update_dimensions
+        assert "fastapi-worker-0" in table.render_line(1).text
