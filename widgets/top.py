@@ -85,7 +85,7 @@ class TopPane(Pane):
             hottest.append(pod.name, style=LEVEL_STYLE[pod.level] or "bold")
             hottest.append(f" mem {pct(pod.mem_limit_pct)} cpu {pct(pod.cpu_limit_pct)}  ")
         set_text(self.query_one("#top-hottest", Static), hottest)
-        self.level = max((p.level for p in top.pods), default=Level.OK)
+        self.level = top.level
         hot = [p for p in top.pods if p.level > Level.OK]
         self.summary = ", ".join(
             f"{p.name} mem {pct(p.mem_limit_pct)} cpu {pct(p.cpu_limit_pct)}" for p in hot[:2]
