@@ -62,14 +62,15 @@ class WakingEvent(threading.Event):
 class QuietLinuxDriver(LinuxDriver):
     """LinuxDriver whose input thread sleeps while there is nothing to read."""
 
+    exit_event: WakingEvent
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._wake_read, wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
         os.set_blocking(wake_write, False)
         self._wake_write = wake_write
-        self._waking = WakingEvent(wake_write)
-        self.exit_event = self._waking
+        self.exit_event = WakingEvent(wake_write)
 
     def run_input_thread(self) -> None:
         """Wait for input and dispatch events (LinuxDriver's loop, without its tenth-
@@ -127,7 +128,7 @@ class QuietLinuxDriver(LinuxDriver):
 
     def close(self) -> None:
         super().close()
-        self._waking.detach()
+        self.exit_event.detach()
         for fd in (self._wake_read, self._wake_write):
             try:
                 os.close(fd)

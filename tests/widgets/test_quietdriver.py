@@ -4,14 +4,9 @@ still told from a sequence by its timeout, and quitting wakes the sleeping input
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import select
-import struct
 import subprocess
 import sys
-import termios
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.common import PtyProcess
 from cockpit.app import CockpitApp
 from tests.widgets.quiet_app import ESCAPE_EXIT, READY
 from widgets.quietdriver import QuietLinuxDriver, WakingEvent, select_timeout
@@ -27,61 +23,31 @@ ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 10.0  # generous: a loaded CI machine; a hung input thread never answers at all
 
 
-class Terminal:
-    def __init__(self, master: int, proc: subprocess.Popen[bytes]) -> None:
-        self.master, self.proc = master, proc
-        self.seen = bytearray()
+def wait_for_text(terminal: PtyProcess, text: str, timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in terminal.tail_text():
+        assert terminal.alive(), f"the app ended: {terminal.tail_text()[-400:]!r}"
+        assert time.monotonic() < deadline, f"{text!r} never shown: {terminal.tail_text()!r}"
+        time.sleep(0.05)
 
-    def read_until(self, text: str, timeout: float = WAIT_S) -> None:
-        deadline = time.monotonic() + timeout
-        while text.encode() not in self.seen:
-            left = deadline - time.monotonic()
-            assert left > 0, f"{text!r} never shown; the terminal got {bytes(self.seen[-400:])!r}"
-            if select.select([self.master], [], [], min(left, 0.1))[0]:
-                try:
-                    self.seen += os.read(self.master, 65536)
-                except OSError:  # the program ended
-                    assert text.encode() in self.seen, f"{text!r} never shown"
 
-    def send(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def exit_code(self, timeout: float = WAIT_S) -> int:
-        deadline = time.monotonic() + timeout
-        while self.proc.poll() is None:
-            assert time.monotonic() < deadline, "the app did not exit"
-            if select.select([self.master], [], [], 0.05)[0]:
-                try:
-                    os.read(self.master, 65536)  # keep its output flowing
-                except OSError:
-                    pass
-        return self.proc.returncode
+def exit_code(terminal: PtyProcess, timeout: float = WAIT_S) -> int:
+    try:
+        return terminal.proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the app did not exit") from None
 
 
 @contextmanager
-def quiet_app_on_a_terminal() -> Iterator[Terminal]:
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 20, 80, 0, 0))
+def quiet_app_on_a_terminal() -> Iterator[PtyProcess]:
     env = {**os.environ, "TERM": "xterm-256color", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.widgets.quiet_app"],
-        cwd=ROOT,
-        env=env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    os.close(slave)
-    terminal = Terminal(master, proc)
+    argv = [sys.executable, "-m", "tests.widgets.quiet_app"]
+    terminal = PtyProcess(argv, env, size=(80, 20), cwd=ROOT)
     try:
-        terminal.read_until(READY)
+        wait_for_text(terminal, READY)
         yield terminal
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        os.close(master)
+        terminal.stop()
 
 
 def test_a_lone_escape_arrives_once_its_timeout_passes() -> None:
@@ -89,7 +55,7 @@ def test_a_lone_escape_arrives_once_its_timeout_passes() -> None:
     # thread now wakes for, says it was the key and not a sequence's start.
     with quiet_app_on_a_terminal() as terminal:
         terminal.send(b"\x1b")
-        assert terminal.exit_code() == ESCAPE_EXIT
+        assert exit_code(terminal) == ESCAPE_EXIT
 
 
 def test_a_sequence_is_not_taken_for_escape() -> None:
@@ -98,7 +64,7 @@ def test_a_sequence_is_not_taken_for_escape() -> None:
         time.sleep(0.5)
         assert terminal.proc.poll() is None
         terminal.send(b"q")
-        assert terminal.exit_code() == 0
+        assert exit_code(terminal) == 0
 
 
 def test_quitting_wakes_the_input_thread() -> None:
@@ -107,7 +73,7 @@ def test_quitting_wakes_the_input_thread() -> None:
     with quiet_app_on_a_terminal() as terminal:
         time.sleep(0.3)  # idle: the input thread is asleep
         terminal.send(b"q")
-        assert terminal.exit_code() == 0
+        assert exit_code(terminal) == 0
 
 
 def test_the_sleep_lasts_until_the_parsers_deadline() -> None:
