@@ -16,6 +16,7 @@ import httpx
 from actions.notify.outcome import ChannelOutcome
 from cockpit.config import redact
 from cockpit.errors import describe
+from cockpit.sources.http_clients import client_off_loop
 from cockpit.textsafe import one_line
 
 _URL = re.compile(r"([a-z][a-z0-9+.-]*://)([^/?#]*)([^?#]*)", re.IGNORECASE)
@@ -41,7 +42,9 @@ async def post(url: str, text: str, timeout: float) -> ChannelOutcome:
     """POST {"text": text}; ok only on HTTP 200 with the body "ok" (Slack's answer)."""
     recipient = f"Slack webhook {mask_webhook(url)}"
     try:
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        # Made off the loop (the CA store): sending a notification holds no key press.
+        made = await client_off_loop(httpx.AsyncClient, timeout=timeout, follow_redirects=False)
+        async with made as client:
             response = await client.post(url, json={"text": text})
     except httpx.HTTPError as exc:
         message, hint = describe(exc)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import trustme
 from aiohttp import web
@@ -208,3 +210,24 @@ def test_one_failure_after_good_checks_is_a_warn() -> None:
     assert probe_level(failed, health, good_before=False) == (Level.CRIT, "timeout")
     slow = Probe(200, 2500.0, "ok", None)
     assert probe_level(slow, health, good_before=False) == (Level.CRIT, "2.5s")
+
+
+async def test_the_url_client_is_made_off_the_loop(serve: Serve) -> None:
+    """Its CA store took 30 ms on the loop, a stall at start-up (http_clients.py)."""
+    base = await serve(health_app({"status": "ok"}))
+    loop_thread = threading.get_ident()
+    made_in: list[int] = []
+
+    class Recording(HealthSource):
+        def _new_url_client(self) -> httpx.AsyncClient:
+            made_in.append(threading.get_ident())
+            return super()._new_url_client()
+
+    source = Recording(Settings(health=HealthSettings(urls=(f"{base}/health",), services=())))
+    try:
+        (e,) = (await source.snapshot()).endpoints
+        (e_again,) = (await source.snapshot()).endpoints
+    finally:
+        await source.close()
+    assert e.status == 200 and e_again.status == 200
+    assert len(made_in) == 1 and made_in[0] != loop_thread  # once, in a worker thread

@@ -37,6 +37,7 @@ from cockpit.sources.health import kube_http
 from cockpit.sources.health.check import cert_days_text
 from cockpit.sources.health.probe import Probe, probe
 from cockpit.sources.health.tls import client_context
+from cockpit.sources.http_clients import client_off_loop
 from cockpit.thresholds import level_for
 from cockpit.units import duration_ms
 
@@ -182,6 +183,8 @@ class HealthSource:
         urls = url_targets(self.settings)
         services = service_targets(self.settings, self.namespace)
         # The URLs start at once; the services wait for the credentials (usually instant).
+        if urls:
+            await self._make_url_client()
         url_checks = [asyncio.ensure_future(self._check_url(t)) for t in urls]
         try:
             service_checks = await self._service_checks(services)
@@ -197,27 +200,28 @@ class HealthSource:
             endpoints=endpoints, taken_at=now, level=worst(e.level for e in endpoints)
         )
 
-    def _url_client(self) -> httpx.AsyncClient | None:
+    async def _make_url_client(self) -> None:
+        """The URL checks' client, once (off the loop: see http_clients.py)."""
         if self._urls is None and self._urls_problem is None:
             try:
-                context = client_context(self.settings.ca_file)
+                self._urls = await client_off_loop(self._new_url_client)
             except (OSError, ValueError) as exc:  # a missing or unreadable ca_file
                 message, _ = describe(exc)
                 self._urls_problem = (
                     f"cannot load health.ca_file {self.settings.ca_file}: {message}",
                     "fix or remove health.ca_file in the settings",
                 )
-                return None
-            self._urls = httpx.AsyncClient(
-                verify=context,
-                timeout=httpx.Timeout(self.settings.timeout),
-                follow_redirects=True,
-                headers={"User-Agent": "cockpit/0.1 health check"},
-            )
-        return self._urls
+
+    def _new_url_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            verify=client_context(self.settings.ca_file),
+            timeout=httpx.Timeout(self.settings.timeout),
+            follow_redirects=True,
+            headers={"User-Agent": "cockpit/0.1 health check"},
+        )
 
     async def _check_url(self, target: Target) -> Probe:
-        client = self._url_client()
+        client = self._urls
         if client is None:
             error, hint = self._urls_problem or ("no HTTP client", "")
             return Probe(None, None, None, None, error, hint)
@@ -233,7 +237,7 @@ class HealthSource:
         started = time.monotonic()
         try:
             if self._api is None:
-                self._api = kube_http.api_client(cfg, self.settings.timeout)
+                self._api = await client_off_loop(kube_http.api_client, cfg, self.settings.timeout)
             async with asyncio.timeout(self.settings.timeout):
                 headers = await kube_http.auth_headers(cfg)
         except Exception as exc:  # a bad client certificate, a failing exec plugin

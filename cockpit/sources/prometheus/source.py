@@ -31,6 +31,7 @@ from cockpit.config import PrometheusSettings, Settings, redact
 from cockpit.errors import SourceError, certificate_problem
 from cockpit.model import Level, PrometheusSnapshot, worst
 from cockpit.sources.health.kube_http import api_client, auth_headers, extensions, proxy_path
+from cockpit.sources.http_clients import client_off_loop
 from cockpit.sources.kube.client import KubeTarget
 from cockpit.sources.prometheus.alerts import parse_alerts
 from cockpit.sources.prometheus.promql import figures, queries, vector
@@ -79,6 +80,8 @@ class PrometheusSource:
         self._target: TargetGetter = _getter(kube_target)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._endpoint: _Endpoint | None = None
+        # Making a client awaits a thread: the poll and a range query must not both make one.
+        self._endpoint_lock = asyncio.Lock()
         self._queries = queries(self.prom.selector)
         # The discovered service answered the last poll: its queries go in parallel.
         self._discovered = False
@@ -182,20 +185,22 @@ class PrometheusSource:
     # -- where Prometheus is --------------------------------------------------------------
 
     async def _current_endpoint(self) -> _Endpoint | None:
+        async with self._endpoint_lock:
+            return await self._choose_endpoint()
+
+    async def _choose_endpoint(self) -> _Endpoint | None:
         timeout = self.prom.timeout
         if self.prom.url:
             key: object = ("url", self.prom.url)
             if self._endpoint is None or self._endpoint.key != key:
                 await self.close()
-                self._endpoint = _Endpoint(
-                    httpx.AsyncClient(
-                        base_url=self.prom.url,
-                        timeout=httpx.Timeout(timeout),
-                        headers={"User-Agent": "cockpit/0.1"},
-                    ),
-                    redact(self.prom.url),
-                    key,
+                client = await client_off_loop(
+                    httpx.AsyncClient,
+                    base_url=self.prom.url,
+                    timeout=httpx.Timeout(timeout),
+                    headers={"User-Agent": "cockpit/0.1"},
                 )
+                self._endpoint = _Endpoint(client, redact(self.prom.url), key)
             return self._endpoint
         target = self._target()
         service = self.prom.discover.strip()
@@ -207,9 +212,8 @@ class PrometheusSource:
         if self._endpoint is None or self._endpoint.key != key:
             await self.close()
             shown = f"{str(cfg.host).rstrip('/')}{proxy_path(target.namespace, service, '')}"
-            self._endpoint = _Endpoint(
-                api_client(cfg, timeout), shown, key, cfg, target.namespace, service
-            )
+            client = await client_off_loop(api_client, cfg, timeout)
+            self._endpoint = _Endpoint(client, shown, key, cfg, target.namespace, service)
         return self._endpoint
 
     def _not_configured(
