@@ -35,6 +35,7 @@ from cockpit.palette import contacts_text, key_groups, palette_commands
 from cockpit.recording.recorder import recorder_for
 from cockpit.startup import Sources
 from cockpit.views import open_view, pod_log_screen
+from widgets.frametimer import FramePaced
 from widgets.header import CockpitHeader
 from widgets.help import HelpScreen, KeyGroups
 from widgets.keys import Key
@@ -138,6 +139,10 @@ class CockpitApp(App[None]):
         # for a pause in them (see cockpit/gctuning.py).
         if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
             self.collector.note_input()
+            # ... and what they change is drawn without waiting for the frame pacing.
+            screen = self.screen
+            if isinstance(screen, FramePaced):
+                screen.note_input()
         await super().on_event(event)
 
     def on_mount(self) -> None:

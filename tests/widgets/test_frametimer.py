@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.screen import Screen
+from textual.widgets import Static
 
 from tests.pilot import wait_for
 from tests.widgets.test_pods_order import PODS, many_pods
+from widgets import frametimer
 from widgets import pods as pods_module
 from widgets.filter import FilterBar
 from widgets.frametimer import FramePaced, FrameTimer, wait_before_tick
@@ -109,3 +111,121 @@ async def test_a_filter_keystroke_draws_its_text_and_its_rows_in_one_frame(
             await pilot.pause()
             first = next(i for i, (text, _) in enumerate(app.frames) if text == typed)
             assert app.frames[first][1][1] == typed, app.frames[first - 1 : first + 2]
+
+
+async def test_an_expedited_frame_does_not_wait_out_the_interval() -> None:
+    """A key's frame right after another: at once, not one interval after that one."""
+    ticks = Ticks()
+    app = App()
+    async with app.run_test():
+        timer = FrameTimer(app, 0.5, name="frames", callback=ticks, pause=True)
+        timer._start()
+        try:
+            timer.resume()
+            await wait_for_ticks(ticks, 1)
+            timer.pause()
+            # Paced: the next frame one interval (0.5 s) after the first.
+            timer.resume()
+            await wait_for_ticks(ticks, 2)
+            assert ticks.at[1] - ticks.at[0] >= 0.45
+            timer.pause()
+            # Expedited while the pacing wait is under way: at once.
+            timer.resume()
+            await asyncio.sleep(0.05)
+            asked = time.monotonic()
+            timer.expedite()
+            await wait_for_ticks(ticks, 3)
+            assert ticks.at[2] - asked < 0.2 and ticks.at[2] - ticks.at[1] < 0.4
+            timer.pause()
+            # Expedited while paused: the frame that follows comes at once too, once.
+            timer.expedite()
+            timer.resume()
+            await wait_for_ticks(ticks, 4)
+            assert ticks.at[3] - ticks.at[2] < 0.2
+            await wait_for_ticks(ticks, 5)
+            assert ticks.at[4] - ticks.at[3] >= 0.45  # paced again after it
+        finally:
+            timer.stop()
+
+
+async def test_an_expedite_during_a_frame_counts_for_the_next() -> None:
+    """A key handled while a frame is being drawn: the frame after it is not paced."""
+    ticks = Ticks()
+    app = App()
+    async with app.run_test():
+
+        def tick() -> None:
+            ticks()
+            if len(ticks.at) == 2:
+                timer.expedite()
+
+        timer = FrameTimer(app, 0.5, name="frames", callback=tick, pause=False)
+        timer._start()
+        try:
+            await wait_for_ticks(ticks, 4)
+            gaps = [b - a for a, b in zip(ticks.at, ticks.at[1:], strict=False)]
+            assert gaps[0] >= 0.45 and gaps[1] < 0.2 and gaps[2] >= 0.45, gaps
+        finally:
+            timer.stop()
+
+
+async def wait_for_ticks(ticks: Ticks, n: int, within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while len(ticks.at) < n:
+        assert time.monotonic() < deadline, f"{len(ticks.at)} ticks, not {n}"
+        await asyncio.sleep(0.005)
+
+
+class InputPacedScreen(FramePaced, Screen):
+    def compose(self) -> ComposeResult:
+        yield Static("0", id="count")
+
+
+class Counting(App):
+    """A key changes the text; each frame's time and text are kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[tuple[float, str]] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(InputPacedScreen())
+
+    def _display(self, screen: Screen, renderable: Any) -> None:
+        super()._display(screen, renderable)
+        if isinstance(screen, InputPacedScreen):
+            text = str(screen.query_one("#count", Static).render())
+            self.frames.append((time.monotonic(), text))
+
+
+async def test_the_first_repaint_after_a_key_is_not_paced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FramePaced.note_input: the change a key makes is drawn at once even when a frame
+    was drawn just before it (here the pacing interval is half a second)."""
+    monkeypatch.setattr(frametimer, "UPDATE_PERIOD", 0.5)
+    app = Counting()
+    async with app.run_test(size=(40, 5)):
+        screen = app.screen
+        assert isinstance(screen, InputPacedScreen)
+        count = screen.query_one("#count", Static)
+
+        async def drawn(text: str) -> float:
+            """When a frame first showed `text` (no Pilot here: its pause draws one)."""
+            deadline = time.monotonic() + 5.0
+            while not (app.frames and app.frames[-1][1] == text):
+                assert time.monotonic() < deadline, f"no frame with {text!r}: {app.frames[-3:]}"
+                await asyncio.sleep(0.002)
+            return app.frames[-1][0]
+
+        await asyncio.sleep(0.6)
+        for value, after_input in (("1", False), ("2", True), ("3", False), ("4", True)):
+            count.update(f"{value} before")  # a background repaint: its frame, now
+            await drawn(f"{value} before")
+            if after_input:
+                screen.note_input()
+            asked = time.monotonic()
+            count.update(value)
+            waited = await drawn(value) - asked
+            if after_input:
+                assert waited < 0.25, waited
+            else:
+                assert waited > 0.3, waited  # paced: the wait a key's frame no longer has
