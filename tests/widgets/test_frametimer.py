@@ -71,20 +71,26 @@ class PacedScreen(FramePaced, Screen):
 
 
 class Recording(App):
-    """What each frame written shows: the filter bar's text and the pane's order."""
+    """What each frame written shows, as `seen(screen)` says, on a screen of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, screen: type[Screen], seen: Any) -> None:
         super().__init__()
-        self.frames: list[tuple[str, Any]] = []
+        self.frames: list[Any] = []
+        self._screen_type, self._seen = screen, seen
 
     def on_mount(self) -> None:
-        self.push_screen(PacedScreen())
+        self.push_screen(self._screen_type())
 
     def _display(self, screen: Screen, renderable: Any) -> None:
         super()._display(screen, renderable)
-        if isinstance(screen, PacedScreen):
-            pane = screen.query_one(PodsPane)
-            self.frames.append((pane.query_one(FilterBar).value, pane.shown_order))
+        if isinstance(screen, self._screen_type):
+            self.frames.append(self._seen(screen))
+
+
+def filter_and_order(screen: Screen) -> tuple[str, Any]:
+    """The filter bar's text and the pane's order."""
+    pane = screen.query_one(PodsPane)
+    return pane.query_one(FilterBar).value, pane.shown_order
 
 
 @pytest.mark.parametrize("in_worker", [True, False])
@@ -95,7 +101,7 @@ async def test_a_filter_keystroke_draws_its_text_and_its_rows_in_one_frame(
     monkeypatch.setattr(pods_module, "ORDER_HOLD_S", 1.0)
     if not in_worker:  # the order computed on the loop (fewer pods than this)
         monkeypatch.setattr(pods_module, "INLINE_ROWS", PODS + 1)
-    app = Recording()
+    app = Recording(PacedScreen, filter_and_order)
     async with app.run_test(size=(160, 30)) as pilot:
         pane = app.screen.query_one(PodsPane)
         pane.show(many_pods())
@@ -181,28 +187,15 @@ class InputPacedScreen(FramePaced, Screen):
         yield Static("0", id="count")
 
 
-class Counting(App):
-    """A key changes the text; each frame's time and text are kept."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.frames: list[tuple[float, str]] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(InputPacedScreen())
-
-    def _display(self, screen: Screen, renderable: Any) -> None:
-        super()._display(screen, renderable)
-        if isinstance(screen, InputPacedScreen):
-            text = str(screen.query_one("#count", Static).render())
-            self.frames.append((time.monotonic(), text))
+def when_and_text(screen: Screen) -> tuple[float, str]:
+    return time.monotonic(), str(screen.query_one("#count", Static).render())
 
 
 async def test_the_first_repaint_after_a_key_is_not_paced(monkeypatch: pytest.MonkeyPatch) -> None:
     """FramePaced.note_input: the change a key makes is drawn at once even when a frame
     was drawn just before it (here the pacing interval is half a second)."""
     monkeypatch.setattr(frametimer, "UPDATE_PERIOD", 0.5)
-    app = Counting()
+    app = Recording(InputPacedScreen, when_and_text)
     async with app.run_test(size=(40, 5)):
         screen = app.screen
         assert isinstance(screen, InputPacedScreen)
