@@ -108,10 +108,23 @@ class FramePaced:
         waiting out the pacing interval (see the module's docstring)."""
         self._input_pending = True
 
-    def _expedite_for_input(self) -> None:
-        if self._input_pending:
-            self._input_pending = False
-            self._update_timer.expedite()
+    def _expedite_for_input(self, widget: Widget | None) -> None:
+        """On the first repaint asked, after input, by the focused widget, one of its
+        ancestors (its pane's title) or descendants: a background pane's repaint that
+        was already on its way would otherwise take the unpaced frame, and the key's
+        change would wait out the interval after it."""
+        if not self._input_pending:
+            return
+        focused = self.focused  # type: ignore[attr-defined]
+        if (
+            widget is not None
+            and focused is not None
+            and widget not in focused.ancestors_with_self
+            and focused not in widget.ancestors
+        ):
+            return
+        self._input_pending = False
+        self._update_timer.expedite()
 
     def hold_frames(self, seconds: float) -> None:
         """See FrameTimer.hold: for a result due within `seconds` (a few ms)."""
@@ -127,18 +140,18 @@ class FramePaced:
 
     async def _on_update(self, message: messages.Update) -> None:
         await super()._on_update(message)  # type: ignore[misc]
-        self._expedite_for_input()
+        self._expedite_for_input(message.widget)
         if message.widget is self._release_after:
             self._release_after = None
             self._update_timer.release()
 
     async def _on_layout(self, message: messages.Layout) -> None:
         await super()._on_layout(message)  # type: ignore[misc]
-        self._expedite_for_input()
+        self._expedite_for_input(message.widget)
 
     async def _on_update_scroll(self, message: messages.UpdateScroll) -> None:
         await super()._on_update_scroll(message)  # type: ignore[misc]
-        self._expedite_for_input()
+        self._expedite_for_input(None)
 
     @property
     def _update_timer(self) -> FrameTimer:

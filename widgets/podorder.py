@@ -54,10 +54,12 @@ class PodOrder:
         self.usage = usage
         self._texts: list[str] | None = None
         self._sorted: dict[str, list[int]] = {}
+        self._uids: dict[str, list[str]] = {}  # each sort's uids, unfiltered, once asked
         if carried is not None and carried.pods is pods:
             # Same pods, new metrics: only the usage sorts must be done again.
             self._texts = carried._texts
             self._sorted = {k: v for k, v in carried._sorted.items() if k not in BY_USAGE}
+            self._uids = {k: v for k, v in carried._uids.items() if k not in BY_USAGE}
 
     def with_usage(self, usage: Mapping[str, PodUsage]) -> PodOrder:
         return PodOrder(self.pods, usage, carried=self)
@@ -83,9 +85,13 @@ class PodOrder:
         return self._texts
 
     def keys(self, sort_name: str, match: Match | None) -> list[str]:
-        """The uids to show, in order."""
+        """The uids to show, in order (unfiltered: the same list each time, which its
+        readers never change; `S` round the sorts builds each once per pod list)."""
+        if match is None and (uids := self._uids.get(sort_name)) is not None:
+            return uids
         pods, indexes = self.pods, self.sorted_indexes(sort_name)
         if match is None:
-            return [pods[i].uid for i in indexes]
+            uids = self._uids[sort_name] = [pods[i].uid for i in indexes]
+            return uids
         texts = self.texts()
         return [pods[i].uid for i in indexes if match(texts[i])]

@@ -14,9 +14,9 @@ from cockpit.model import KubeSnapshot
 from cockpit.sources.kube.convert import pod_row
 from tests.app import scenes
 from tests.pilot import wait_for
-from widgets.filter import FilterBar
+from widgets.filter import FilterBar, matcher
 from widgets.offloop import Newest
-from widgets.podorder import SORTS, search_text
+from widgets.podorder import SORTS, PodOrder, search_text
 from widgets.pods import INLINE_ROWS, PodsPane
 
 PODS = 3000
@@ -141,3 +141,19 @@ async def test_only_the_newest_request_is_computed_and_delivered() -> None:
         await wait_for(pilot, lambda: not newest.busy, what="the worker done")
         assert delivered == ["abcd"]
         newest.close()
+
+
+def test_an_unfiltered_order_is_made_once_per_pod_list() -> None:
+    """`S` round the sorts: each sort's uids are built once per pod list (and the usage
+    sorts once per metrics poll), filtered ones each time."""
+    snapshot = many_pods()
+    order = PodOrder(snapshot.pods, {})
+    by_name = order.keys("name", None)
+    assert by_name == expected(snapshot, "name") and order.keys("name", None) is by_name
+    assert order.keys("cpu", None) is order.keys("cpu", None)
+    filtered = order.keys("name", matcher("7"))
+    assert filtered == expected(snapshot, "name", "7") and filtered is not by_name
+    newer = order.with_usage({})  # new metrics, the same pods
+    assert newer.keys("name", None) is by_name  # carried over
+    assert newer.keys("cpu", None) is not order.keys("cpu", None)  # made anew
+    assert PodOrder(list(snapshot.pods), {}).keys("name", None) is not by_name  # a new list

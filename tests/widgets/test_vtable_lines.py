@@ -77,3 +77,27 @@ async def test_a_faded_table_draws() -> None:
         lines = table.render_lines(table.region.reset_offset)
         assert any("pod-0" in strip.text for strip in lines)
         assert app.is_running and app._exception is None
+
+
+async def test_a_reorder_keeps_the_selection_and_finds_rows_by_key() -> None:
+    """The line index is made when asked (not per reorder): selecting by key, reading a
+    shown row and updating rows on screen still find their lines, and a reorder with
+    keys not in the set, or some missing, shows only the set's."""
+    app = OneTable()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(VirtualTable)
+        table.apply(rows(50))
+        await pilot.pause()
+        assert table.select_key("k30") and table.selected_key == "k30"
+        order = [key for key, _ in reversed(rows(50))]
+        assert table.reorder(order) and table.keys_in_order() == order
+        assert table.selected_key == "k30" and table.cursor_row == 19
+        assert not table.reorder(order)  # the same order: nothing to do
+        assert table.select_key("k0") and table.cursor_row == 49
+        assert table.row_cells("k0") is not None
+        # A key that is not a row is left out; a row left out is hidden.
+        assert table.reorder(["k1", "nope", "k0"])
+        assert table.keys_in_order() == ["k1", "k0"] and table.selected_key == "k0"
+        assert table.row_cells("k2") is None and not table.select_key("k2")
+        # The selected row hidden: the cursor stays within the rows shown.
+        assert table.reorder(["k5"]) and table.cursor_row == 0 and table.selected_key == "k5"
