@@ -28,6 +28,10 @@ from textual.screen import UPDATE_PERIOD
 from textual.timer import EventTargetGone, Timer
 from textual.widget import Widget
 
+# A key's own repaint is asked within a few ms (a worker's result within ORDER_HOLD_S):
+# a repaint later than this is not that key's.
+INPUT_REPAINT_WITHIN_S = 0.25
+
 
 def wait_before_tick(last_tick: float | None, now: float, interval: float) -> float:
     """Seconds to wait before the next frame: none for the first or when the last was
@@ -102,11 +106,13 @@ class FramePaced:
 
     _release_after: Widget | None = None
     _input_pending = False
+    _input_at = 0.0
 
     def note_input(self) -> None:
         """A key or a click came in: the first repaint asked after it is drawn without
         waiting out the pacing interval (see the module's docstring)."""
         self._input_pending = True
+        self._input_at = _time.get_time()
 
     def _expedite_for_input(self, widget: Widget | None) -> None:
         """On the first repaint asked, after input, by the focused widget, one of its
@@ -114,6 +120,9 @@ class FramePaced:
         was already on its way would otherwise take the unpaced frame, and the key's
         change would wait out the interval after it."""
         if not self._input_pending:
+            return
+        if _time.get_time() - self._input_at > INPUT_REPAINT_WITHIN_S:
+            self._input_pending = False  # a key that changed nothing: no later frame's
             return
         focused = self.focused  # type: ignore[attr-defined]
         if (

@@ -222,3 +222,28 @@ async def test_the_first_repaint_after_a_key_is_not_paced(monkeypatch: pytest.Mo
                 assert waited < 0.25, waited
             else:
                 assert waited > 0.3, waited  # paced: the wait a key's frame no longer has
+
+
+async def test_input_that_changed_nothing_leaves_later_repaints_paced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A key that repainted nothing: a repaint asked later than INPUT_REPAINT_WITHIN_S
+    after it is a background one, paced as any other."""
+    monkeypatch.setattr(frametimer, "UPDATE_PERIOD", 0.5)
+    monkeypatch.setattr(frametimer, "INPUT_REPAINT_WITHIN_S", 0.05)
+    app = Recording(InputPacedScreen, when_and_text)
+    async with app.run_test(size=(40, 5)):
+        screen = app.screen
+        assert isinstance(screen, InputPacedScreen)
+        count = screen.query_one("#count", Static)
+        await asyncio.sleep(0.6)
+        count.update("background")
+        while not (app.frames and app.frames[-1][1] == "background"):
+            await asyncio.sleep(0.002)
+        screen.note_input()
+        await asyncio.sleep(0.1)  # the key's window is over
+        asked = time.monotonic()
+        count.update("later")
+        while not (app.frames and app.frames[-1][1] == "later"):
+            await asyncio.sleep(0.002)
+        assert app.frames[-1][0] - asked > 0.25
