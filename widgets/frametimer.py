@@ -118,7 +118,8 @@ class FramePaced:
         """On the first repaint asked, after input, by the focused widget, one of its
         ancestors (its pane's title) or descendants: a background pane's repaint that
         was already on its way would otherwise take the unpaced frame, and the key's
-        change would wait out the interval after it."""
+        change would wait out the interval after it.  `widget` None: a scroll, which
+        names no widget (after a key, the focused table's)."""
         if not self._input_pending:
             return
         if _time.get_time() - self._input_at > INPUT_REPAINT_WITHIN_S:

@@ -226,8 +226,12 @@ class VirtualTable(SizedByFrame, ScrollView, can_focus=True):
         is rebuilt when drawn).  The selection follows its key."""
         cells = self._cells
         # Usually every key is a row (an order of this very row set): the check runs in C.
-        every = len(keys) == len(cells) and all(map(cells.__contains__, keys))
-        shown = keys if every and isinstance(keys, list) else [k for k in keys if k in cells]
+        every = (
+            isinstance(keys, list)
+            and len(keys) == len(cells)
+            and all(map(cells.__contains__, keys))
+        )
+        shown = keys if every else [key for key in keys if key in cells]
         if shown == self._keys:
             return False
         self._show(shown)

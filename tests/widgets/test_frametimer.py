@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -38,31 +40,40 @@ class Ticks:
         self.at.append(time.monotonic())
 
 
-async def test_a_held_frame_comes_once_released_or_once_the_hold_is_over() -> None:
-    ticks = Ticks()
+@asynccontextmanager
+async def running_timer(
+    interval: float, callback: Callable[[], None], *, pause: bool = True
+) -> AsyncIterator[FrameTimer]:
+    """A FrameTimer of `interval` calling `callback`, in a running app."""
     app = App()
     async with app.run_test():
-        timer = FrameTimer(app, 0.001, name="frames", callback=ticks, pause=True)
+        timer = FrameTimer(app, interval, name="frames", callback=callback, pause=pause)
         timer._start()
         try:
-            timer.hold(30.0)
-            timer.resume()
-            await asyncio.sleep(0.3)
-            assert ticks.at == []  # held: no frame yet
-            released = time.monotonic()
-            timer.release()
-            await asyncio.sleep(0.3)
-            assert ticks.at and ticks.at[0] >= released
-            timer.pause()
-            await asyncio.sleep(0.05)
-            count = len(ticks.at)
-            timer.hold(0.2)  # never released: the frame after the hold
-            held = time.monotonic()
-            timer.resume()
-            await asyncio.sleep(0.6)
-            assert len(ticks.at) > count and ticks.at[count] >= held + 0.2
+            yield timer
         finally:
             timer.stop()
+
+
+async def test_a_held_frame_comes_once_released_or_once_the_hold_is_over() -> None:
+    ticks = Ticks()
+    async with running_timer(0.001, ticks) as timer:
+        timer.hold(30.0)
+        timer.resume()
+        await asyncio.sleep(0.3)
+        assert ticks.at == []  # held: no frame yet
+        released = time.monotonic()
+        timer.release()
+        await asyncio.sleep(0.3)
+        assert ticks.at and ticks.at[0] >= released
+        timer.pause()
+        await asyncio.sleep(0.05)
+        count = len(ticks.at)
+        timer.hold(0.2)  # never released: the frame after the hold
+        held = time.monotonic()
+        timer.resume()
+        await asyncio.sleep(0.6)
+        assert len(ticks.at) > count and ticks.at[count] >= held + 0.2
 
 
 class PacedScreen(FramePaced, Screen):
@@ -122,57 +133,45 @@ async def test_a_filter_keystroke_draws_its_text_and_its_rows_in_one_frame(
 async def test_an_expedited_frame_does_not_wait_out_the_interval() -> None:
     """A key's frame right after another: at once, not one interval after that one."""
     ticks = Ticks()
-    app = App()
-    async with app.run_test():
-        timer = FrameTimer(app, 0.5, name="frames", callback=ticks, pause=True)
-        timer._start()
-        try:
-            timer.resume()
-            await wait_for_ticks(ticks, 1)
-            timer.pause()
-            # Paced: the next frame one interval (0.5 s) after the first.
-            timer.resume()
-            await wait_for_ticks(ticks, 2)
-            assert ticks.at[1] - ticks.at[0] >= 0.45
-            timer.pause()
-            # Expedited while the pacing wait is under way: at once.
-            timer.resume()
-            await asyncio.sleep(0.05)
-            asked = time.monotonic()
-            timer.expedite()
-            await wait_for_ticks(ticks, 3)
-            assert ticks.at[2] - asked < 0.2 and ticks.at[2] - ticks.at[1] < 0.4
-            timer.pause()
-            # Expedited while paused: the frame that follows comes at once too, once.
-            timer.expedite()
-            timer.resume()
-            await wait_for_ticks(ticks, 4)
-            assert ticks.at[3] - ticks.at[2] < 0.2
-            await wait_for_ticks(ticks, 5)
-            assert ticks.at[4] - ticks.at[3] >= 0.45  # paced again after it
-        finally:
-            timer.stop()
+    async with running_timer(0.5, ticks) as timer:
+        timer.resume()
+        await wait_for_ticks(ticks, 1)
+        timer.pause()
+        # Paced: the next frame one interval (0.5 s) after the first.
+        timer.resume()
+        await wait_for_ticks(ticks, 2)
+        assert ticks.at[1] - ticks.at[0] >= 0.45
+        timer.pause()
+        # Expedited while the pacing wait is under way: at once.
+        timer.resume()
+        await asyncio.sleep(0.05)
+        asked = time.monotonic()
+        timer.expedite()
+        await wait_for_ticks(ticks, 3)
+        assert ticks.at[2] - asked < 0.2 and ticks.at[2] - ticks.at[1] < 0.4
+        timer.pause()
+        # Expedited while paused: the frame that follows comes at once too, once.
+        timer.expedite()
+        timer.resume()
+        await wait_for_ticks(ticks, 4)
+        assert ticks.at[3] - ticks.at[2] < 0.2
+        await wait_for_ticks(ticks, 5)
+        assert ticks.at[4] - ticks.at[3] >= 0.45  # paced again after it
 
 
 async def test_an_expedite_during_a_frame_counts_for_the_next() -> None:
     """A key handled while a frame is being drawn: the frame after it is not paced."""
     ticks = Ticks()
-    app = App()
-    async with app.run_test():
 
-        def tick() -> None:
-            ticks()
-            if len(ticks.at) == 2:
-                timer.expedite()
+    def tick() -> None:
+        ticks()
+        if len(ticks.at) == 2:
+            timer.expedite()
 
-        timer = FrameTimer(app, 0.5, name="frames", callback=tick, pause=False)
-        timer._start()
-        try:
-            await wait_for_ticks(ticks, 4)
-            gaps = [b - a for a, b in zip(ticks.at, ticks.at[1:], strict=False)]
-            assert gaps[0] >= 0.45 and gaps[1] < 0.2 and gaps[2] >= 0.45, gaps
-        finally:
-            timer.stop()
+    async with running_timer(0.5, tick, pause=False) as timer:
+        await wait_for_ticks(ticks, 4)
+        gaps = [b - a for a, b in zip(ticks.at, ticks.at[1:], strict=False)]
+        assert gaps[0] >= 0.45 and gaps[1] < 0.2 and gaps[2] >= 0.45, gaps
 
 
 async def wait_for_ticks(ticks: Ticks, n: int, within: float = 5.0) -> None:
@@ -191,6 +190,16 @@ def when_and_text(screen: Screen) -> tuple[float, str]:
     return time.monotonic(), str(screen.query_one("#count", Static).render())
 
 
+async def drawn(app: Recording, text: str) -> float:
+    """When a frame (`when_and_text`) first showed `text`; no Pilot here: its pause
+    draws a frame of its own."""
+    deadline = time.monotonic() + 5.0
+    while not (app.frames and app.frames[-1][1] == text):
+        assert time.monotonic() < deadline, f"no frame with {text!r}: {app.frames[-3:]}"
+        await asyncio.sleep(0.002)
+    return app.frames[-1][0]
+
+
 async def test_the_first_repaint_after_a_key_is_not_paced(monkeypatch: pytest.MonkeyPatch) -> None:
     """FramePaced.note_input: the change a key makes is drawn at once even when a frame
     was drawn just before it (here the pacing interval is half a second)."""
@@ -200,24 +209,15 @@ async def test_the_first_repaint_after_a_key_is_not_paced(monkeypatch: pytest.Mo
         screen = app.screen
         assert isinstance(screen, InputPacedScreen)
         count = screen.query_one("#count", Static)
-
-        async def drawn(text: str) -> float:
-            """When a frame first showed `text` (no Pilot here: its pause draws one)."""
-            deadline = time.monotonic() + 5.0
-            while not (app.frames and app.frames[-1][1] == text):
-                assert time.monotonic() < deadline, f"no frame with {text!r}: {app.frames[-3:]}"
-                await asyncio.sleep(0.002)
-            return app.frames[-1][0]
-
         await asyncio.sleep(0.6)
         for value, after_input in (("1", False), ("2", True), ("3", False), ("4", True)):
             count.update(f"{value} before")  # a background repaint: its frame, now
-            await drawn(f"{value} before")
+            await drawn(app, f"{value} before")
             if after_input:
                 screen.note_input()
             asked = time.monotonic()
             count.update(value)
-            waited = await drawn(value) - asked
+            waited = await drawn(app, value) - asked
             if after_input:
                 assert waited < 0.25, waited
             else:
@@ -238,12 +238,9 @@ async def test_input_that_changed_nothing_leaves_later_repaints_paced(
         count = screen.query_one("#count", Static)
         await asyncio.sleep(0.6)
         count.update("background")
-        while not (app.frames and app.frames[-1][1] == "background"):
-            await asyncio.sleep(0.002)
+        await drawn(app, "background")
         screen.note_input()
         await asyncio.sleep(0.1)  # the key's window is over
         asked = time.monotonic()
         count.update("later")
-        while not (app.frames and app.frames[-1][1] == "later"):
-            await asyncio.sleep(0.002)
-        assert app.frames[-1][0] - asked > 0.25
+        assert await drawn(app, "later") - asked > 0.25
