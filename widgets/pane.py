@@ -13,6 +13,8 @@ from typing import Any
 
 from rich.text import Text
 from textual.containers import Vertical
+from textual.content import Content
+from textual.geometry import Region
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -66,10 +68,29 @@ class Pane(DeclaredKeys, Vertical, can_focus=False):
     def set_title(self, title: str | Text) -> None:
         """Titles carry names from the cluster: never let Textual parse them as markup."""
         text = title if isinstance(title, Text) else Text(one_line(title, 200))
-        # Textual repaints the whole pane on every assignment, equal or not.
         if text != getattr(self, "_title_text", None):
             self._title_text = text
-            self.border_title = text
+            self._set_border_label(text, bottom=False)
+
+    def _set_border_label(self, text: Text, bottom: bool) -> None:
+        """The border's title (top) or subtitle (bottom), repainting that line alone.
+        Textual's `border_title` setter repaints the whole pane on every assignment: the
+        pods pane's 14 lines and its table's area for each filter keystroke's count, and
+        every pane each time its age changed.  Stored as that setter stores it (Textual
+        8.2.8's `_BorderTitle`)."""
+        label = Content.from_rich_text(text).expand_tabs(4).split()[0]
+        if bottom:
+            self._border_subtitle = label
+        else:
+            self._border_title = label
+        width, height = self.outer_size
+        if not (width and height and self.is_mounted):
+            self.refresh()
+            return
+        # refresh() takes regions relative to the content, the border's line is above
+        # (or below) it.
+        dx, dy = self.content_offset
+        self.refresh(Region(-dx, (height - 1 if bottom else 0) - dy, width, 1))
 
     def show_source(self, source: str, snapshot: Any) -> None:
         """A snapshot of one of SOURCES (the main screen routes by them).  Panes with
@@ -139,7 +160,7 @@ class Pane(DeclaredKeys, Vertical, can_focus=False):
         prefix = self.subtitle_prefix()
         if (prefix, age) != self._shown_age:
             self._shown_age = (prefix, age)
-            self.border_subtitle = Text.assemble(prefix or "", age)
+            self._set_border_label(Text.assemble(prefix or "", age), bottom=True)
 
     def subtitle_prefix(self) -> Text | None:
         """Text before the data age in the bottom border (a key hint, for example)."""

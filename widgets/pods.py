@@ -150,7 +150,7 @@ class PodsPane(Pane):
         yield self.compose_failure()
         # Thousands of pods: a virtual table renders only what is on screen.
         yield VirtualTable(COLUMNS, id="pods-table")
-        yield FilterBar(id="pods-filter")
+        yield FilterBar(id="pods-filter", holds_frames=True)
 
     def on_mount(self) -> None:
         self.table.row_source = self._row_now

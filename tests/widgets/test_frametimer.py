@@ -11,12 +11,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from textual import on
 from textual.app import App, ComposeResult
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
 from tests.pilot import wait_for
 from tests.widgets.test_pods_order import PODS, many_pods
+from widgets import filter as filter_module
 from widgets import frametimer
 from widgets import pods as pods_module
 from widgets.filter import FilterBar
@@ -120,8 +123,9 @@ async def test_a_filter_keystroke_draws_its_text_and_its_rows_in_one_frame(
         pane.table.focus()
         await pilot.press("slash")
         await pilot.pause()
-        for typed in ("7", "77"):
-            await pilot.press("7")
+        # Typed, then taken back: "7" is then an order known (shown at once, no worker).
+        for key, typed in (("7", "7"), ("7", "77"), ("backspace", "7"), ("backspace", "")):
+            await pilot.press(key)
             await wait_for(
                 pilot, lambda typed=typed: pane.shown_order[1] == typed, what="the filter"
             )
@@ -244,3 +248,106 @@ async def test_input_that_changed_nothing_leaves_later_repaints_paced(
         asked = time.monotonic()
         count.update("later")
         assert await drawn(app, "later") - asked > 0.25
+
+
+class Focusable(Static, can_focus=True):
+    pass
+
+
+class TwoPanesScreen(FramePaced, Screen):
+    def compose(self) -> ComposeResult:
+        with Vertical(id="keyed"):
+            yield Focusable("0", id="count")
+        with Vertical(id="background"):
+            yield Static("0", id="other")
+
+
+class Written(App):
+    """The text each frame wrote (what changed, as a terminal gets it) and when."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[tuple[float, str]] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(TwoPanesScreen())
+
+    def _display(self, screen: Screen, renderable: Any) -> None:
+        super()._display(screen, renderable)
+        if isinstance(screen, TwoPanesScreen) and renderable is not None:
+            self.frames.append((time.monotonic(), renderable.render_segments(self.console)))
+
+
+async def test_a_keys_frame_draws_its_pane_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The expedited frame after a key draws the focused widget's pane; a background
+    repaint asked in the same moment comes in the next, paced frame."""
+    monkeypatch.setattr(frametimer, "UPDATE_PERIOD", 0.3)
+    app = Written()
+    async with app.run_test(size=(40, 6)):
+        screen = app.screen
+        assert isinstance(screen, TwoPanesScreen)
+        count, other = screen.query_one("#count", Static), screen.query_one("#other", Static)
+        count.focus()
+        await asyncio.sleep(0.4)
+        for value in ("key 1", "key 2"):
+            screen.note_input()
+            background = value.replace("key", "bg")
+            # Asked first, it would take the key's frame (no layout: set_text's repaints).
+            other.update(background, layout=False)
+            count.update(value, layout=False)
+            deadline = time.monotonic() + 5.0
+            while not any(background in text for _, text in app.frames):
+                assert time.monotonic() < deadline, app.frames[-3:]
+                await asyncio.sleep(0.002)
+            keyed = next(f for f in app.frames if value in f[1])
+            drawn_later = next(f for f in app.frames if background in f[1])
+            assert background not in keyed[1], "the key's frame drew the background pane"
+            assert drawn_later[0] - keyed[0] > 0.2  # the next frame, paced
+            await asyncio.sleep(0.4)
+
+
+class AnsweringPane(Vertical):
+    """Answers each filter change after a while (as the pods pane's worker does), then
+    lets the held frame go."""
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(id="bar", holds_frames=True)
+        yield Static("", id="answer")
+
+    @on(FilterBar.FilterChanged)
+    async def _answer(self, event: FilterBar.FilterChanged) -> None:
+        await asyncio.sleep(0.02)
+        answer = self.query_one("#answer", Static)
+        answer.update(f"rows for {event.text!r}", layout=False)
+        screen = self.screen
+        assert isinstance(screen, FramePaced)
+        screen.release_frames(answer)
+
+
+class AnsweringScreen(FramePaced, Screen):
+    def compose(self) -> ComposeResult:
+        yield AnsweringPane()
+
+
+def typed_and_answer(screen: Screen) -> tuple[str, str]:
+    return screen.query_one(FilterBar).value, str(screen.query_one("#answer", Static).render())
+
+
+async def test_the_typed_text_waits_for_the_panes_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FilterBar(holds_frames=True): the key's frame is held from the keystroke itself,
+    not from the pane's handler two messages later, which an unpaced frame beat."""
+    monkeypatch.setattr(filter_module, "ANSWER_HOLD_S", 1.0)
+    app = Recording(AnsweringScreen, typed_and_answer)
+    async with app.run_test(size=(60, 6)) as pilot:
+        bar = app.screen.query_one(FilterBar)
+        bar.open()
+        await pilot.pause()
+        for key, typed in (("a", "a"), ("b", "ab"), ("backspace", "a")):
+            await pilot.press(key)
+            await wait_for(
+                pilot, lambda typed=typed: bool(app.frames) and app.frames[-1][0] == typed,
+                what="the text",
+            )  # fmt: skip
+            await pilot.pause(0.05)
+            first = next(frame for frame in app.frames if frame[0] == typed)
+            assert first[1] == f"rows for {typed!r}", app.frames[-3:]
