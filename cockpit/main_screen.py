@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
-from cockpit import clock
+from cockpit import clock, uipriority
 from cockpit.config import Settings
 from cockpit.lazy_imports import import_modules
 from cockpit.messages import SnapshotReady, SourceFailed
@@ -203,7 +203,8 @@ class MainScreen(RowCropped, FramePaced, Screen):
     # -- routing --------------------------------------------------------------------------
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        self._route(message)
+        with uipriority.foreground():  # the first metrics on 5,000 rows: 20-40 ms
+            self._route(message)
 
     def on_source_failed(self, message: SourceFailed) -> None:
         self._route(message)

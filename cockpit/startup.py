@@ -410,7 +410,9 @@ class Sources:
         async def slo_snapshot() -> Any:
             pods = self.app.main.latest.get("pods")
             if pods is not None:
-                traffic.sync(pods.pods)
+                # Off the loop: it walks every pod, and starts streams under the lock
+                # their threads take for each line (a 64 ms stall at start-up).
+                await asyncio.to_thread(traffic.sync, pods.pods)
             return await traffic.snapshot()
 
         self.start_poller("slo", slo_snapshot, self.settings.poll.slo)

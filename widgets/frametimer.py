@@ -32,6 +32,8 @@ from textual.screen import UPDATE_PERIOD
 from textual.timer import EventTargetGone, Timer
 from textual.widget import Widget
 
+from cockpit import uipriority
+
 # A key's own repaint is asked within a few ms (a worker's result within ORDER_HOLD_S):
 # a repaint later than this is not that key's.
 INPUT_REPAINT_WITHIN_S = 0.25
@@ -156,12 +158,14 @@ class FramePaced:
         scope, self._input_scope = self._input_scope, None
         later = self._outside(scope) if scope is not None else set()
         if not later:
-            super()._on_timer_update()  # type: ignore[misc]
+            with uipriority.foreground():
+                super()._on_timer_update()  # type: ignore[misc]
             return
         dirty: set[Widget] = self._dirty_widgets  # type: ignore[attr-defined]
         dirty.difference_update(later)
         try:
-            super()._on_timer_update()  # type: ignore[misc]
+            with uipriority.foreground():
+                super()._on_timer_update()  # type: ignore[misc]
         finally:
             dirty.update(later)  # the same set: Textual clears it, never replaces it
             self._update_timer.resume()

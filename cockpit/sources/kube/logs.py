@@ -18,6 +18,7 @@ from typing import Any
 
 import urllib3
 
+from cockpit import uipriority
 from cockpit.config import Threshold, Thresholds
 from cockpit.model import LogBatch, LogLine, PodRow, rate_of
 from cockpit.sources.kube.client import kube_error
@@ -33,6 +34,7 @@ QUICK_END_MAX_S = 16.0  # the longest wait to follow a container again that has 
 MINUTES_SHOWN = 60
 MINUTES_KEPT = 24 * 60
 LINE_MAX_CHARS = 4096
+COURTESY_EVERY = 20  # lines between looks at the loop's foreground work (uipriority)
 
 
 def split_timestamp(line: str) -> tuple[datetime | None, str]:
@@ -96,9 +98,11 @@ class _Stream:
             self._response = self._open()
             if self._stop.is_set():
                 self.stop()
-            for raw in self._lines(self._response):
+            for n, raw in enumerate(self._lines(self._response)):
                 if self._stop.is_set():
                     break
+                if n % COURTESY_EVERY == 0:
+                    uipriority.courtesy()
                 ts, text = self._split(raw)
                 self._on_line(ts, text)
         except Exception as exc:

@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 from kubernetes.client.exceptions import ApiException
 
+from cockpit import uipriority
 from cockpit.errors import SourceError
 from cockpit.polling import backoff_delay
 from cockpit.sources.kube.client import kube_error
@@ -34,6 +35,7 @@ Row = TypeVar("Row")
 # A watch event is one object on one line; etcd stores none over 1.5 MiB.  Longer is cut
 # (and fails to parse: the informer lists again) rather than held without end.
 MAX_EVENT_BYTES = 8 << 20
+COURTESY_EVERY = 25  # items converted between looks at the loop's foreground work (uipriority)
 ListCall = Callable[..., Any]  # a kubernetes API list method, e.g. CoreV1Api.list_namespaced_pod
 
 
@@ -161,7 +163,9 @@ class Informer(Generic[Row]):
             body = self._page(token)
             meta = body.get("metadata") or {}
             rv = rv or str(meta.get("resourceVersion") or "")
-            for item in body.get("items") or []:
+            for n, item in enumerate(body.get("items") or ()):
+                if n % COURTESY_EVERY == 0:
+                    uipriority.courtesy()
                 if self._keep is not None and not self._keep(item):
                     continue
                 uid = (item.get("metadata") or {}).get("uid") or item["metadata"].get("name", "")

@@ -252,8 +252,13 @@ class TrafficSource:
     # -- the loop's view ---------------------------------------------------------------
 
     async def snapshot(self) -> SloSnapshot:
+        # Off the loop, both: opening streams takes the lock that every stream's thread
+        # takes for each line (the event loop waited 50-60 ms on it at start-up).
+        return await asyncio.to_thread(self._reopen_and_snapshot)
+
+    def _reopen_and_snapshot(self) -> SloSnapshot:
         self._ensure_streams()  # reopen the streams that ended since the last poll
-        return await asyncio.to_thread(self.snapshot_now)
+        return self.snapshot_now()
 
     def snapshot_now(self) -> SloSnapshot:
         """The figures at this moment (a few milliseconds of bucket merging)."""
