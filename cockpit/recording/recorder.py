@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from cockpit import uipriority
 from cockpit.config import Settings, known_secrets
 from cockpit.model import SourceFailure
 from cockpit.recording import codec
@@ -173,6 +174,9 @@ class Recorder:
                     item = ("tick", None, datetime.now(UTC))
                 if item is None:
                     break
+                # A whole snapshot is encoded in one call that keeps the GIL (orjson):
+                # not while the event loop draws or shows one (cockpit/uipriority.py).
+                uipriority.courtesy()
                 try:
                     self._handle(writer, *item)
                 except Exception as exc:  # one snapshot that cannot be stored
