@@ -12,8 +12,11 @@ that work runs (MAX_WAIT_S at most).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 MAX_WAIT_S = 0.1  # a frame that never ends must not stop the sources
 STEP_S = 0.001
@@ -41,3 +44,11 @@ def courtesy() -> None:
     deadline = time.monotonic() + MAX_WAIT_S
     while _busy and time.monotonic() < deadline:
         time.sleep(STEP_S)
+
+
+def stepping_aside(items: Iterable[T], every: int) -> Iterator[T]:
+    """`items`, with a `courtesy()` before every `every`th one (the first included)."""
+    for n, item in enumerate(items):
+        if n % every == 0:
+            courtesy()
+        yield item

@@ -157,18 +157,15 @@ class FramePaced:
         scrolls or repaints the whole screen draws everything, as Textual's does."""
         scope, self._input_scope = self._input_scope, None
         later = self._outside(scope) if scope is not None else set()
-        if not later:
-            with uipriority.foreground():
-                super()._on_timer_update()  # type: ignore[misc]
-            return
         dirty: set[Widget] = self._dirty_widgets  # type: ignore[attr-defined]
         dirty.difference_update(later)
         try:
             with uipriority.foreground():
                 super()._on_timer_update()  # type: ignore[misc]
         finally:
-            dirty.update(later)  # the same set: Textual clears it, never replaces it
-            self._update_timer.resume()
+            if later:
+                dirty.update(later)  # the same set: Textual clears it, never replaces it
+                self._update_timer.resume()
 
     def _outside(self, scope: Widget) -> set[Widget]:
         """The dirty widgets outside `scope`'s subtree; none when the frame is a whole

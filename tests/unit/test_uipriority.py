@@ -84,3 +84,14 @@ async def test_a_frame_is_foreground_work() -> None:
     repainted = Seen.busy_when_rendered[before:]
     assert repainted and all(repainted), Seen.busy_when_rendered
     assert not uipriority._busy
+
+
+def test_stepping_aside_looks_before_every_nth_item(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    looked_at: list[int] = []
+    items = iter(range(60))
+    monkeypatch.setattr(uipriority, "courtesy", lambda: looked_at.append(len(looked_at)))
+    seen = []
+    for item in uipriority.stepping_aside(items, 25):
+        seen.append(item)
+    assert seen == list(range(60))
+    assert len(looked_at) == 3  # before items 0, 25 and 50

@@ -204,9 +204,11 @@ async def drawn(app: Recording, text: str) -> float:
     return app.frames[-1][0]
 
 
-async def test_the_first_repaint_after_a_key_is_not_paced(monkeypatch: pytest.MonkeyPatch) -> None:
-    """FramePaced.note_input: the change a key makes is drawn at once even when a frame
-    was drawn just before it (here the pacing interval is half a second)."""
+@asynccontextmanager
+async def paced_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[tuple[Recording, InputPacedScreen, Static]]:
+    """The count screen running, paced at half a second, its first frames drawn."""
     monkeypatch.setattr(frametimer, "UPDATE_PERIOD", 0.5)
     app = Recording(InputPacedScreen, when_and_text)
     async with app.run_test(size=(40, 5)):
@@ -214,6 +216,13 @@ async def test_the_first_repaint_after_a_key_is_not_paced(monkeypatch: pytest.Mo
         assert isinstance(screen, InputPacedScreen)
         count = screen.query_one("#count", Static)
         await asyncio.sleep(0.6)
+        yield app, screen, count
+
+
+async def test_the_first_repaint_after_a_key_is_not_paced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FramePaced.note_input: the change a key makes is drawn at once even when a frame
+    was drawn just before it (here the pacing interval is half a second)."""
+    async with paced_count(monkeypatch) as (app, screen, count):
         for value, after_input in (("1", False), ("2", True), ("3", False), ("4", True)):
             count.update(f"{value} before")  # a background repaint: its frame, now
             await drawn(app, f"{value} before")
@@ -233,14 +242,8 @@ async def test_input_that_changed_nothing_leaves_later_repaints_paced(
 ) -> None:
     """A key that repainted nothing: a repaint asked later than INPUT_REPAINT_WITHIN_S
     after it is a background one, paced as any other."""
-    monkeypatch.setattr(frametimer, "UPDATE_PERIOD", 0.5)
     monkeypatch.setattr(frametimer, "INPUT_REPAINT_WITHIN_S", 0.05)
-    app = Recording(InputPacedScreen, when_and_text)
-    async with app.run_test(size=(40, 5)):
-        screen = app.screen
-        assert isinstance(screen, InputPacedScreen)
-        count = screen.query_one("#count", Static)
-        await asyncio.sleep(0.6)
+    async with paced_count(monkeypatch) as (app, screen, count):
         count.update("background")
         await drawn(app, "background")
         screen.note_input()

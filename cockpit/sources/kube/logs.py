@@ -98,11 +98,9 @@ class _Stream:
             self._response = self._open()
             if self._stop.is_set():
                 self.stop()
-            for n, raw in enumerate(self._lines(self._response)):
+            for raw in uipriority.stepping_aside(self._lines(self._response), COURTESY_EVERY):
                 if self._stop.is_set():
                     break
-                if n % COURTESY_EVERY == 0:
-                    uipriority.courtesy()
                 ts, text = self._split(raw)
                 self._on_line(ts, text)
         except Exception as exc:

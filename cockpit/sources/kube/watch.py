@@ -163,9 +163,7 @@ class Informer(Generic[Row]):
             body = self._page(token)
             meta = body.get("metadata") or {}
             rv = rv or str(meta.get("resourceVersion") or "")
-            for n, item in enumerate(body.get("items") or ()):
-                if n % COURTESY_EVERY == 0:
-                    uipriority.courtesy()
+            for item in uipriority.stepping_aside(body.get("items") or (), COURTESY_EVERY):
                 if self._keep is not None and not self._keep(item):
                     continue
                 uid = (item.get("metadata") or {}).get("uid") or item["metadata"].get("name", "")
