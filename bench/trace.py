@@ -2,7 +2,8 @@
 
 Diagnostic only (the timed benchmark runs never install them): each wrapped function
 appends `call <t> <name> <ms> <detail>` to $COCKPIT_BENCH_MARKS, and every event-loop
-callback slower than SLOW_MS is recorded as `slow <t> <ms> <what>`, the way asyncio's
+callback slower than SLOW_MS is recorded as `slow <t> <ms> (cpu <ms>) <what>` (wall
+time, then the loop thread's own CPU time in it), the way asyncio's
 debug mode reports slow callbacks but without its other costs.
 """
 
@@ -62,7 +63,7 @@ def _slow_callbacks() -> None:
     run = asyncio.events.Handle._run
 
     def timed_run(self: asyncio.events.Handle) -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         run(self)
         ms = (time.perf_counter() - started) * 1000
         if ms > SLOW_MS:
@@ -73,7 +74,10 @@ def _slow_callbacks() -> None:
                 what += _timer_callback(task)
                 if task.get_name().startswith("worker "):
                     what += task.get_name()[6:]
-            mark("slow", f"{ms:.0f} {what[:120]}")
+            # The loop thread's own CPU in that time: the rest it waited (for the GIL,
+            # held by a background thread, or for a core).
+            cpu_ms = (time.thread_time() - cpu) * 1000
+            mark("slow", f"{ms:.0f} (cpu {cpu_ms:.0f}) {what[:120]}")
 
     asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
 

@@ -22,6 +22,7 @@ from cockpit.sim.runner import SimCluster
 from cockpit.sources.kube.client import connect
 from cockpit.sources.kube.logs import ErrorLogFollower, PodLogStream
 from cockpit.sources.kube.source import KubeSource
+from tests.elsewhere import held_by_another_thread
 
 NS = "excel-unified"
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,3 +153,22 @@ async def test_the_access_review_says_what_is_forbidden(kube) -> None:
     assert not denied.allowed
     assert denied.reason.startswith("forbidden: you may not delete pods in namespace")
     assert (await checker.check(Permission("get", "pods"))).allowed
+
+
+async def test_the_log_poll_waits_for_the_streams_lock_off_the_loop(kube) -> None:
+    """The streams take the log lock for every line; while the history pours in, the
+    poll waited its turn on the event loop (65 ms).  Now it waits in a thread: the
+    loop keeps turning, and the batch comes once the lock is free."""
+    _, source = kube()
+    await source.kube_snapshot()
+    await source.log_batch()  # the streams are started
+    with held_by_another_thread(source.logs._lock):
+        poll = asyncio.ensure_future(source.log_batch())
+        turns = 0
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            turns += 1
+        assert not poll.done()  # still waiting for the lock...
+        assert turns == 20  # ...and the loop went on meanwhile
+    batch = await asyncio.wait_for(poll, 5.0)
+    assert batch.followed

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from cockpit import uipriority
+from tests.elsewhere import held_by_another_thread
 from widgets.frametimer import FramePaced
 
 
@@ -22,25 +23,14 @@ def test_courtesy_returns_at_once_when_the_loop_is_idle() -> None:
 
 
 def test_courtesy_waits_for_the_foreground_work_to_end() -> None:
-    entered, leave = threading.Event(), threading.Event()
-
-    def loop_side() -> None:
-        with uipriority.foreground():
-            entered.set()
-            leave.wait(5.0)
-
-    loop = threading.Thread(target=loop_side)
-    loop.start()
-    try:
-        assert entered.wait(5.0)
-        threading.Timer(0.05, leave.set).start()
+    with held_by_another_thread(uipriority.foreground()):
+        leave = threading.Timer(0.05, setattr, (uipriority, "_busy", False))
+        leave.start()
         started = time.monotonic()
         uipriority.courtesy()
         waited = time.monotonic() - started
-        assert 0.03 < waited < uipriority.MAX_WAIT_S, waited
-    finally:
-        leave.set()
-        loop.join()
+        leave.join()
+    assert 0.03 < waited < uipriority.MAX_WAIT_S, waited
 
 
 def test_courtesy_never_waits_longer_than_its_bound(monkeypatch) -> None:  # type: ignore[no-untyped-def]
