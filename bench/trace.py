@@ -10,16 +10,52 @@ debug mode reports slow callbacks but without its other costs.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import inspect
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from cockpit.marks import mark
+from cockpit.marks import mark_line
 
 SLOW_MS = 50.0
+WATCH_AFTER_S = 0.03  # into a callback, where the loop thread stands is sampled
+WHERE_DEPTH = 6
 MAX_CALL_MARKS = 400  # per wrapped function: the start-up is what we want to see
+
+
+_pending: list[str] = []
+FLUSH_EVERY_S = 0.2
+
+
+def mark(event: str, detail: object = "") -> None:
+    """A mark kept in memory and written by a thread of its own: opening and appending
+    to the file on the loop thread let the GIL go at each call, and under start-up's
+    contention taking it back cost the loop up to 100 ms (seen by the watchdog below)."""
+    _pending.append(mark_line(event, time.time(), detail))
+
+
+_flushing = threading.Lock()
+
+
+def _write_pending() -> None:
+    path = os.environ.get("COCKPIT_BENCH_MARKS")
+    with _flushing:
+        lines = _pending[:]
+        del _pending[: len(lines)]
+        if path and lines:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.writelines(lines)
+
+
+def _flush_marks() -> None:
+    while True:
+        time.sleep(FLUSH_EVERY_S)
+        _write_pending()
 
 
 def _wrap(owner: Any, attr: str, name: str, detail: Callable[..., str] | None = None) -> None:
@@ -59,12 +95,18 @@ def _wrap(owner: Any, attr: str, name: str, detail: Callable[..., str] | None = 
 
 
 def _slow_callbacks() -> None:
-    """Record every event-loop callback that holds the loop longer than SLOW_MS."""
+    """Record every event-loop callback that holds the loop longer than SLOW_MS; for one
+    that spent most of it off the loop thread's CPU, where the loop thread stood
+    WATCH_AFTER_S into it (sampled by a watchdog thread): what it waited for."""
     run = asyncio.events.Handle._run
+    loop_thread = threading.get_ident()
+    current: list[Any] = [0.0, ""]  # the running callback's start, where it stood
 
     def timed_run(self: asyncio.events.Handle) -> None:
         started, cpu = time.perf_counter(), time.thread_time()
+        current[:] = [started, ""]
         run(self)
+        current[0] = 0.0
         ms = (time.perf_counter() - started) * 1000
         if ms > SLOW_MS:
             what = repr(getattr(self, "_callback", self))
@@ -75,11 +117,31 @@ def _slow_callbacks() -> None:
                 if task.get_name().startswith("worker "):
                     what += task.get_name()[6:]
             # The loop thread's own CPU in that time: the rest it waited (for the GIL,
-            # held by a background thread, or for a core).
+            # held by a background thread, for a core, or blocked: then `stood` says on what).
             cpu_ms = (time.thread_time() - cpu) * 1000
-            mark("slow", f"{ms:.0f} (cpu {cpu_ms:.0f}) {what[:120]}")
+            stood = f" | stood at {current[1]}" if current[1] and cpu_ms < ms / 2 else ""
+            mark("slow", f"{ms:.0f} (cpu {cpu_ms:.0f}) {what[:120]}{stood}")
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.01)
+            started = current[0]
+            if started and not current[1] and time.perf_counter() - started > WATCH_AFTER_S:
+                frame = sys._current_frames().get(loop_thread)
+                current[1] = _where(frame)
 
     asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
+    threading.Thread(target=watch, name="trace-watchdog", daemon=True).start()
+
+
+def _where(frame: Any) -> str:
+    """The innermost frames of a stack, innermost first."""
+    parts = []
+    while frame is not None and len(parts) < WHERE_DEPTH:
+        code = frame.f_code
+        parts.append(f"{code.co_filename.rsplit('/', 1)[-1]}:{code.co_name}:{frame.f_lineno}")
+        frame = frame.f_back
+    return " < ".join(parts)
 
 
 def _timer_callback(task: asyncio.Task[Any]) -> str:
@@ -173,6 +235,8 @@ def install() -> None:
     from widgets.table import KeyedTable
     from widgets.vtable import VirtualTable
 
+    threading.Thread(target=_flush_marks, name="trace-marks", daemon=True).start()
+    atexit.register(_write_pending)
     _slow_callbacks()
     _named_workers()
     _slow_messages()

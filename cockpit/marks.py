@@ -12,4 +12,9 @@ def mark(event: str, detail: object = "") -> None:
         import time
 
         with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"{event} {time.time():.6f} {detail}\n")
+            handle.write(mark_line(event, time.time(), detail))
+
+
+def mark_line(event: str, when: float, detail: object = "") -> str:
+    """One mark as the marks file holds it."""
+    return f"{event} {when:.6f} {detail}\n"
