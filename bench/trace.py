@@ -95,9 +95,9 @@ def _wrap(owner: Any, attr: str, name: str, detail: Callable[..., str] | None = 
 
 
 def _slow_callbacks() -> None:
-    """Record every event-loop callback that holds the loop longer than SLOW_MS; for one
-    that spent most of it off the loop thread's CPU, where the loop thread stood
-    WATCH_AFTER_S into it (sampled by a watchdog thread): what it waited for."""
+    """Record every event-loop callback that holds the loop longer than SLOW_MS, and
+    where the loop thread stood WATCH_AFTER_S into it (sampled by a watchdog thread):
+    what it was doing, or, for one mostly off its CPU, what it waited for."""
     run = asyncio.events.Handle._run
     loop_thread = threading.get_ident()
     current: list[Any] = [0.0, ""]  # the running callback's start, where it stood
@@ -119,7 +119,7 @@ def _slow_callbacks() -> None:
             # The loop thread's own CPU in that time: the rest it waited (for the GIL,
             # held by a background thread, for a core, or blocked: then `stood` says on what).
             cpu_ms = (time.thread_time() - cpu) * 1000
-            stood = f" | stood at {current[1]}" if current[1] and cpu_ms < ms / 2 else ""
+            stood = f" | stood at {current[1]}" if current[1] else ""
             mark("slow", f"{ms:.0f} (cpu {cpu_ms:.0f}) {what[:120]}{stood}")
 
     def watch() -> None:

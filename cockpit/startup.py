@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,14 @@ LATER_MODULES = (
     "cockpit.sources.disk",
     "cockpit.sources.traffic.source",
     "cockpit.sources.host",
+)
+
+# What connecting to Kubernetes and acting on it use (see _start_kube).
+KUBE_MODULES = (
+    "cockpit.sources.kube.client",
+    "cockpit.sources.kube.source",
+    "actions.kube.context",
+    "actions.rbac",
 )
 
 
@@ -217,13 +226,20 @@ class Sources:
                 # Connect and start the watches in one hop off the loop: the pods list
                 # then runs while the first screen is still being drawn.
                 loop = asyncio.get_running_loop()
-                if self.app.launch.kube_configuration is None and prefetch.ready():
+                if (
+                    self.app.launch.kube_configuration is None
+                    and prefetch.ready()
+                    and all(name in sys.modules for name in KUBE_MODULES)
+                ):
                     # Connected already (`cockpit run`): building the source and starting
                     # its threads takes a millisecond; a hop to a thread waits for the
                     # first frame.
                     target, kube = self._connect_and_watch(loop)
                 else:
-                    target, kube = await asyncio.to_thread(self._connect_and_watch, loop)
+                    # Their modules are imported in the thread: on the loop, importing
+                    # them (or waiting for the thread that imports the panes' modules to
+                    # finish one they share) held it 50-75 ms at start-up.
+                    target, kube = await asyncio.to_thread(self._import_connect_and_watch, loop)
                 break
             except SourceError as exc:
                 failures += 1
@@ -282,6 +298,12 @@ class Sources:
 
     def _kube_context(self, target: KubeTarget) -> tuple[Who, AccessChecker, KubeContext]:
         return kube_contexts(target, self.settings)
+
+    def _import_connect_and_watch(
+        self, loop: asyncio.AbstractEventLoop
+    ) -> tuple[KubeTarget, KubeSource]:
+        import_modules(KUBE_MODULES)
+        return self._connect_and_watch(loop)
 
     def _connect_and_watch(self, loop: asyncio.AbstractEventLoop) -> tuple[KubeTarget, KubeSource]:
         from cockpit.sources.kube.client import connect
