@@ -17,7 +17,6 @@ this overstates stalls slightly, never hides one.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
@@ -28,7 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import psutil  # noqa: E402
+
 from bench import common  # noqa: E402
+from bench.bench_cpu import cpu_seconds  # noqa: E402
 
 SAMPLE_S = 0.1
 
@@ -49,19 +51,15 @@ def _schedstat(pid: int) -> tuple[float, float]:
     return int(on_cpu) / 1e6, int(queued) / 1e6
 
 
-def _process_cpu_ms(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
-
-
 def _watch(pid: int, sim_pid: int, until: float, seen: Contention) -> None:
     """Samples until `until` (epoch seconds) or the process ends; `seen` is the last."""
-    sim_start = _process_cpu_ms(sim_pid)
+    sim = psutil.Process(sim_pid)
+    sim_start = cpu_seconds(sim)
     while time.time() < until:
         try:
             seen.loop_cpu_ms, seen.loop_queued_ms = _schedstat(pid)
-            seen.sim_cpu_ms = _process_cpu_ms(sim_pid) - sim_start
-        except (OSError, ValueError):
+            seen.sim_cpu_ms = (cpu_seconds(sim) - sim_start) * 1000
+        except (OSError, ValueError, psutil.Error):
             return
         time.sleep(SAMPLE_S)
 

@@ -26,10 +26,10 @@ SLOW_MS = 50.0
 WATCH_AFTER_S = 0.03  # into a callback, where the loop thread stands is sampled
 WHERE_DEPTH = 6
 MAX_CALL_MARKS = 400  # per wrapped function: the start-up is what we want to see
-
+FLUSH_EVERY_S = 0.2  # the marks kept in memory are written this often
 
 _pending: list[str] = []
-FLUSH_EVERY_S = 0.2
+_flushing = threading.Lock()
 
 
 def mark(event: str, detail: object = "") -> None:
@@ -37,9 +37,6 @@ def mark(event: str, detail: object = "") -> None:
     to the file on the loop thread let the GIL go at each call, and under start-up's
     contention taking it back cost the loop up to 100 ms (seen by the watchdog below)."""
     _pending.append(mark_line(event, time.time(), detail))
-
-
-_flushing = threading.Lock()
 
 
 def _write_pending() -> None:

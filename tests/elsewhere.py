@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 
 @contextmanager
-def held_by_another_thread(context: AbstractContextManager[object]) -> Iterator[None]:
+def held_by_another_thread(
+    context: AbstractContextManager[object],
+) -> Iterator[Callable[[], None]]:
     """Another thread enters `context` (a lock, foreground work...) and stays inside it
-    until this block ends."""
+    until the function yielded is called, or this block ends."""
     entered, leave = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -22,7 +24,7 @@ def held_by_another_thread(context: AbstractContextManager[object]) -> Iterator[
     holder.start()
     try:
         assert entered.wait(5.0)
-        yield
+        yield leave.set
     finally:
         leave.set()
         holder.join()

@@ -23,14 +23,12 @@ def test_courtesy_returns_at_once_when_the_loop_is_idle() -> None:
 
 
 def test_courtesy_waits_for_the_foreground_work_to_end() -> None:
-    with held_by_another_thread(uipriority.foreground()):
-        leave = threading.Timer(0.05, setattr, (uipriority, "_busy", False))
-        leave.start()
+    with held_by_another_thread(uipriority.foreground()) as end_the_work:
+        threading.Timer(0.05, end_the_work).start()
         started = time.monotonic()
         uipriority.courtesy()
         waited = time.monotonic() - started
-        leave.join()
-    assert 0.03 < waited < uipriority.MAX_WAIT_S, waited
+        assert 0.03 < waited < uipriority.MAX_WAIT_S, waited
 
 
 def test_courtesy_never_waits_longer_than_its_bound(monkeypatch) -> None:  # type: ignore[no-untyped-def]
