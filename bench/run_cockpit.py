@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         gctuning.cap_malloc_arenas()
     early.begin(args.context, args.namespace)
-    from cockpit.config import load_settings
+    from cockpit.first_screen import settings_keep_target
     from cockpit.sources.kube import prefetch
 
     gctuning.start_trimming()
@@ -254,8 +254,18 @@ def main(argv: list[str] | None = None) -> int:
     kube = {"context": args.context}
     if args.namespace:
         kube["namespace"] = args.namespace
-    settings = load_settings(None, kube=kube)
-    prefetch.start(settings.kube, args.context, args.namespace)
+
+    def load() -> Any:
+        from cockpit.config import load_settings
+
+        return load_settings(None, kube=kube)
+
+    # As cockpit/cli.py: the settings after the first paint when they cannot change
+    # what the early request asked (cockpit/first_screen.py).
+    settings = None
+    if early.pending_plan() is None or not settings_keep_target(None):
+        settings = load()
+    prefetch.start(settings.kube if settings else None, args.context, args.namespace)
     if args.trace:
         from bench import trace
 
@@ -263,7 +273,10 @@ def main(argv: list[str] | None = None) -> int:
         mark("imported", "")
     from cockpit.app import CockpitApp, Launch
 
-    app = CockpitApp(Launch(settings=settings, context=args.context, namespace=args.namespace))
+    app = CockpitApp(
+        Launch(settings=settings, context=args.context, namespace=args.namespace),
+        load_settings=load,
+    )
     watcher = threading.Thread(
         target=watch,
         args=(app, args.report_every, args.quit_after, args.alloc_after),

@@ -10,7 +10,7 @@ actions and widgets together.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +25,6 @@ from actions.runner import ActionRunner, Who
 from cockpit import gctuning
 from cockpit.action_flow import ActionFlow
 from cockpit.audit import Journal
-from cockpit.config import known_secrets
 from cockpit.errors import describe
 from cockpit.incident import IncidentTracker
 from cockpit.launch import Launch
@@ -33,7 +32,9 @@ from cockpit.main_screen import MainScreen
 from cockpit.marks import mark
 from cockpit.palette import contacts_text, key_groups, palette_commands
 from cockpit.recording.recorder import recorder_for
-from cockpit.startup import Sources
+from cockpit.redaction import known_secrets
+from cockpit.sources.kube import prefetch
+from cockpit.startup import Sources, early_pods, mark_pods_shown
 from cockpit.views import open_view, pod_log_screen
 from widgets.frametimer import FramePaced
 from widgets.header import CockpitHeader
@@ -50,11 +51,14 @@ if TYPE_CHECKING:
     from actions.kube.context import KubeContext
     from actions.notify.message import IncidentState
     from actions.rbac import AccessChecker
+    from cockpit.config import Settings
     from cockpit.sources.kube.client import KubeTarget
     from cockpit.war_room import Figure
     from widgets.warroom import WarRoomScreen
 
 IO_THREADS = 32
+# Handled even before the settings are in (a settings file on a hung mount, say).
+QUIT_AT_ONCE = frozenset({"ctrl+q", "ctrl+c"})
 RECORDER_CHECK_S = 3.0  # after start: whether the recorder could open its file
 # Remedies that belong to no pane; declared once, like the panes' keys.
 GLOBAL_KEYS = (
@@ -89,26 +93,40 @@ class CockpitApp(App[None]):
 
     SOURCES: ClassVar[type[Sources]] = Sources  # tests swap in sources that poll nothing
 
-    def __init__(self, launch: Launch) -> None:
+    def __init__(self, launch: Launch, load_settings: Callable[[], Settings] | None = None) -> None:
+        """With `launch.settings` None, `load_settings` reads them after the first paint
+        (`cockpit run`, see cockpit/first_screen.py); until then keys wait (`ready`)."""
         super().__init__()
         self.launch = launch
-        self.settings = launch.settings
         self.war_room: WarRoomScreen | None = None
         self._shutting_down = False
-        self.journal = Journal(
-            self.settings.effective_journal_path(), secrets=known_secrets(self.settings)
-        )
-        self.runner = ActionRunner(
-            self.journal,
-            Who(launch.context or "", "", self.settings.kube.namespace),
-            read_only=self.settings.is_read_only(launch.context),
-            dry_run=self.settings.dry_run,
-        )
-        self.recorder = recorder_for(self.settings) if launch.record else None
-        self.sources = self.SOURCES(self)
-        self.flow = ActionFlow(self, self.runner, self.sources.refresh)
         self.collector = gctuning.FullCollector()
         self.incident = IncidentTracker()  # since when things are not OK (for notify)
+        self.ready = False  # the settings are in, and what is made of them
+        self.config_error: str | None = None  # why the settings read late were refused
+        self._load_settings = load_settings
+        self._held_keys: list[events.Key] = []  # typed before `ready`, in order
+        self._early_first: Any = None  # the early rows the screen took before `ready`
+        if launch.settings is not None:
+            self._take_settings(launch.settings)
+        elif load_settings is None:
+            raise ValueError("no settings and no way to read them")
+
+    def _take_settings(self, settings: Settings) -> None:
+        """The journal, the action runner, the recorder and the sources."""
+        launch = self.launch
+        self.settings = settings
+        self.journal = Journal(settings.effective_journal_path(), secrets=known_secrets(settings))
+        self.runner = ActionRunner(
+            self.journal,
+            Who(launch.context or "", "", settings.kube.namespace),
+            read_only=settings.is_read_only(launch.context),
+            dry_run=settings.dry_run,
+        )
+        self.recorder = recorder_for(settings) if launch.record else None
+        self.sources = self.SOURCES(self)
+        self.flow = ActionFlow(self, self.runner, self.sources.refresh)
+        self.ready = True
 
     def get_driver_class(self) -> type[Driver]:
         # Textual's Linux driver polls the terminal ten times a second for nothing;
@@ -124,17 +142,42 @@ class CockpitApp(App[None]):
         return chosen
 
     def get_default_screen(self) -> Screen:
+        # The sources are made with the settings: until then (`ready`) nothing polls,
+        # so nothing calls these.
         return MainScreen(
-            self.settings,
+            self.settings if self.ready else None,
             read_only=lambda: self.read_only,
-            refresh_sources=self.sources.refresh,
-            on_snapshot=self.sources.on_snapshot,
-            on_failure=self.sources.on_failure,
+            refresh_sources=lambda names: self.sources.refresh(names),
+            on_snapshot=self._on_snapshot,
+            on_failure=lambda failure: self.sources.on_failure(failure),
             on_overall=self.update_overall,
-            first_pods=self.sources.first_pods,
+            first_pods=self._first_pods,
         )
 
+    def _on_snapshot(self, source: str, snapshot: Any) -> None:
+        if self.ready:
+            self.sources.on_snapshot(source, snapshot)
+        elif source == "pods":  # the early rows, in the first paint (`_first_pods`)
+            mark_pods_shown(self, snapshot)
+
+    def _first_pods(self) -> Any:
+        if self.ready:
+            return self.sources.first_pods()
+        # The sources hear of these once they are made (`_settings_read`).
+        self._early_first = early_pods(self)
+        return self._early_first
+
     async def on_event(self, event: events.Event) -> None:
+        if (
+            not self.ready
+            and isinstance(event, events.Key | events.MouseEvent)
+            and getattr(event, "key", "") not in QUIT_AT_ONCE
+        ):
+            # The settings are being read (a fifth of a second after the first paint):
+            # keys wait and are handled in order once they are in; clicks are dropped.
+            if isinstance(event, events.Key) and not event.is_forwarded:
+                self._held_keys.append(events.Key(event.key, event.character))
+            return
         # Keys and clicks as they come from the terminal: the full collection waits
         # for a pause in them (see cockpit/gctuning.py).
         if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
@@ -153,6 +196,41 @@ class CockpitApp(App[None]):
         )
         mark("app_mounted")
         self.header.note = self.launch.note
+        if self.ready:
+            self._start()
+        else:
+            self.call_after_refresh(self.run_worker, self._settings_read, group="settings")
+
+    async def _settings_read(self) -> None:
+        """The settings, read after the first paint (in a thread: pydantic's imports are
+        a tenth of a second of CPU); then everything that needs them starts."""
+        settings = await asyncio.to_thread(self._read_settings)
+        if isinstance(settings, str):
+            prefetch.provide_settings(None)
+            self.config_error = settings  # cli.py prints it once the terminal is back
+            self.exit(return_code=2)
+            return
+        prefetch.provide_settings(settings.kube)
+        self._take_settings(settings)
+        self.sources.screen_took(self._early_first, painted=True)
+        self.main.take_settings(settings)
+        self._start()
+        self.refresh_bindings()
+        held, self._held_keys = self._held_keys, []
+        for key in held:
+            self.post_message(key)
+
+    def _read_settings(self) -> Settings | str:
+        """The settings, or why they are refused (in a thread, with their imports)."""
+        from cockpit.config import ConfigError
+
+        assert self._load_settings is not None
+        try:
+            return self._load_settings()
+        except ConfigError as exc:
+            return str(exc)
+
+    def _start(self) -> None:
         self.header.set_mode(self.mode_name())
         self.check_journal()
         self.set_interval(10.0, self._recheck_journal)
@@ -183,7 +261,7 @@ class CockpitApp(App[None]):
 
     @property
     def read_only(self) -> bool:
-        return self.runner.read_only
+        return self.runner.read_only if self.ready else True  # nothing is offered yet
 
     @property
     def quitting(self) -> bool:
@@ -235,7 +313,7 @@ class CockpitApp(App[None]):
             self.refresh_bindings()
 
     def forbidden(self, action_id: str) -> str | None:
-        return self.flow.forbidden(action_id)
+        return self.flow.forbidden(action_id) if self.ready else "starting"
 
     async def action_context(self, kind: str) -> Any:
         return await self.flow.context(kind)
@@ -407,6 +485,8 @@ class CockpitApp(App[None]):
             return
         self._shutting_down = True
         self.workers.cancel_all()
+        if not self.ready:
+            return  # the settings never came: nothing was started
         for close in (self.flow.close, self.sources.close):
             try:
                 await asyncio.wait_for(close(), 5.0)

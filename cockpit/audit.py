@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cockpit.config import REDACT_NEEDS, redact
+from cockpit.redaction import REDACT_NEEDS, redact
 from cockpit.textsafe import clean
 
 _TOKEN = re.compile(r"(?i)(bearer\s+|token[\"'=:\s]+)([A-Za-z0-9._~+/=-]{8,})")

@@ -263,9 +263,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command or "run"
+    if command == "run" and _first_screen_first(args):
+        try:
+            return cmd_run_before_settings(args)  # imports no pydantic before its screen
+        except KeyboardInterrupt:
+            return 130
     from cockpit.config import ConfigError
 
-    command = args.command or "run"
     try:
         if command == "sim":
             return cmd_sim(args)
@@ -346,6 +351,37 @@ def cmd_run(settings: Settings, context: str | None, namespace: str | None) -> i
 
     app = CockpitApp(Launch(settings=settings, context=context, namespace=namespace))
     app.run()
+    return exit_status(app)
+
+
+def _first_screen_first(args: argparse.Namespace) -> bool:
+    """The first screen may come before the settings are read (cockpit/first_screen.py)."""
+    from cockpit.first_screen import settings_keep_target
+    from cockpit.sources.kube import early
+
+    return early.pending_plan() is not None and settings_keep_target(getattr(args, "config", None))
+
+
+def cmd_run_before_settings(args: argparse.Namespace) -> int:
+    """`cockpit run` with the early rows on screen before the settings are read: the
+    app reads them in a thread after its first paint, and exits 2 if they are refused."""
+    from cockpit import gctuning
+    from cockpit.marks import mark
+    from cockpit.sources.kube import prefetch
+
+    gctuning.start_trimming()
+    prefetch.start(None, args.context, args.namespace)  # the settings follow
+    from cockpit.app import CockpitApp, Launch
+
+    mark("app_imported")
+    app = CockpitApp(
+        Launch(settings=None, context=args.context, namespace=args.namespace),
+        load_settings=lambda: _settings(args),
+    )
+    app.run()
+    if app.config_error is not None:
+        print(f"cockpit: configuration error\n{app.config_error}", file=sys.stderr)
+        return 2
     return exit_status(app)
 
 

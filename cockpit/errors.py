@@ -9,7 +9,7 @@ import socket
 import ssl
 from collections.abc import Iterator
 
-from cockpit.config import redact
+from cockpit.redaction import redact
 
 
 class SourceError(Exception):

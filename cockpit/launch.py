@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cockpit.config import Settings
-
 if TYPE_CHECKING:
     from kubernetes import client as kube_client
+
+    from cockpit.config import Settings
 
 
 @dataclass(frozen=True)
 class Launch:
-    settings: Settings
+    settings: Settings | None  # None: read after the first paint (CockpitApp.load_settings)
     context: str | None = None
     namespace: str | None = None
     kube_configuration: kube_client.Configuration | None = None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import platformdirs
 
-from cockpit.config import APP_NAME
+from cockpit.config_paths import APP_NAME
 
 
 def save_log_lines(pod: str, lines: list[str], directory: Path | None = None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,7 +19,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 
 from cockpit import clock, uipriority
-from cockpit.config import Settings
 from cockpit.lazy_imports import import_modules
 from cockpit.messages import SnapshotReady, SourceFailed
 from cockpit.model import Level, SourceFailure, worst
@@ -31,6 +30,9 @@ from widgets.header import CockpitHeader
 from widgets.messages import SourceOptions
 from widgets.pane import Pane
 from widgets.pods import PodsPane
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
 
 # The panes around the pods are mounted once the pods are on screen (their modules
 # imported off the loop): composing all ten delayed the first screen by 0.1-0.15 s.
@@ -67,7 +69,7 @@ class MainScreen(RowCropped, FramePaced, Screen):
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | None,
         *,
         read_only: Callable[[], bool],
         refresh_sources: Callable[[tuple[str, ...]], None],
@@ -77,7 +79,10 @@ class MainScreen(RowCropped, FramePaced, Screen):
         first_pods: Callable[[], Any] = lambda: None,
     ) -> None:
         super().__init__()
-        self.settings = settings
+        self.settings = settings  # None until read (after the first paint): take_settings
+        self._settings_in = asyncio.Event()
+        if settings is not None:
+            self._settings_in.set()
         self._read_only = read_only
         self._refresh_sources = refresh_sources
         self._on_snapshot = on_snapshot
@@ -108,6 +113,11 @@ class MainScreen(RowCropped, FramePaced, Screen):
         yield ActionBar(id="actions")
         yield KeyFooter()
 
+    def take_settings(self, settings: Settings) -> None:
+        """The settings, read after the first paint: the panes around the pods may come."""
+        self.settings = settings
+        self._settings_in.set()
+
     def _later_panes(self) -> dict[str, list[Pane]]:
         """The panes around the pods, by the container they go in, in screen order.
         What users see first: health, SLOs, alerts; then the layers under them."""
@@ -125,6 +135,7 @@ class MainScreen(RowCropped, FramePaced, Screen):
         from widgets.workloads import WorkloadsPane
 
         settings, read_only = self.settings, self._read_only
+        assert settings is not None  # _mount_later waits for them
         return {
             "#row-service": [
                 SloPane(id="slo", classes="pane"),
@@ -183,6 +194,7 @@ class MainScreen(RowCropped, FramePaced, Screen):
 
     async def _mount_later(self) -> None:
         await asyncio.to_thread(import_modules, LATER_MODULES)
+        await self._settings_in.wait()
         later = self._later_panes()
         for container, panes in later.items():
             for pane in panes:  # one per turn of the loop (30-100 ms each): keys go on

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from textual.app import SystemCommand
 from textual.binding import Binding
 
-from cockpit.config import Settings
 from widgets.help import KeyGroups
 from widgets.keys import Key, palette_entry
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
+    from cockpit.config import Settings
 
 
 def palette_commands(app: CockpitApp, global_keys: tuple[Key, ...]) -> Iterator[SystemCommand]:

@@ -87,6 +87,20 @@ def kube_contexts(target: KubeTarget, settings: Any) -> tuple[Who, AccessChecker
     )
 
 
+def early_pods(app: CockpitApp) -> Any:
+    """The early Table's rows (a provisional KubeSnapshot) if they are in, else None."""
+    if app.launch.kube_configuration is not None:
+        return None
+    snapshot = prefetch.early_snapshot()
+    return None if snapshot is None or app.quitting else snapshot
+
+
+def mark_pods_shown(app: CockpitApp, snapshot: Any) -> None:
+    """The benchmarks' marks: the first pods are rendered, then on screen."""
+    mark("pods_rendered", len(snapshot.pods))
+    app.call_after_refresh(mark, "pods_populated", len(snapshot.pods))
+
+
 class Sources:
     """The app's sources and their pollers, started in the order above."""
 
@@ -265,14 +279,23 @@ class Sources:
         """The main screen is mounting: the early Table's rows if they are in already
         (`cockpit run`, see prefetch.py), for it to show before its first paint.  None:
         they come later as a message (`_show_early_rows`), or not at all."""
-        self._screen_mounted.set()
-        if self.app.launch.kube_configuration is not None or self._early_shown:
+        if self._early_shown:
+            self._screen_mounted.set()
             return None
-        snapshot = prefetch.early_snapshot()
-        if snapshot is None or self.app.quitting:
+        return self.screen_took(early_pods(self.app))
+
+    def screen_took(self, snapshot: Any, painted: bool = False) -> Any:
+        """The main screen mounted with these early rows (None: with none).  `painted`:
+        they are on screen already, the settings (and so these sources) having been
+        read after the first paint (cockpit/first_screen.py)."""
+        self._screen_mounted.set()
+        if snapshot is None:
             return None
         self._early_shown = True
         self._record("pods", snapshot)
+        if painted:
+            self._first_pods = True
+            self._early_painted.set()
         return snapshot
 
     async def _show_early_rows(self) -> bool:
@@ -348,8 +371,7 @@ class Sources:
         if source != "pods" or self._first_pods:
             return
         self._first_pods = True
-        mark("pods_rendered", len(snapshot.pods))
-        self.app.call_after_refresh(mark, "pods_populated", len(snapshot.pods))
+        mark_pods_shown(self.app, snapshot)
         if self._early_shown:  # painted: now the client, then the full objects
             self.app.call_after_refresh(self._early_painted.set)
             return

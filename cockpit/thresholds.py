@@ -6,8 +6,12 @@ pane, the header and the war-room screen never disagree about a colour.
 
 from __future__ import annotations
 
-from cockpit.config import Threshold
+from typing import TYPE_CHECKING
+
 from cockpit.model import Level
+
+if TYPE_CHECKING:
+    from cockpit.config import Threshold
 
 # Pod STATUS values that mean "not working", as kubectl prints them.
 CRIT_STATUSES = frozenset(

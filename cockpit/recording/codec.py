@@ -12,15 +12,17 @@ from __future__ import annotations
 import dataclasses
 from functools import cache
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import TypeAdapter
 
 from cockpit import model
 from cockpit.audit import scrub
 from cockpit.recording import jsonrows
 from cockpit.recording.delta import ROW_KEYS
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 
 @cache
@@ -170,6 +172,8 @@ class RowCache:
 
 @cache
 def _adapter(name: str) -> TypeAdapter[Any]:
+    from pydantic import TypeAdapter  # for replaying only: not at the cockpit's start
+
     try:
         return TypeAdapter(model_types()[name])
     except KeyError:

@@ -18,13 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cockpit import uipriority
-from cockpit.config import Settings, known_secrets
 from cockpit.model import SourceFailure
 from cockpit.recording import codec
 from cockpit.recording.store import DEFAULT_MAX_BYTES, RecordingWriter, Written
+from cockpit.redaction import known_secrets
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
 
 COMMIT_EVERY = 1.0  # seconds: what a crash can lose
 LOG_TAIL = 500  # error lines a viewer that joins is given

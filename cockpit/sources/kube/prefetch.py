@@ -35,6 +35,9 @@ class Prefetch:
     early_plan: Any = None  # the early.Plan it came from
     early_ready: threading.Event = field(default_factory=threading.Event)  # `early` decided
     go: threading.Event = field(default_factory=threading.Event)  # connect now
+    # Started before the settings were read (cockpit/first_screen.py): they come here.
+    settings_in: threading.Event = field(default_factory=threading.Event)
+    settings: Any = None  # KubeSettings, once settings_in is set (None: refused)
 
 
 _pending: Prefetch | None = None
@@ -56,6 +59,11 @@ def _run(pre: Prefetch, settings: Any, context: str | None, namespace: str | Non
             pre.early_ready.set()
         if pre.early is not None:  # the client's imports wait for the early rows' paint
             pre.go.wait(CONNECT_AT_LATEST_S)
+        if settings is None:  # read after the first paint (provide_settings)
+            pre.settings_in.wait()
+            if (settings := pre.settings) is None:
+                return  # refused: the app says why and exits
+        pre.key = _key(settings, context, namespace)
         # Imports kubernetes (0.1 s of CPU): after the early rows, not beside the UI's.
         from cockpit.sources.kube.client import connect
         from cockpit.sources.kube.first_pods import fetch_pod_table, fetch_workloads
@@ -89,7 +97,10 @@ def _early_rows(pre: Prefetch, settings: Any, context: str | None, namespace: st
     from cockpit.sources.kube import early
 
     plan = early.pending_plan()
-    if plan is None or not _settings_ask(plan, settings, context, namespace):
+    if plan is None:
+        return
+    # No settings yet: cockpit/first_screen.py found that they cannot ask otherwise.
+    if settings is not None and not _settings_ask(plan, settings, context, namespace):
         return
     parsed = _parsed(early.take(plan.kubeconfig, plan.context, plan.namespace, plan.server))
     if parsed is None:
@@ -164,16 +175,24 @@ def _parsed(found: Any) -> tuple[list[Any], tuple[Any, ...], Any] | None:
 
 
 def start(settings: Any, context: str | None, namespace: str | None) -> None:
-    """Begin in the background (settings: KubeSettings)."""
+    """Begin in the background.  settings: KubeSettings, or None when they are read
+    after the first paint and given with provide_settings() (the early rows are then
+    taken as they are: cockpit/first_screen.py)."""
     global _pending
     pre = Prefetch(("", context, namespace))
     _pending = pre
+    threading.Thread(
+        target=_run, args=(pre, settings, context, namespace), name="kube-prefetch", daemon=True
+    ).start()
 
-    def run() -> None:
-        pre.key = _key(settings, context, namespace)
-        _run(pre, settings, context, namespace)
 
-    threading.Thread(target=run, name="kube-prefetch", daemon=True).start()
+def provide_settings(settings: Any) -> None:
+    """The KubeSettings read after the first paint (None: refused), for a prefetch
+    started without them."""
+    pre = _pending
+    if pre is not None:
+        pre.settings = settings
+        pre.settings_in.set()
 
 
 def early_snapshot(wait: float = 0.0) -> Any:
