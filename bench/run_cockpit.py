@@ -169,6 +169,9 @@ def watch(
     snapshot: Any = None
     while True:
         now = time.monotonic()
+        if not app.ready:  # the settings, read after the first paint: no sources yet
+            time.sleep(0.05)
+            continue
         if alloc_after is not None:
             import tracemalloc
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import functools
+import importlib.abc
 import inspect
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 
 from cockpit.marks import mark_line
@@ -53,6 +55,56 @@ def _flush_marks() -> None:
     while True:
         time.sleep(FLUSH_EVERY_S)
         _write_pending()
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls functions on a module right after it is first imported, so that the trace
+    imports nothing before the cockpit would: the `kubernetes` client and pydantic load
+    after the first paint, in threads, and a trace importing them at start-up measured
+    another start-up."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, list[Callable[[ModuleType], None]]] = {}
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> Any:
+        callbacks = self.waiting.pop(fullname, None)
+        spec = self._others_spec(fullname, path, target) if callbacks else None
+        if callbacks is None or spec is None or spec.loader is None:
+            return None
+        run_module = spec.loader.exec_module  # a loader of this module alone
+
+        def exec_module(module: ModuleType) -> None:
+            run_module(module)
+            for callback in callbacks:
+                callback(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+    def _others_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None
+    ) -> Any:
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(fullname, path, target) if finder is not self and find else None
+            if spec is not None:
+                return spec
+        return None
+
+
+_after_import = _AfterImport()
+
+
+def when_imported(name: str, callback: Callable[[ModuleType], None]) -> None:
+    """`callback(module)` now if `name` is imported, else right after its import."""
+    if name in sys.modules:
+        callback(sys.modules[name])
+        return
+    if _after_import not in sys.meta_path:
+        sys.meta_path.insert(0, _after_import)
+    _after_import.waiting.setdefault(name, []).append(callback)
 
 
 def _wrap(owner: Any, attr: str, name: str, detail: Callable[..., str] | None = None) -> None:
@@ -224,9 +276,6 @@ def install() -> None:
     import cockpit.startup as startup_module
     from cockpit import gctuning
     from cockpit.main_screen import MainScreen
-    from cockpit.sources.kube import client as kube_client
-    from cockpit.sources.kube import source as kube_source
-    from cockpit.sources.kube import watch as kube_watch
     from widgets.errorlog import ErrorLogPane
     from widgets.pods import PodsPane
     from widgets.table import KeyedTable
@@ -238,14 +287,16 @@ def install() -> None:
     _named_workers()
     _slow_messages()
     _layout_requests()
-    _wrap(kube_client, "connect", "kube_connect")
+    # These import the kubernetes client and pydantic: wrapped when the cockpit imports them.
+    when_imported("cockpit.sources.kube.client", lambda m: _wrap(m, "connect", "kube_connect"))
+    when_imported(
+        "cockpit.sources.kube.watch",
+        lambda m: _wrap(m.Informer, "_list", "Informer._list", lambda self: self.name),
+    )
+    when_imported("cockpit.sources.kube.source", _wrap_kube_source)
     _wrap(gctuning, "settle", "gctuning.settle")
     _wrap(startup_module.Sources, "start_local", "Sources.start_local")
     _wrap(startup_module.Sources, "_start_after_first_pods", "Sources._start_after_first_pods")
-    _wrap(kube_source.KubeSource, "__init__", "KubeSource.__init__")
-    _wrap(kube_watch.Informer, "_list", "Informer._list", lambda self: self.name)
-    _wrap(kube_source.KubeSource, "kube_snapshot", "KubeSource.kube_snapshot")
-    _wrap(kube_source.KubeSource, "top_snapshot", "KubeSource.top_snapshot")
     _wrap(PodsPane, "render_rows", "PodsPane.render_rows")
     _wrap(KeyedTable, "apply", "KeyedTable.apply", lambda self, rows: f"{len(rows)} rows")
     _wrap(VirtualTable, "apply", "VirtualTable.apply", lambda self, rows, *_: f"{len(rows)} rows")
@@ -267,3 +318,8 @@ def install() -> None:
     _wrap(MainScreen, "_tick", "MainScreen._tick")
     _wrap(app_module.CockpitApp, "update_overall", "CockpitApp.update_overall")
     _wrap(ErrorLogPane, "show", "ErrorLogPane.show", lambda self, b: f"{len(b.lines)} lines")
+
+
+def _wrap_kube_source(module: ModuleType) -> None:
+    for attr in ("__init__", "kube_snapshot", "top_snapshot"):
+        _wrap(module.KubeSource, attr, f"KubeSource.{attr}")
