@@ -30,11 +30,13 @@ from cockpit.incident import IncidentTracker
 from cockpit.launch import Launch
 from cockpit.main_screen import MainScreen
 from cockpit.marks import mark
+from cockpit.messages import SnapshotReady
 from cockpit.palette import contacts_text, key_groups, palette_commands
 from cockpit.recording.recorder import recorder_for
 from cockpit.redaction import known_secrets
 from cockpit.sources.kube import prefetch
-from cockpit.startup import Sources, early_pods, mark_pods_shown
+from cockpit.sources.kube.prefetch import early_snapshot
+from cockpit.startup import SCREEN_MOUNT_WAIT_S, Sources, early_pods, mark_pods_shown
 from cockpit.views import open_view, pod_log_screen
 from widgets.frametimer import FramePaced
 from widgets.header import CockpitHeader
@@ -106,7 +108,8 @@ class CockpitApp(App[None]):
         self.config_error: str | None = None  # why the settings read late were refused
         self._load_settings = load_settings
         self._held_keys: list[events.Key] = []  # typed before `ready`, in order
-        self._early_first: Any = None  # the early rows the screen took before `ready`
+        self._early_first: Any = None  # the early rows given to the screen before `ready`
+        self._early_routed = False  # ... and shown by it (drawn at the next frame)
         if launch.settings is not None:
             self._take_settings(launch.settings)
         elif load_settings is None:
@@ -157,7 +160,8 @@ class CockpitApp(App[None]):
     def _on_snapshot(self, source: str, snapshot: Any) -> None:
         if self.ready:
             self.sources.on_snapshot(source, snapshot)
-        elif source == "pods":  # the early rows, in the first paint (`_first_pods`)
+        elif source == "pods":  # the early rows (`_first_pods`, `_early_rows_later`)
+            self._early_routed = True
             mark_pods_shown(self, snapshot)
 
     def _first_pods(self) -> Any:
@@ -165,6 +169,8 @@ class CockpitApp(App[None]):
             return self.sources.first_pods()
         # The sources hear of these once they are made (`_settings_read`).
         self._early_first = early_pods(self)
+        if self._early_first is None:  # not in yet: shown when they come
+            self.run_worker(self._early_rows_later, group="early-rows")
         return self._early_first
 
     async def on_event(self, event: events.Event) -> None:
@@ -201,6 +207,15 @@ class CockpitApp(App[None]):
         else:
             self.call_after_refresh(self.run_worker, self._settings_read, group="settings")
 
+    async def _early_rows_later(self) -> None:
+        """The early Table's rows, when they came after the screen mounted: shown as
+        they come, not after the settings (once those are in, the sources post them)."""
+        snapshot = await asyncio.to_thread(early_snapshot, SCREEN_MOUNT_WAIT_S)
+        if snapshot is None or self.ready or self.quitting:
+            return
+        self._early_first = snapshot
+        self.main.post_message(SnapshotReady("pods", snapshot))
+
     async def _settings_read(self) -> None:
         """The settings, read after the first paint (in a thread: pydantic's imports are
         a tenth of a second of CPU); then everything that needs them starts."""
@@ -212,7 +227,7 @@ class CockpitApp(App[None]):
             return
         prefetch.provide_settings(settings.kube)
         self._take_settings(settings)
-        self.sources.screen_took(self._early_first, painted=True)
+        self.sources.screen_took(self._early_first, painted=self._early_routed)
         self.main.take_settings(settings)
         self._start()
         self.refresh_bindings()

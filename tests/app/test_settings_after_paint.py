@@ -24,8 +24,10 @@ from cockpit.app import CockpitApp
 from cockpit.config import ConfigError, Settings
 from cockpit.first_screen import settings_keep_target
 from cockpit.launch import Launch
+from cockpit.sim.runner import kubeconfig_text
 from cockpit.sources.kube import early, prefetch
 from tests.pilot import wait_for
+from tests.slowproxy import slow_proxy
 from widgets.pods import PodsPane
 
 from . import scenes
@@ -178,6 +180,44 @@ async def test_keys_typed_before_the_settings_wait_for_them(
         assert {p.name for p in pods.snapshot.pods} == {
             o["metadata"]["name"] for o in sim.list_objects("pods", scenes.NS)
         }
+
+
+async def test_rows_that_come_after_the_mount_are_shown_before_the_settings(
+    make_sim: Callable[..., Any],
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A slow API server: the screen mounts without rows; they are drawn as they come,
+    not once the settings are in (until then nothing would post them)."""
+    sim = make_sim("incident")
+    gate = threading.Event()
+    with slow_proxy(sim.url, delay=1.0) as url:
+        kubeconfig = tmp_path / "slow-kubeconfig"
+        kubeconfig.write_text(kubeconfig_text(url, sim.token, scenes.NS))
+        settings = make_settings(sim, kube={"kubeconfig": kubeconfig})
+        monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+        early.begin("cockpit-sim", None)
+        prefetch.start(None, "cockpit-sim", None)
+
+        def load() -> Settings:
+            assert gate.wait(20)
+            return settings
+
+        app = PaintRecording(Launch(settings=None, context="cockpit-sim"), load)
+        try:
+            async with app.run_test(size=(160, 45)) as pilot:
+                pods = app.query_one(PodsPane)
+                await wait_for(pilot, lambda: app.painted, what="the first paint")
+                assert app.painted[0] == (0, False)  # the Table is still on its way
+                await wait_for(pilot, lambda: pods.snapshot is not None, what="the rows")
+                assert pods.snapshot.provisional and not app.ready
+                await wait_for(pilot, lambda: app.painted[-1][0] > 0, what="their paint")
+                gate.set()
+                await wait_for(pilot, lambda: app.main.later_mounted, what="the other panes")
+                await wait_for(pilot, lambda: not pods.snapshot.provisional, what="the list")
+        finally:
+            gate.set()
 
 
 async def test_ctrl_q_quits_while_the_settings_are_read() -> None:
