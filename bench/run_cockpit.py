@@ -50,6 +50,8 @@ BACKLOG_LAG_S = 15.0  # live lines arrive every ~0.5 s per container at the demo
 
 def backlog_read(app: CockpitApp) -> bool:
     """True when every followed container's last line is recent (the history is in)."""
+    if not app.ready:  # the settings, read after the first paint: no sources yet
+        return False
     kube = app.sources.kube
     if kube is None:
         return False
