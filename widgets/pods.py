@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -43,6 +44,10 @@ INLINE_ROWS = 1000
 # A worker's order comes 4-6 ms after the key at 5,000 pods: the screen's next frame
 # waits this long for it, so that the key's echo and the rows are drawn together.
 ORDER_HOLD_S = 0.010
+# From this many new rows at once, only those on screen get their cells before the
+# paint; the others follow, BUILD_CHUNK per turn of the loop (about 6 ms each).
+BUILD_LATER_AT = 1000
+BUILD_CHUNK = 500
 
 
 def restarts_text(pod: PodRow, now: datetime) -> str:
@@ -86,6 +91,7 @@ def _pod_cells(pod: PodRow, now: datetime) -> Cells:
 
 
 NO_USAGE = (Cell("-"), Cell("-"))
+PENDING_CELLS = tuple(Cell("") for _ in COLUMNS)  # a row not built yet (stale until drawn)
 
 
 def _usage_cells(use: PodUsage | None) -> Cells:
@@ -308,17 +314,26 @@ class PodsPane(Pane):
             # the full list replacing the first screen's rows, or a pod that came or
             # went, rebuilt and measured all 5,000 rows (80-100 ms on the loop).
             pods = self.snapshot.pods
-            fresh = {
-                p.uid: self._cells(p, usage.get(p.name), now, stamp)
-                for p in pods
-                if not table.has_row(p.uid)
-            }
+            new = [p for p in pods if not table.has_row(p.uid)]
+            if len(new) >= BUILD_LATER_AT:
+                # Thousands of new rows (the first screen): those drawn now get their
+                # cells below (`freshen`), the rest a chunk per turn of the loop after
+                # this paint (`_build_later`): 5,000 rows built and measured before the
+                # first paint held the loop 55-65 ms.
+                pending = [p.uid for p in new]
+                fresh = dict.fromkeys(pending, PENDING_CELLS)
+            else:
+                pending = []
+                fresh = {p.uid: self._cells(p, usage.get(p.name), now, stamp) for p in new}
             if len(self._rows) > 2 * len(self._by_uid) + 100:  # pods that went away
                 for cache in (self._base, self._usage_cells, self._rows):
                     for uid in [uid for uid in cache if uid not in self._by_uid]:
                         del cache[uid]
             changed = table.apply_keeping([p.uid for p in pods], fresh, keys)
+            table.mark_stale(pending)
             table.freshen(table.visible_keys())
+            if pending:
+                self.run_worker(self._build_later(pending), group="pods-cells", exclusive=True)
         else:
             changed = table.reorder(keys)
         self.shown_order = wanted
@@ -327,6 +342,15 @@ class PodsPane(Pane):
         self._set_title()
         if held is not None:
             held.release_frames(table if changed else None)
+
+    async def _build_later(self, uids: list[str]) -> None:
+        """The cells of rows not drawn yet, BUILD_CHUNK per turn of the loop, so that
+        the columns fit every row a few frames after the first paint.  Rows drawn (or
+        rebuilt) meanwhile are skipped: `freshen` builds only the stale."""
+        table = self.table
+        for start in range(0, len(uids), BUILD_CHUNK):
+            await asyncio.sleep(0)
+            table.freshen(uids[start : start + BUILD_CHUNK], repaint=False)
 
     def _set_title(self) -> None:
         if self.snapshot is None:

@@ -314,11 +314,12 @@ class VirtualTable(SizedByFrame, ScrollView, can_focus=True):
         known = self._row_widths
         grown = list(self._widths)
         shown: list[tuple[int, ...]] = []
+        shared: dict[int, tuple[int, ...]] = {}  # one row object under many keys (pending)
         for key, row in rows:
             cached = known.get(key)
             if cached is None or cached[0] is not row:
                 if cached is None:
-                    widths = row_widths(row)
+                    widths = shared.get(id(row)) or shared.setdefault(id(row), row_widths(row))
                 else:
                     # Re-measure only the cells that are new objects (a metrics poll
                     # changes CPU and MEM, not the name).

@@ -12,7 +12,8 @@ from cockpit.model import KubeSnapshot
 from cockpit.sources.kube.convert import pod_row
 from cockpit.sources.kube.source import top_from_metrics
 from tests.app import scenes
-from widgets.pods import PodsPane
+from widgets.pods import BUILD_LATER_AT, COLUMNS, PodsPane
+from widgets.vtable import row_widths
 
 PODS = 767
 
@@ -144,3 +145,35 @@ async def test_the_same_pods_as_new_objects_rebuild_what_is_seen_first() -> None
         far = keys[-1] if keys[-1] != "uid-new" else keys[-2]
         assert "node-newer" not in shown_text(pane, far)  # not built: not seen yet
         assert all("node-newer" in cpu_text(pane, u) for u in keys)  # read: current
+
+
+async def test_thousands_of_new_rows_draw_the_screenful_first_and_the_rest_after() -> None:
+    """The first screen at thousands of pods: only the rows on screen are built before
+    its paint; the rest follow a chunk per turn of the loop, and then every row has its
+    cells and the columns fit them all (a long name far down the list included)."""
+    template = many_pods().pods[0]
+    count = BUILD_LATER_AT * 3
+    pods = [replace(template, uid=f"uid-{n:05d}", name=f"rails-x-{n:05d}") for n in range(count)]
+    pods[-1] = replace(pods[-1], name="rails-x-" + "long" * 8)  # sorts last
+    app = PodsOnly()
+    async with app.run_test(size=(160, 30)) as pilot:
+        pane = app.query_one(PodsPane)
+        table = pane.table
+        pane.show(KubeSnapshot("cockpit-sim", scenes.NS, tuple(pods), (), scenes.NOW))
+        order = table.keys_in_order()
+        assert len(order) == count
+        assert "rails-x-00000" in shown_text(pane, order[0])  # on screen: built
+        assert shown_text(pane, order[-1]).strip() == ""  # not yet
+        name_width = table._widths[0]
+        assert name_width < len(pods[-1].name)
+        for _ in range(20):
+            await pilot.pause()
+            if not table._stale:
+                break
+        assert not table._stale
+        assert pods[-1].name in shown_text(pane, order[-1])
+        expected = [len(label) for _, label in COLUMNS]
+        for cells in table._cells.values():
+            expected = [max(a, b) for a, b in zip(expected, row_widths(cells), strict=True)]
+        assert table._widths == tuple(expected)
+        assert table._widths[0] == len(pods[-1].name)
