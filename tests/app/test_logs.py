@@ -196,5 +196,6 @@ async def test_the_feed_keeps_5000_lines_but_renders_only_what_a_rewrite_gives(
         assert len(pane.lines) == 5000
         assert len(rendered) == REWRITE_MAX and rendered[-1].endswith("ERROR number 4999")
         pane.action_cycle_app()  # a rewrite (rails only) gives back as many
-        await pilot.pause()
+        # Written a turn of the loop at a time: one pause was not always enough (CI).
+        await wait_for(pilot, lambda: not pane.writing, what="the rewrite written")
         assert len(pane.log_view.lines) == REWRITE_MAX
