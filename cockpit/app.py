@@ -35,8 +35,7 @@ from cockpit.palette import contacts_text, key_groups, palette_commands
 from cockpit.recording.recorder import recorder_for
 from cockpit.redaction import known_secrets
 from cockpit.sources.kube import prefetch
-from cockpit.sources.kube.prefetch import early_snapshot
-from cockpit.startup import SCREEN_MOUNT_WAIT_S, Sources, early_pods, mark_pods_shown
+from cockpit.startup import Sources, early_pods, early_pods_soon, mark_pods_shown
 from cockpit.views import open_view, pod_log_screen
 from widgets.frametimer import FramePaced
 from widgets.header import CockpitHeader
@@ -61,6 +60,8 @@ if TYPE_CHECKING:
 IO_THREADS = 32
 # Handled even before the settings are in (a settings file on a hung mount, say).
 QUIT_AT_ONCE = frozenset({"ctrl+q", "ctrl+c"})
+# The early Table's rows, still on their way when the screen mounted, before the settings.
+LATE_ROWS_WAIT_S = 2.0
 RECORDER_CHECK_S = 3.0  # after start: whether the recorder could open its file
 # Remedies that belong to no pane; declared once, like the panes' keys.
 GLOBAL_KEYS = (
@@ -210,8 +211,8 @@ class CockpitApp(App[None]):
     async def _early_rows_later(self) -> None:
         """The early Table's rows, when they came after the screen mounted: shown as
         they come, not after the settings (once those are in, the sources post them)."""
-        snapshot = await asyncio.to_thread(early_snapshot, SCREEN_MOUNT_WAIT_S)
-        if snapshot is None or self.ready or self.quitting:
+        snapshot = await early_pods_soon(self, LATE_ROWS_WAIT_S)
+        if snapshot is None or self.ready:
             return
         self._early_first = snapshot
         self.main.post_message(SnapshotReady("pods", snapshot))

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -266,7 +266,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     command = args.command or "run"
     if command == "run" and _first_screen_first(args):
         try:
-            return cmd_run_before_settings(args)  # imports no pydantic before its screen
+            # No pydantic before its first screen: the app reads the settings after it.
+            return cmd_run(None, args.context, args.namespace, lambda: _settings(args))
         except KeyboardInterrupt:
             return 130
     from cockpit.config import ConfigError
@@ -334,23 +335,34 @@ def _toml_like(data: dict, prefix: str = "") -> str:
     return "\n\n".join(out)
 
 
-def cmd_run(settings: Settings, context: str | None, namespace: str | None) -> int:
+def cmd_run(
+    settings: Settings | None,
+    context: str | None,
+    namespace: str | None,
+    load_settings: Callable[[], Settings] | None = None,
+) -> int:
+    """The cockpit against a cluster.  `settings` None: the app reads them with
+    `load_settings` after its first paint, and exits 2 if they are refused."""
     from cockpit import gctuning
     from cockpit.marks import mark
     from cockpit.sources.kube import prefetch
 
-    mark("settings_loaded")
+    if settings is not None:
+        mark("settings_loaded")
     # See cockpit/gctuning.py: free pages handed back every few seconds (the arenas are
     # capped and collections held since main(), until the first screen is drawn).
     gctuning.start_trimming()
     # The API server works on the first screen's pods while the UI is imported.
-    prefetch.start(settings.kube, context, namespace)
+    prefetch.start(settings.kube if settings is not None else None, context, namespace)
     from cockpit.app import CockpitApp, Launch
 
     mark("app_imported")
 
-    app = CockpitApp(Launch(settings=settings, context=context, namespace=namespace))
+    app = CockpitApp(Launch(settings=settings, context=context, namespace=namespace), load_settings)
     app.run()
+    if app.config_error is not None:
+        print(f"cockpit: configuration error\n{app.config_error}", file=sys.stderr)
+        return 2
     return exit_status(app)
 
 
@@ -360,29 +372,6 @@ def _first_screen_first(args: argparse.Namespace) -> bool:
     from cockpit.sources.kube import early
 
     return early.pending_plan() is not None and settings_keep_target(getattr(args, "config", None))
-
-
-def cmd_run_before_settings(args: argparse.Namespace) -> int:
-    """`cockpit run` with the early rows on screen before the settings are read: the
-    app reads them in a thread after its first paint, and exits 2 if they are refused."""
-    from cockpit import gctuning
-    from cockpit.marks import mark
-    from cockpit.sources.kube import prefetch
-
-    gctuning.start_trimming()
-    prefetch.start(None, args.context, args.namespace)  # the settings follow
-    from cockpit.app import CockpitApp, Launch
-
-    mark("app_imported")
-    app = CockpitApp(
-        Launch(settings=None, context=args.context, namespace=args.namespace),
-        load_settings=lambda: _settings(args),
-    )
-    app.run()
-    if app.config_error is not None:
-        print(f"cockpit: configuration error\n{app.config_error}", file=sys.stderr)
-        return 2
-    return exit_status(app)
 
 
 def exit_status(app: Any) -> int:

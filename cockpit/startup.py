@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 KUBE_SOURCES = ("pods", "top", "events", "logs", "slo")
 LOCAL_SOURCES_AT_LATEST = 5.0  # seconds after start, when the pods take longer (a slow API)
 SCREEN_MOUNT_WAIT_S = 2.0  # for the main screen to take the early rows (first_pods)
+EARLY_ROWS_WAIT_S = 1.0  # then for the early request, when it is still under way
 
 
 LATER_MODULES = (
@@ -92,6 +93,15 @@ def early_pods(app: CockpitApp) -> Any:
     if app.launch.kube_configuration is not None:
         return None
     snapshot = prefetch.early_snapshot()
+    return None if snapshot is None or app.quitting else snapshot
+
+
+async def early_pods_soon(app: CockpitApp, wait: float) -> Any:
+    """As early_pods, waiting (off the loop) `wait` seconds at most for the request
+    still under way."""
+    snapshot = early_pods(app)
+    if snapshot is None and app.launch.kube_configuration is None and prefetch.pending():
+        snapshot = await asyncio.to_thread(prefetch.early_snapshot, wait)
     return None if snapshot is None or app.quitting else snapshot
 
 
@@ -309,11 +319,8 @@ class Sources:
             await asyncio.wait_for(self._screen_mounted.wait(), SCREEN_MOUNT_WAIT_S)
         if self._early_shown:
             return True
-        snapshot = prefetch.early_snapshot()
-        if snapshot is None and prefetch.pending():
-            # Not decided yet (the request is under way): a short wait, off the loop.
-            snapshot = await asyncio.to_thread(prefetch.early_snapshot, 1.0)
-        if snapshot is None or self.app.quitting:
+        snapshot = await early_pods_soon(self.app, EARLY_ROWS_WAIT_S)
+        if snapshot is None:
             return False
         self._early_shown = True
         self._post_result("pods", snapshot)

@@ -314,12 +314,16 @@ class VirtualTable(SizedByFrame, ScrollView, can_focus=True):
         known = self._row_widths
         grown = list(self._widths)
         shown: list[tuple[int, ...]] = []
-        shared: dict[int, tuple[int, ...]] = {}  # one row object under many keys (pending)
+        # One row object under many keys (rows not built yet) is measured once.
+        last_row: Cells | None = None
+        last_widths: tuple[int, ...] = ()
         for key, row in rows:
             cached = known.get(key)
             if cached is None or cached[0] is not row:
                 if cached is None:
-                    widths = shared.get(id(row)) or shared.setdefault(id(row), row_widths(row))
+                    if row is not last_row:
+                        last_row, last_widths = row, row_widths(row)
+                    widths = last_widths
                 else:
                     # Re-measure only the cells that are new objects (a metrics poll
                     # changes CPU and MEM, not the name).
