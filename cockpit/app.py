@@ -10,6 +10,7 @@ actions and widgets together.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -35,7 +36,13 @@ from cockpit.palette import contacts_text, key_groups, palette_commands
 from cockpit.recording.recorder import recorder_for
 from cockpit.redaction import known_secrets
 from cockpit.sources.kube import prefetch
-from cockpit.startup import Sources, early_pods, early_pods_soon, mark_pods_shown
+from cockpit.startup import (
+    EARLY_REST_WAIT_S,
+    Sources,
+    early_pods,
+    early_pods_soon,
+    mark_pods_shown,
+)
 from cockpit.views import open_view, pod_log_screen
 from widgets.frametimer import FramePaced
 from widgets.header import CockpitHeader
@@ -62,6 +69,7 @@ IO_THREADS = 32
 QUIT_AT_ONCE = frozenset({"ctrl+q", "ctrl+c"})
 # The early Table's rows, still on their way when the screen mounted, before the settings.
 LATE_ROWS_WAIT_S = 2.0
+WHOLE_BEFORE_SETTINGS_S = 0.5  # the settings (and so typed keys) wait this long at most
 RECORDER_CHECK_S = 3.0  # after start: whether the recorder could open its file
 # Remedies that belong to no pane; declared once, like the panes' keys.
 GLOBAL_KEYS = (
@@ -111,6 +119,8 @@ class CockpitApp(App[None]):
         self._held_keys: list[events.Key] = []  # typed before `ready`, in order
         self._early_first: Any = None  # the early rows given to the screen before `ready`
         self._early_routed = False  # ... and shown by it (drawn at the next frame)
+        self._early_whole_asked = False  # the Table's other pages are on their way
+        self._early_settled = asyncio.Event()  # ... and drawn, or not coming
         if launch.settings is not None:
             self._take_settings(launch.settings)
         elif load_settings is None:
@@ -164,6 +174,11 @@ class CockpitApp(App[None]):
         elif source == "pods":  # the early rows (`_first_pods`, `_early_rows_later`)
             self._early_routed = True
             mark_pods_shown(self, snapshot)
+            if snapshot.remaining is not None and not self._early_whole_asked:
+                # The Table's first page is painted: the other pages' rows are parsed
+                # and shown while the settings are read (prefetch.py).
+                self._early_whole_asked = True
+                self.call_after_refresh(self.run_worker, self._early_whole, group="early-rows")
 
     def _first_pods(self) -> Any:
         if self.ready:
@@ -217,10 +232,32 @@ class CockpitApp(App[None]):
         self._early_first = snapshot
         self.main.post_message(SnapshotReady("pods", snapshot))
 
+    async def _early_whole(self) -> None:
+        """The whole early Table, after its first page (before the settings are in)."""
+        prefetch.release()
+        whole = None
+        try:
+            whole = await asyncio.to_thread(prefetch.early_rest, EARLY_REST_WAIT_S)
+        finally:
+            if whole is None or self.ready or self.quitting:
+                self._early_settled.set()
+        if whole is None or self.ready or self.quitting:
+            return  # once the settings are in, the sources show it (_start_kube)
+        self._early_first = whole
+        self.main.post_message(SnapshotReady("pods", whole))
+        self.main.call_after_refresh(self._early_settled.set)  # drawn: the settings now
+
     async def _settings_read(self) -> None:
         """The settings, read after the first paint (in a thread: pydantic's imports are
         a tenth of a second of CPU); then everything that needs them starts."""
+        if self._early_whole_asked:
+            # The Table's first page is on screen and the rest are being parsed: the
+            # whole list first (on two cores, the two would share the GIL and each
+            # come later), the settings right after.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._early_settled.wait(), WHOLE_BEFORE_SETTINGS_S)
         settings = await asyncio.to_thread(self._read_settings)
+        mark("settings_read")
         if isinstance(settings, str):
             prefetch.provide_settings(None)
             self.config_error = settings  # cli.py prints it once the terminal is back

@@ -198,7 +198,11 @@ class MainScreen(RowCropped, FramePaced, Screen):
         later = self._later_panes()
         for container, panes in later.items():
             for pane in panes:  # one per turn of the loop (30-100 ms each): keys go on
+                if self._app_closing():
+                    return
                 await self.query_one(container).mount(pane)
+        if self._app_closing():  # quit while they mounted: a pane may have no children
+            return
         for pane in (pane for panes in later.values() for pane in panes):
             for source in pane.SOURCES:  # the pods, shown before these panes were there
                 if (snapshot := self.latest.get(source)) is not None:
@@ -206,6 +210,10 @@ class MainScreen(RowCropped, FramePaced, Screen):
         self._take_panes()
         self.later_mounted = True
         self._route_held()
+
+    def _app_closing(self) -> bool:
+        """The app is shutting down (q pressed while the panes were being mounted)."""
+        return bool(getattr(self.app, "quitting", False)) or not self.is_attached
 
     def _route_held(self) -> None:
         held, self._held = self._held, []

@@ -47,6 +47,7 @@ KUBE_SOURCES = ("pods", "top", "events", "logs", "slo")
 LOCAL_SOURCES_AT_LATEST = 5.0  # seconds after start, when the pods take longer (a slow API)
 SCREEN_MOUNT_WAIT_S = 2.0  # for the main screen to take the early rows (first_pods)
 EARLY_ROWS_WAIT_S = 1.0  # then for the early request, when it is still under way
+EARLY_REST_WAIT_S = 5.0  # for the Table's other pages (else the pods poller brings them)
 
 
 LATER_MODULES = (
@@ -128,6 +129,7 @@ class Sources:
         # The early Table's rows went on screen before connecting (prefetch.py): set
         # once they are painted, when the client may load.
         self._early_shown = False
+        self._early: Any = None  # ... the snapshot shown (the Table's first page, or all)
         self._early_painted = asyncio.Event()
         # The main screen is mounted and was offered the early rows (first_pods).
         self._screen_mounted = asyncio.Event()
@@ -242,6 +244,13 @@ class Sources:
         """Connect (off the loop), retrying with backoff until the kubeconfig works."""
         if await self._show_early_rows():
             await self._early_painted.wait()
+            prefetch.release()
+            # The Table's first page is on screen: the other pages' rows follow at once,
+            # before the client is imported and connected (prefetch.py).
+            whole = await asyncio.to_thread(prefetch.early_rest, EARLY_REST_WAIT_S)
+            if whole is not None and whole is not self._early and not self.app.quitting:
+                self._early = whole
+                self._post_result("pods", whole)
         prefetch.release()
         failures = 0
         since = datetime.now(UTC)
@@ -301,7 +310,7 @@ class Sources:
         self._screen_mounted.set()
         if snapshot is None:
             return None
-        self._early_shown = True
+        self._early_shown, self._early = True, snapshot
         self._record("pods", snapshot)
         if painted:
             self._first_pods = True
@@ -322,7 +331,7 @@ class Sources:
         snapshot = await early_pods_soon(self.app, EARLY_ROWS_WAIT_S)
         if snapshot is None:
             return False
-        self._early_shown = True
+        self._early_shown, self._early = True, snapshot
         self._post_result("pods", snapshot)
         return True
 

@@ -46,6 +46,11 @@ def _pods(kube: Any) -> Figure:
         return Figure("pods", "PODS NOT READY", "-", NO_DATA, "no data")
     not_ready = kube.not_ready
     level = Level.CRIT if not_ready else Level.OK
+    if kube.remaining is not None:  # the Table's first page: the count so far
+        return Figure(
+            "pods", "PODS NOT READY", f"{not_ready}+", level,
+            f"of the first {len(kube.pods)} pods in {kube.namespace}, loading",
+        )  # fmt: skip
     return Figure(
         "pods",
         "PODS NOT READY",

@@ -357,6 +357,8 @@ class PodsPane(Pane):
             return
         everyone = len(self.snapshot.pods)
         shown = f"{self._shown}/{everyone}" if self._match else str(everyone)
+        if (remaining := self.snapshot.remaining) is not None:  # the Table's first page
+            shown += f" of {everyone + remaining}, loading" if remaining else "+, loading"
         title = f"Pods ({shown}) · {self.snapshot.namespace} · sort: {self.sort_name}"
         failing = self._failing
         if failing:

@@ -95,6 +95,9 @@ class KubeSnapshot:
     # The first screen's pods from a server-side Table, before the full objects are in:
     # no containers nor resources yet (cockpit/sources/kube/first_pods.py).
     provisional: bool = False
+    # The Table's first page only (cockpit/sources/kube/early.py): how many pods are
+    # still to come (0 when the server did not say); None when these are all of them.
+    remaining: int | None = None
 
     @property
     def level(self) -> Level:

@@ -98,3 +98,21 @@ async def test_the_early_rows_are_in_the_first_paint(
         pods = app.query_one(PodsPane)
         await wait_for(pilot, lambda: pods.snapshot and not pods.snapshot.provisional)
         assert app.pods_painted[0] == len(sim.list_objects("pods", scenes.NS)) > 0
+
+
+async def test_quitting_while_the_panes_around_the_pods_mount_ends_cleanly(
+    tmp_path: Path,
+) -> None:
+    """`q` while the later panes are still being mounted (one per turn of the loop): the
+    mounting stops, no pane is shown a snapshot it has no table for yet (a crash, and
+    a non-zero exit, in a CI run)."""
+    settings = Settings(
+        journal_path=tmp_path / "journal.jsonl", kube=KubeSettings(context="cockpit-sim")
+    )
+    app = StaticCockpitApp(Launch(settings=settings, context="cockpit-sim"))
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.main.post_message(SnapshotReady("pods", scenes.kube()))
+        await wait_for(pilot, lambda: app.query(WorkloadsPane), what="a later pane mounting")
+        assert not app.main.later_mounted
+        # Leaving the block shuts the app down there and then, as `q` does.
+    assert app._exception is None

@@ -7,9 +7,14 @@ token file or client certificate.  Anything else (exec plugins, auth providers, 
 auth, proxies, several KUBECONFIG files) returns None and startup takes its usual path.
 
 A thread reads the pods' Table and the workloads with the standard library's
-http.client and keeps the bodies.  prefetch.py uses them only when the client it
-builds from the settings names the same kubeconfig, context, namespace and server;
-otherwise the bodies are dropped and it asks again.  Imports: stdlib and PyYAML only.
+http.client and keeps the bodies.  The Table comes in pages, as kubectl reads it: the
+first FIRST_PAGE rows and the workloads are enough for the first screen (`first` is set
+then), and the rest follow in one more request (more if pods keep coming), so that the
+first paint waits for a page, not for a 5,000-pod body and its parsing.
+
+prefetch.py uses the bodies only when the client it builds from the settings names the
+same kubeconfig, context, namespace and server; otherwise the bodies are dropped and it
+asks again.  Imports: stdlib, PyYAML, and orjson for a page that says more follow.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from cockpit.sources.kube.paths import namespaced_path
 
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 DEFAULT_NAMESPACE = "excel-unified"  # KubeSettings' default (not imported: pydantic)
+FIRST_PAGE = 500  # kubectl's chunk size; a screenful many times over
+REST_PAGE = 5000  # the following pages, when the server does not say how many remain
 
 
 @dataclass(frozen=True)
@@ -45,11 +52,18 @@ class Plan:
 
 @dataclass
 class Early:
-    """The request under way; `bodies` once `done` is set (None on any failure)."""
+    """The requests under way.  Once `first` is set: the Table's first page and the two
+    workload lists (None where one failed).  Once `done` is set: the Table's other
+    pages too (None when one failed: ask again)."""
 
     plan: Plan
+    first: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
-    pods: bytes | None = None
+    pods: bytes | None = None  # the Table's first page
+    # Pods the first page left out: the server's remainingItemCount, 0 when it did not
+    # say; None when the first page is the whole Table.
+    pods_remaining: int | None = None
+    more_pods: list[bytes] | None = None  # the Table's other pages, in order
     deployments: bytes | None = None
     statefulsets: bytes | None = None
 
@@ -155,14 +169,15 @@ def _pem(user: dict[str, Any], name: str, base: Path) -> bytes | None:
 
 
 def fetch(plan: Plan, timeout: float = 10.0) -> Early:
-    """The Table and the two workload lists, one connection (blocking)."""
+    """The Table's pages and the two workload lists, one connection (blocking)."""
     early = Early(plan)
     _fill(early, timeout)
     return early
 
 
 def _fill(early: Early, timeout: float = 10.0) -> None:
-    """Ask for the bodies of `early`; `done` is set when they are in (or failed)."""
+    """Ask for the bodies of `early`; `first`, then `done`, are set when they are in
+    (or failed)."""
     plan = early.plan
     try:
         url = urlsplit(plan.server)
@@ -175,16 +190,44 @@ def _fill(early: Early, timeout: float = 10.0) -> None:
         prefix, ns = url.path.rstrip("/"), plan.namespace
         try:
             pods = namespaced_path(f"{prefix}/api/v1", ns, "pods")
-            early.pods = _get(conn, plan, f"{pods}?includeObject=Metadata", TABLE)
+            table = f"{pods}?includeObject=Metadata&limit="
+            early.pods = _get(conn, plan, f"{table}{FIRST_PAGE}", TABLE)
             apps = f"{prefix}/apis/apps/v1"
             early.deployments = _get(conn, plan, namespaced_path(apps, ns, "deployments"))
             early.statefulsets = _get(conn, plan, namespaced_path(apps, ns, "statefulsets"))
+            token, early.pods_remaining = _next_page(early.pods)
+            early.first.set()
+            more: list[bytes] = []
+            while token:
+                # All that remains in one answer when the server said how much.
+                limit = early.pods_remaining + FIRST_PAGE if early.pods_remaining else REST_PAGE
+                after = quote(token, safe="")
+                body = _get(conn, plan, f"{table}{limit}&continue={after}", TABLE)
+                if body is None:
+                    return  # the token expired (410), or the server went: ask again
+                more.append(body)
+                token, _ = _next_page(body)
+            early.more_pods = more
         finally:
             conn.close()
     except (OSError, http.client.HTTPException, ValueError):
         pass  # a shortcut only: the usual path says what is wrong
     finally:
+        early.first.set()
         early.done.set()
+
+
+def _next_page(body: bytes | None) -> tuple[str | None, int | None]:
+    """A Table page's continue token and remainingItemCount (0: not said); (None, None)
+    when it is the last page.  Only a body holding a "continue" key is parsed: the rest
+    pages' 3 MB are parsed later, after the first paint, not beside it."""
+    if body is None or b'"continue"' not in body:
+        return None, None
+    import orjson
+
+    meta = orjson.loads(body).get("metadata") or {}
+    token = meta.get("continue") or None
+    return token, (int(meta.get("remainingItemCount") or 0) if token else None)
 
 
 def _get(
@@ -223,7 +266,8 @@ def pending_plan() -> Plan | None:
 
 
 def take(kubeconfig: str, context: str, namespace: str, server: str) -> Early | None:
-    """The finished request if it asked the same server the same things (blocking)."""
+    """The request if it asked the same server the same things, once its first page
+    and workloads are in (blocking; `done` says when the other pages are)."""
     global _pending
     early, _pending = _pending, None
     if early is None:
@@ -232,5 +276,5 @@ def take(kubeconfig: str, context: str, namespace: str, server: str) -> Early | 
     asked = (p.kubeconfig, p.context, p.namespace, p.server.rstrip("/"))
     if asked != (kubeconfig, context, namespace, server.rstrip("/")):
         return None
-    early.done.wait()
+    early.first.wait()
     return early

@@ -86,11 +86,15 @@ def ago(text: str, now: datetime) -> datetime | None:
     return now - timedelta(seconds=sum(int(n) * _UNIT_S[u] for n, u in parts))
 
 
-def table_rows(table: dict[str, Any], now: datetime) -> list[PodRow]:
-    """PodRows from a pods Table; [] when it is not one (an old server answers JSON)."""
+def table_rows(
+    table: dict[str, Any], now: datetime, columns: list[dict[str, Any]] | None = None
+) -> list[PodRow]:
+    """PodRows from a pods Table; [] when it is not one (an old server answers JSON).
+    `columns`: the first page's columnDefinitions, for a later page without them."""
     if table.get("kind") != "Table":
         return []
-    names = [str(c.get("name", "")).lower() for c in table.get("columnDefinitions") or []]
+    defined = table.get("columnDefinitions") or columns or []
+    names = [str(c.get("name", "")).lower() for c in defined]
     index = {name: i for i, name in enumerate(names)}
     rows = []
     for row in table.get("rows") or []:

@@ -11,6 +11,10 @@ ask, its rows are made into a provisional snapshot first (`early_snapshot()`), w
 the `kubernetes` client: startup paints them, then `release()`s this thread to import
 and build the client (0.1-0.2 s of CPU that would otherwise share the GIL with the
 imports and the first screen).
+
+At thousands of pods the early Table is paged (early.py): the first snapshot holds the
+first page (`remaining` says how many are still to come), and this thread parses the
+other pages once that is painted (`early_rest()`), then connects.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from typing import Any
 
 Key = tuple[str, str | None, str | None]
 CONNECT_AT_LATEST_S = 3.0  # the early rows were never painted (or never will be): connect
+# The Table's other pages are parsed before the first paint when they hold at most this
+# many pods (1,000 pods: two pages of 500); after it, at thousands of pods.
+SMALL_REST = 1000
 
 
 @dataclass
@@ -33,6 +40,9 @@ class Prefetch:
     error: BaseException | None = None  # from connect(): startup raises it as its own
     early: Any = None  # KubeSnapshot from early.py's Table, before connecting; else None
     early_plan: Any = None  # the early.Plan it came from
+    early_found: Any = None  # the early.Early it came from, for the Table's other pages
+    # `early` made whole (the other pages parsed) or found not to be: see early_rest().
+    early_whole: threading.Event = field(default_factory=threading.Event)
     early_ready: threading.Event = field(default_factory=threading.Event)  # `early` decided
     go: threading.Event = field(default_factory=threading.Event)  # connect now
     # Started before the settings were read (cockpit/first_screen.py): they come here.
@@ -55,10 +65,16 @@ def _run(pre: Prefetch, settings: Any, context: str | None, namespace: str | Non
 
         try:
             _early_rows(pre, settings, context, namespace)
+            if pre.early is not None and 0 < (pre.early.remaining or 0) <= SMALL_REST:
+                # A few hundred more pods: parsed now, in a few milliseconds, rather
+                # than painted in two steps (0: the server did not say how many).
+                _early_whole(pre)
         finally:
             pre.early_ready.set()
         if pre.early is not None:  # the client's imports wait for the early rows' paint
             pre.go.wait(CONNECT_AT_LATEST_S)
+            _early_whole(pre)
+        pre.early_whole.set()
         if settings is None:  # read after the first paint (provide_settings)
             pre.settings_in.wait()
             if (settings := pre.settings) is None:
@@ -86,6 +102,7 @@ def _run(pre: Prefetch, settings: Any, context: str | None, namespace: str | Non
     except BaseException as exc:  # the kubeconfig is bad: startup says so, as without this
         pre.error = exc
     finally:
+        pre.early_whole.set()
         pre.done.set()
 
 
@@ -102,11 +119,12 @@ def _early_rows(pre: Prefetch, settings: Any, context: str | None, namespace: st
     # No settings yet: cockpit/first_screen.py found that they cannot ask otherwise.
     if settings is not None and not _settings_ask(plan, settings, context, namespace):
         return
-    parsed = _parsed(early.take(plan.kubeconfig, plan.context, plan.namespace, plan.server))
+    found = early.take(plan.kubeconfig, plan.context, plan.namespace, plan.server)
+    parsed = _parsed(found)
     if parsed is None:
         return
     rows, workloads, now = parsed
-    pre.early_plan = plan
+    pre.early_plan, pre.early_found = plan, found
     pre.early = KubeSnapshot(
         context=plan.context,
         namespace=plan.namespace,
@@ -114,7 +132,27 @@ def _early_rows(pre: Prefetch, settings: Any, context: str | None, namespace: st
         workloads=workloads,
         taken_at=now,
         provisional=True,
+        remaining=found.pods_remaining,
     )
+
+
+def _early_whole(pre: Prefetch) -> None:
+    """The early snapshot with the Table's other pages, when it held the first only;
+    left as it is when one of them failed (connecting asks for the whole Table)."""
+    from dataclasses import replace
+
+    from cockpit.marks import mark
+
+    snapshot = pre.early
+    if snapshot.remaining is None:
+        return
+    mark("prefetch_rest")
+    try:
+        rows = _all_rows(pre.early_found, list(snapshot.pods))
+    except Exception:  # a shortcut only (a page that is not a Table): connecting asks again
+        return
+    if rows is not None:
+        pre.early = replace(snapshot, pods=tuple(rows), remaining=None)
 
 
 def _settings_ask(plan: Any, settings: Any, context: str | None, namespace: str | None) -> bool:
@@ -134,9 +172,10 @@ def _settings_ask(plan: Any, settings: Any, context: str | None, namespace: str 
 
 
 def _early_agrees(pre: Prefetch) -> bool:
-    """Connected where the early rows came from (they may be on screen already)."""
+    """Connected where the early rows came from (they may be on screen already), and
+    they are the whole Table."""
     plan, target = pre.early_plan, pre.target
-    if pre.early is None or plan is None:
+    if pre.early is None or plan is None or pre.early.remaining is not None:
         return False
     asked = (plan.context, plan.namespace, plan.server.rstrip("/"))
     return asked == (target.context, target.namespace, target.server.rstrip("/"))
@@ -148,16 +187,18 @@ def _from_early(pre: Prefetch) -> bool:
     from cockpit.sources.kube import early
 
     target = pre.target
-    parsed = _parsed(early.take(pre.key[0], target.context, target.namespace, target.server))
-    if parsed is None:
+    found = early.take(pre.key[0], target.context, target.namespace, target.server)
+    parsed = _parsed(found)
+    rows = _all_rows(found, parsed[0]) if parsed is not None else None
+    if parsed is None or rows is None:
         return False
-    pre.rows, pre.workloads, _ = parsed
+    pre.rows, pre.workloads = rows, parsed[1]
     return True
 
 
 def _parsed(found: Any) -> tuple[list[Any], tuple[Any, ...], Any] | None:
-    """The pod rows, the workloads and the moment of an early.Early's answers; None when
-    there is none or one of its three requests failed."""
+    """The pod rows of the Table's first page, the workloads and the moment of an
+    early.Early's answers; None when there is none or one of its three requests failed."""
     from datetime import UTC, datetime
 
     import orjson
@@ -172,6 +213,32 @@ def _parsed(found: Any) -> tuple[list[Any], tuple[Any, ...], Any] | None:
     mark("prefetch_table", len(rows))
     workloads = workloads_from(orjson.loads(found.deployments), orjson.loads(found.statefulsets))
     return rows, workloads, now
+
+
+def _all_rows(found: Any, first: list[Any]) -> list[Any] | None:
+    """The first page's rows and those of the Table's other pages, once they are in
+    (blocking); None when one of them failed."""
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from cockpit.marks import mark
+    from cockpit.sources.kube.first_pods import table_rows
+
+    if found.pods_remaining is None:
+        return first
+    found.done.wait()
+    if found.more_pods is None:
+        return None
+    now = datetime.now(UTC)
+    rows, columns = list(first), None
+    for body in found.more_pods:
+        page = orjson.loads(body)
+        if not page.get("columnDefinitions") and columns is None:  # a server may omit them
+            columns = orjson.loads(found.pods).get("columnDefinitions") or []
+        rows += table_rows(page, now, columns)
+    mark("prefetch_table_whole", len(rows))
+    return rows
 
 
 def start(settings: Any, context: str | None, namespace: str | None) -> None:
@@ -202,6 +269,18 @@ def early_snapshot(wait: float = 0.0) -> Any:
     if pre is None or not pre.early_ready.wait(wait):
         return None
     return pre.early
+
+
+def early_rest(wait: float) -> Any:
+    """The early snapshot made whole, when the one given first held only the Table's
+    first page (waiting `wait` seconds at most, off the loop); else None."""
+    pre = _pending
+    if pre is None or pre.early_found is None or pre.early_found.pods_remaining is None:
+        return None
+    if not pre.early_whole.wait(wait):
+        return None
+    snapshot = pre.early
+    return snapshot if snapshot.remaining is None else None
 
 
 def release() -> None:
