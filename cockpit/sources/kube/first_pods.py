@@ -96,26 +96,36 @@ def table_rows(
     defined = table.get("columnDefinitions") or columns or []
     names = [str(c.get("name", "")).lower() for c in defined]
     index = {name: i for i, name in enumerate(names)}
+    # Each column's place, found once per page (5,000 rows: a third of the time went
+    # to looking them up by name in every row).
+    at = {
+        name: index.get(name, -1) for name in ("name", "status", "ready", "restarts", "ip", "node")
+    }
+    i_name, i_status, i_ready = at["name"], at["status"], at["ready"]
+    i_restarts, i_ip, i_node = at["restarts"], at["ip"], at["node"]
     rows = []
+    append = rows.append
     for row in table.get("rows") or []:
         cells = row.get("cells") or []
+        n = len(cells)
         meta = (row.get("object") or {}).get("metadata") or {}
-        cell = _Cells(index, cells)
-        status = cell("status", "Unknown")
-        ready_text = cell("ready", "0/0")
+        status = str(cells[i_status]) if 0 <= i_status < n else "Unknown"
+        ready_text = str(cells[i_ready]) if 0 <= i_ready < n else "0/0"
         ready, _, total = ready_text.partition("/")
-        restarts_text = cell("restarts", "0")
+        restarts_text = str(cells[i_restarts]) if 0 <= i_restarts < n else "0"
         m = _RESTARTS.match(restarts_text)
         restarts = int(m.group(1)) if m else 0
         last_restart = ago(m.group(2), now) if m and m.group(2) else None
         owner_kind, owner_name = controller_owner(meta)
         phase = "Succeeded" if status == "Completed" else "Running"
         ready_n, total_n = _int(ready), _int(total)
-        ip, node = cell("ip"), cell("node")
-        rows.append(
+        ip = str(cells[i_ip]) if 0 <= i_ip < n else ""
+        node = str(cells[i_node]) if 0 <= i_node < n else ""
+        name = meta.get("name", "") or (str(cells[i_name]) if 0 <= i_name < n else "")
+        append(
             PodRow(
-                uid=meta.get("uid", "") or cell("name"),
-                name=meta.get("name", "") or cell("name"),
+                uid=meta.get("uid", "") or name,
+                name=name,
                 namespace=meta.get("namespace", ""),
                 app=(meta.get("labels") or {}).get("app", ""),
                 owner_kind=owner_kind,
@@ -136,19 +146,6 @@ def table_rows(
             )
         )
     return rows
-
-
-class _Cells:
-    """A row's cells by column name (one object per row, not a closure)."""
-
-    __slots__ = ("cells", "index")
-
-    def __init__(self, index: dict[str, int], cells: list[Any]) -> None:
-        self.index, self.cells = index, cells
-
-    def __call__(self, name: str, default: str = "") -> str:
-        i = self.index.get(name)
-        return str(self.cells[i]) if i is not None and i < len(self.cells) else default
 
 
 def _int(text: str) -> int:
