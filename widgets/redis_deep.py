@@ -11,6 +11,7 @@ as Text, neutralised with textsafe.clean, never parsed as markup.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
@@ -208,6 +209,7 @@ class RedisDeepScreen(KeysAfterMount, Screen[None]):
         self.clients = clients
         self.scan: RedisBigKeyScan | None = None
         self.budget_text = budget_text
+        self._stop_scan = False  # `x`: the sample stops at its next batch at the latest
 
     def compose(self) -> ComposeResult:
         title = Text(f"Redis {clean(self.feeds.server, 80)} · deep views", style="bold")
@@ -347,6 +349,11 @@ class RedisDeepScreen(KeysAfterMount, Screen[None]):
         self._scan()
 
     def action_cancel_scan(self) -> None:
+        # Cancelling the task alone can be lost: asyncio.wait_for in Python 3.11 (used
+        # by the Redis client) drops a cancel that lands as its inner call completes,
+        # and the sample then ran to its end (seen once in CI).  The flag stops it at
+        # the next batch whatever the client did with the cancel.
+        self._stop_scan = True
         self.workers.cancel_group(self, "redis-bigkeys")
 
     @property
@@ -355,9 +362,13 @@ class RedisDeepScreen(KeysAfterMount, Screen[None]):
 
     @work(group="redis-bigkeys", exclusive=True)
     async def _scan(self) -> None:
+        self._stop_scan = False
         try:
-            async for progress in self.feeds.big_keys():
-                self.show_scan(progress)
+            async with contextlib.aclosing(self.feeds.big_keys()) as progresses:
+                async for progress in progresses:
+                    if self._stop_scan:  # `x` pressed, its cancel lost on the way
+                        raise asyncio.CancelledError
+                    self.show_scan(progress)
         except asyncio.CancelledError:
             if self.scan is not None and self.is_attached:
                 self.show_scan(replace(self.scan, state="cancelled", message="stopped (x)"))

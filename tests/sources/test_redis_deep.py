@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from rich.text import Text
-from textual.app import App
 from textual.widgets import Static, TabbedContent
 
 from cockpit.config import RedisSettings, Settings
@@ -35,6 +34,7 @@ from cockpit.sources.redis.deep import (
 from cockpit.textsafe import clean
 from cockpit.views.redis_deep import open_deep_view
 from tests.fixtures.redis import MakeRedis, RedisServer, add_acl_user, command_calls, fill_dbs
+from tests.screen_app import ScreenApp
 from widgets.redis_deep import RedisDeepScreen
 from widgets.table import KeyedTable
 
@@ -274,15 +274,6 @@ async def test_big_keys_sample_stops_at_its_budgets(
 # -- the screen --------------------------------------------------------------------------
 
 
-class DeepApp(App[None]):
-    def __init__(self, screen: RedisDeepScreen) -> None:
-        super().__init__()
-        self.deep = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.deep)
-
-
 def cells(screen: RedisDeepScreen, table_id: str) -> list[list[str]]:
     table = screen.query_one(f"#{table_id}", KeyedTable)
     rows = []
@@ -312,7 +303,7 @@ async def test_screen_shows_hostile_names_literally(
         settings = Settings(redis=RedisSettings(url=server.url, connect_timeout=2.0))
         screen = await open_deep_view(SimpleNamespace(settings=settings), db=1, limits=FAST)
         assert isinstance(screen, RedisDeepScreen)
-        app = DeepApp(screen)
+        app = ScreenApp(screen)
         async with app.run_test(size=(160, 45)) as pilot:
             await pilot.pause()
             assert cells(screen, "memory-table")
@@ -347,7 +338,7 @@ async def test_screen_shows_refusals_and_cancels_the_sample(
     # a pause the scan once finished before the key landed).
     limits = ScanLimits(count=100, pause_s=0.2)
     screen = await open_deep_view(SimpleNamespace(settings=settings), limits=limits)
-    app = DeepApp(screen)
+    app = ScreenApp(screen)
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause()
         await pilot.press("2")

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from rich.cells import cell_len
-from textual.app import App
 
 from cockpit.model import RedisBigKey, RedisBigKeyScan
+from tests.screen_app import ScreenApp
 from widgets.redis_deep import KEY_CELLS, RedisDeepScreen, short_key
 from widgets.table import KeyedTable
 
@@ -38,19 +38,10 @@ class Feeds:
         pass
 
 
-class DeepApp(App[None]):
-    def __init__(self, screen: RedisDeepScreen) -> None:
-        super().__init__()
-        self.deep = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.deep)
-
-
 @pytest.mark.parametrize("width", [80, 120])
 async def test_type_and_size_stay_visible_beside_a_huge_key(width: int) -> None:
     screen = RedisDeepScreen(Feeds())  # type: ignore[arg-type]
-    app = DeepApp(screen)
+    app = ScreenApp(screen)
     async with app.run_test(size=(width, 24)) as pilot:
         await pilot.pause()
         await pilot.press("s")
