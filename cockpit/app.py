@@ -37,10 +37,10 @@ from cockpit.recording.recorder import recorder_for
 from cockpit.redaction import known_secrets
 from cockpit.sources.kube import prefetch
 from cockpit.startup import (
-    EARLY_REST_WAIT_S,
     Sources,
     early_pods,
     early_pods_soon,
+    early_pods_whole,
     mark_pods_shown,
 )
 from cockpit.views import open_view, pod_log_screen
@@ -234,14 +234,13 @@ class CockpitApp(App[None]):
 
     async def _early_whole(self) -> None:
         """The whole early Table, after its first page (before the settings are in)."""
-        prefetch.release()
         whole = None
         try:
-            whole = await asyncio.to_thread(prefetch.early_rest, EARLY_REST_WAIT_S)
+            whole = await early_pods_whole(self)
         finally:
-            if whole is None or self.ready or self.quitting:
+            if whole is None or self.ready:
                 self._early_settled.set()
-        if whole is None or self.ready or self.quitting:
+        if whole is None or self.ready:
             return  # once the settings are in, the sources show it (_start_kube)
         self._early_first = whole
         self.main.post_message(SnapshotReady("pods", whole))

@@ -106,6 +106,15 @@ async def early_pods_soon(app: CockpitApp, wait: float) -> Any:
     return None if snapshot is None or app.quitting else snapshot
 
 
+async def early_pods_whole(app: CockpitApp) -> Any:
+    """The early rows made whole, once the Table's first page is on screen: the prefetch
+    thread is let go to parse the other pages (off the loop); None when the first
+    snapshot was whole already, or a page failed (connecting asks for the whole Table)."""
+    prefetch.release()
+    whole = await asyncio.to_thread(prefetch.early_rest, EARLY_REST_WAIT_S)
+    return None if whole is None or app.quitting else whole
+
+
 def mark_pods_shown(app: CockpitApp, snapshot: Any) -> None:
     """The benchmarks' marks: the first pods are rendered, then on screen."""
     mark("pods_rendered", len(snapshot.pods))
@@ -244,11 +253,10 @@ class Sources:
         """Connect (off the loop), retrying with backoff until the kubeconfig works."""
         if await self._show_early_rows():
             await self._early_painted.wait()
-            prefetch.release()
             # The Table's first page is on screen: the other pages' rows follow at once,
             # before the client is imported and connected (prefetch.py).
-            whole = await asyncio.to_thread(prefetch.early_rest, EARLY_REST_WAIT_S)
-            if whole is not None and whole is not self._early and not self.app.quitting:
+            whole = await early_pods_whole(self.app)
+            if whole is not None and whole is not self._early:  # not shown by the app
                 self._early = whole
                 self._post_result("pods", whole)
         prefetch.release()

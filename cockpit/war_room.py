@@ -46,18 +46,10 @@ def _pods(kube: Any) -> Figure:
         return Figure("pods", "PODS NOT READY", "-", NO_DATA, "no data")
     not_ready = kube.not_ready
     level = Level.CRIT if not_ready else Level.OK
+    value, pods = str(not_ready), f"{len(kube.pods)} pods in {kube.namespace}"
     if kube.remaining is not None:  # the Table's first page: the count so far
-        return Figure(
-            "pods", "PODS NOT READY", f"{not_ready}+", level,
-            f"of the first {len(kube.pods)} pods in {kube.namespace}, loading",
-        )  # fmt: skip
-    return Figure(
-        "pods",
-        "PODS NOT READY",
-        str(not_ready),
-        level,
-        f"of {len(kube.pods)} pods in {kube.namespace}",
-    )
+        return Figure("pods", "PODS NOT READY", f"{value}+", level, f"of the first {pods}, loading")
+    return Figure("pods", "PODS NOT READY", value, level, f"of {pods}")
 
 
 def _errors(logs: Any) -> Figure:

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +25,7 @@ from cockpit.launch import Launch
 from cockpit.model import Level
 from cockpit.sources.kube import early, prefetch
 from cockpit.sources.kube.first_pods import table_rows
+from tests.jsonhandler import JsonHandler
 from tests.pilot import wait_for
 from widgets.pods import PodsPane
 
@@ -178,7 +179,7 @@ def paging_server() -> Iterator[tuple[str, dict[str, Any]]]:
 
     columns = [{"name": n} for n in ("Name", "Ready", "Status", "Restarts", "Age", "IP", "Node")]
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             query = parse_qs(url.query)
@@ -194,14 +195,7 @@ def paging_server() -> Iterator[tuple[str, dict[str, Any]]]:
                 doc = {"kind": "Table", "columnDefinitions": columns,
                        "metadata": {"continue": TOKEN, "remainingItemCount": 3},
                        "rows": [row("web-1"), row("web-2")]}  # fmt: skip
-            body = json.dumps(doc).encode()
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
+            self.send_json(doc, status)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

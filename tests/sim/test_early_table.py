@@ -11,7 +11,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import orjson
@@ -21,6 +21,7 @@ from cockpit.config import KubeSettings
 from cockpit.sim.runner import SimCluster
 from cockpit.sources.kube import early, prefetch
 from cockpit.sources.kube.first_pods import table_rows
+from tests.jsonhandler import JsonHandler
 
 NS = "excel-unified"
 
@@ -186,18 +187,11 @@ def tls_server(pki: dict[str, Path]) -> Iterator[tuple[str, list[str]]]:
     table = {"kind": "Table", "columnDefinitions": [{"name": "Name"}],
              "rows": [{"cells": ["web-1"], "object": meta}]}  # fmt: skip
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             peer = self.connection.getpeercert()  # type: ignore[attr-defined]
             seen.append(dict(x[0] for x in peer["subject"])["commonName"])
-            body = json.dumps(table if "/pods" in self.path else {"items": []}).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
+            self.send_json(table if "/pods" in self.path else {"items": []})
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -30,6 +30,7 @@ from cockpit.config import KubeSettings, Settings
 from cockpit.errors import SourceError, certificate_problem, describe
 from cockpit.sources.kube.client import KubeTarget, connect
 from cockpit.sources.kube.source import KubeSource
+from tests.jsonhandler import JsonHandler
 
 
 @dataclass
@@ -68,26 +69,17 @@ def self_signed(directory: Path) -> tuple[Path, Path, bytes]:
     return directory / "cert.pem", directory / "key.pem", cert_pem
 
 
-class Forbidden(http.server.BaseHTTPRequestHandler):
+class Forbidden(JsonHandler):
     """Answers every request with a Kubernetes 403 Status: reaching it means TLS passed."""
 
     def do_GET(self) -> None:
-        body = json.dumps(
-            {
-                "kind": "Status",
-                "status": "Failure",
-                "code": 403,
-                "message": "forbidden by the test server",
-            }
-        ).encode()
-        self.send_response(403)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        status = {
+            "kind": "Status",
+            "status": "Failure",
+            "code": 403,
+            "message": "forbidden by the test server",
+        }
+        self.send_json(status, 403)
 
 
 @pytest.fixture

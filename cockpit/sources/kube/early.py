@@ -64,6 +64,9 @@ class Early:
     # say; None when the first page is the whole Table.
     pods_remaining: int | None = None
     more_pods: list[bytes] | None = None  # the Table's other pages, in order
+    # The first page parsed, when reading its continue token took that (a paged Table):
+    # prefetch.py makes the rows from it rather than parse the page a second time.
+    pods_table: dict[str, Any] | None = None
     deployments: bytes | None = None
     statefulsets: bytes | None = None
 
@@ -195,7 +198,7 @@ def _fill(early: Early, timeout: float = 10.0) -> None:
             apps = f"{prefix}/apis/apps/v1"
             early.deployments = _get(conn, plan, namespaced_path(apps, ns, "deployments"))
             early.statefulsets = _get(conn, plan, namespaced_path(apps, ns, "statefulsets"))
-            token, early.pods_remaining = _next_page(early.pods)
+            token, early.pods_remaining, early.pods_table = _next_page(early.pods)
             early.first.set()
             more: list[bytes] = []
             while token:
@@ -206,7 +209,7 @@ def _fill(early: Early, timeout: float = 10.0) -> None:
                 if body is None:
                     return  # the token expired (410), or the server went: ask again
                 more.append(body)
-                token, _ = _next_page(body)
+                token, _, _ = _next_page(body)
             early.more_pods = more
         finally:
             conn.close()
@@ -217,17 +220,21 @@ def _fill(early: Early, timeout: float = 10.0) -> None:
         early.done.set()
 
 
-def _next_page(body: bytes | None) -> tuple[str | None, int | None]:
-    """A Table page's continue token and remainingItemCount (0: not said); (None, None)
-    when it is the last page.  Only a body holding a "continue" key is parsed: the rest
-    pages' 3 MB are parsed later, after the first paint, not beside it."""
+def _next_page(
+    body: bytes | None,
+) -> tuple[str | None, int | None, dict[str, Any] | None]:
+    """A Table page's continue token and remainingItemCount (0: not said), and the page
+    parsed; (None, None, None) when the body says no page follows.  Only a body holding
+    a "continue" key is parsed: the rest pages' 3 MB are parsed later, after the first
+    paint, not beside it."""
     if body is None or b'"continue"' not in body:
-        return None, None
+        return None, None, None
     import orjson
 
-    meta = orjson.loads(body).get("metadata") or {}
+    page = orjson.loads(body)
+    meta = page.get("metadata") or {}
     token = meta.get("continue") or None
-    return token, (int(meta.get("remainingItemCount") or 0) if token else None)
+    return token, (int(meta.get("remainingItemCount") or 0) if token else None), page
 
 
 def _get(

@@ -209,7 +209,8 @@ def _parsed(found: Any) -> tuple[list[Any], tuple[Any, ...], Any] | None:
     if found is None or None in (found.pods, found.deployments, found.statefulsets):
         return None
     now = datetime.now(UTC)
-    rows = table_rows(orjson.loads(found.pods), now)
+    table = found.pods_table if found.pods_table is not None else orjson.loads(found.pods)
+    rows = table_rows(table, now)
     mark("prefetch_table", len(rows))
     workloads = workloads_from(orjson.loads(found.deployments), orjson.loads(found.statefulsets))
     return rows, workloads, now
@@ -235,7 +236,8 @@ def _all_rows(found: Any, first: list[Any]) -> list[Any] | None:
     for body in found.more_pods:
         page = orjson.loads(body)
         if not page.get("columnDefinitions") and columns is None:  # a server may omit them
-            columns = orjson.loads(found.pods).get("columnDefinitions") or []
+            first_page = found.pods_table or orjson.loads(found.pods)
+            columns = first_page.get("columnDefinitions") or []
         rows += table_rows(page, now, columns)
     mark("prefetch_table_whole", len(rows))
     return rows
